@@ -1,0 +1,2 @@
+//! Placeholder until the integration lands.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Examples live in `examples/`; run them with `cargo run --example NAME`.

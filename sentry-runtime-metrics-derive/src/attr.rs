@@ -1,0 +1,312 @@
+//! The attribute language: `#[collector(..)]` on the struct, `#[gauge(..)]`, `#[counter(..)]`,
+//! `#[distribution(..)]` and `#[flatten(..)]` on fields.
+//!
+//! This module only reads syntax: each key once, with its span kept so later checks can point at
+//! the exact token. What the values mean is checked in `valid`.
+
+use proc_macro2::{Span, TokenTree};
+use syn::meta::ParseNestedMeta;
+use syn::{Attribute, LitStr, Token};
+
+use crate::ctxt::Ctxt;
+
+/// Keys of `#[collector(..)]`.
+const COLLECTOR_KEYS: &str = "`name`, `sample`";
+/// Keys of `#[flatten(..)]`.
+const FLATTEN_KEYS: &str = "`prefix`";
+
+/// `#[collector(..)]` on the struct.
+#[derive(Default)]
+pub(crate) struct Container {
+    /// `name = ".."`: what `MetricCollector::name()` returns.
+    pub(crate) name: Option<LitStr>,
+    /// `sample = ".."`: the method called before each collection (default `sample`).
+    pub(crate) sample: Option<LitStr>,
+}
+
+/// Which of Sentry's metric types a field is sent as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Gauge,
+    Counter,
+    Distribution,
+}
+
+impl Kind {
+    pub(crate) fn attr_name(self) -> &'static str {
+        match self {
+            Kind::Gauge => "gauge",
+            Kind::Counter => "counter",
+            Kind::Distribution => "distribution",
+        }
+    }
+
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Kind::Gauge => "Gauge",
+            Kind::Counter => "Counter",
+            Kind::Distribution => "Distribution",
+        }
+    }
+
+    /// The keys each kind accepts, as listed in error messages.
+    fn valid_keys(self) -> &'static str {
+        match self {
+            Kind::Gauge => "`name`, `unit`, `attribute`",
+            Kind::Counter => "`name`, `attribute`, `delta`",
+            Kind::Distribution => "`name`, `unit`",
+        }
+    }
+
+    fn accepts(self, key: &str) -> bool {
+        match self {
+            Kind::Gauge => matches!(key, "name" | "unit" | "attribute"),
+            // `unit` is parsed for counters only to explain why it is wrong (see `valid`).
+            Kind::Counter => matches!(key, "name" | "attribute" | "delta" | "unit"),
+            Kind::Distribution => matches!(key, "name" | "unit"),
+        }
+    }
+}
+
+/// `#[gauge(..)]`, `#[counter(..)]` or `#[distribution(..)]` on a field.
+pub(crate) struct Metric {
+    pub(crate) kind: Kind,
+    /// The attribute's path (`gauge`), where "missing key" errors point.
+    pub(crate) path_span: Span,
+    pub(crate) name: Option<LitStr>,
+    pub(crate) unit: Option<LitStr>,
+    /// The span of the `unit` key, for "counters are unitless".
+    pub(crate) unit_key: Option<Span>,
+    /// `attribute = ".."`: one series per entry of a collection, labelled with this key.
+    pub(crate) attribute: Option<LitStr>,
+    /// `delta`: the counter field already holds the per-round increase.
+    pub(crate) delta: Option<Span>,
+}
+
+/// `#[flatten]` or `#[flatten(prefix = "..")]` on a field.
+pub(crate) struct Flatten {
+    pub(crate) prefix: Option<LitStr>,
+}
+
+/// What a field contributes.
+pub(crate) enum Role {
+    /// No metric attribute: state that the sample method may use.
+    State,
+    Metric(Metric),
+    Flatten(Flatten),
+}
+
+/// Reads `#[collector(..)]` from the struct's attributes, reporting misplaced field attributes.
+pub(crate) fn container(cx: &Ctxt, attrs: &[Attribute]) -> Container {
+    let mut container = Container::default();
+    for attr in attrs {
+        if let Some(kind) = metric_kind(attr) {
+            cx.error_spanned_by(
+                attr.path(),
+                format!(
+                    "#[{}] belongs on a field; on the struct, use #[collector(name = \"..\")]",
+                    kind.attr_name()
+                ),
+            );
+            continue;
+        }
+        if attr.path().is_ident("flatten") {
+            cx.error_spanned_by(attr.path(), "#[flatten] belongs on a field");
+            continue;
+        }
+        if !attr.path().is_ident("collector") {
+            continue;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            let Some(key) = key_of(cx, &meta) else {
+                return skip_value(&meta);
+            };
+            match key.as_str() {
+                "name" => set_once(cx, &meta, &mut container.name),
+                "sample" => set_once(cx, &meta, &mut container.sample),
+                _ => {
+                    cx.error_spanned_by(
+                        &meta.path,
+                        format!(
+                            "unknown key `{key}` in #[collector(..)]; valid keys: {COLLECTOR_KEYS}"
+                        ),
+                    );
+                    skip_value(&meta)
+                }
+            }
+        });
+        if let Err(err) = result {
+            cx.syn_error(err);
+        }
+    }
+    container
+}
+
+/// Reads the role of one field from its attributes.
+pub(crate) fn field(cx: &Ctxt, attrs: &[Attribute]) -> Role {
+    let mut role = Role::State;
+    for attr in attrs {
+        if attr.path().is_ident("collector") {
+            cx.error_spanned_by(
+                attr.path(),
+                "#[collector(..)] belongs on the struct, not on a field",
+            );
+            continue;
+        }
+        let parsed = if let Some(kind) = metric_kind(attr) {
+            Role::Metric(metric(cx, attr, kind))
+        } else if attr.path().is_ident("flatten") {
+            Role::Flatten(flatten(cx, attr))
+        } else {
+            continue;
+        };
+        if matches!(role, Role::State) {
+            role = parsed;
+        } else {
+            cx.error_spanned_by(
+                attr.path(),
+                "a field can carry only one of #[gauge], #[counter], #[distribution] or #[flatten]",
+            );
+        }
+    }
+    role
+}
+
+fn metric_kind(attr: &Attribute) -> Option<Kind> {
+    [Kind::Gauge, Kind::Counter, Kind::Distribution]
+        .into_iter()
+        .find(|kind| attr.path().is_ident(kind.attr_name()))
+}
+
+fn metric(cx: &Ctxt, attr: &Attribute, kind: Kind) -> Metric {
+    let mut metric = Metric {
+        kind,
+        path_span: attr.path().segments[0].ident.span(),
+        name: None,
+        unit: None,
+        unit_key: None,
+        attribute: None,
+        delta: None,
+    };
+    if let syn::Meta::Path(_) = attr.meta {
+        // `#[gauge]` without arguments: only the name is missing, reported by `valid`.
+        return metric;
+    }
+    let result = attr.parse_nested_meta(|meta| {
+        let Some(key) = key_of(cx, &meta) else {
+            return skip_value(&meta);
+        };
+        if !kind.accepts(&key) {
+            cx.error_spanned_by(
+                &meta.path,
+                format!(
+                    "unknown key `{key}` in #[{}(..)]; valid keys: {}",
+                    kind.attr_name(),
+                    kind.valid_keys()
+                ),
+            );
+            return skip_value(&meta);
+        }
+        match key.as_str() {
+            "name" => set_once(cx, &meta, &mut metric.name),
+            "attribute" => set_once(cx, &meta, &mut metric.attribute),
+            "unit" => {
+                metric
+                    .unit_key
+                    .get_or_insert(meta.path.segments[0].ident.span());
+                set_once(cx, &meta, &mut metric.unit)
+            }
+            _ => {
+                // `delta` is a flag: it takes no value.
+                let span = meta.path.segments[0].ident.span();
+                if !(meta.input.is_empty() || meta.input.peek(Token![,])) {
+                    cx.error_spanned_by(
+                        &meta.path,
+                        "`delta` is a flag: write `delta`, without a value",
+                    );
+                    return skip_value(&meta);
+                }
+                if metric.delta.replace(span).is_some() {
+                    cx.error_at(span, "duplicate key `delta`");
+                }
+                Ok(())
+            }
+        }
+    });
+    if let Err(err) = result {
+        cx.syn_error(err);
+    }
+    metric
+}
+
+fn flatten(cx: &Ctxt, attr: &Attribute) -> Flatten {
+    let mut flatten = Flatten { prefix: None };
+    if let syn::Meta::Path(_) = attr.meta {
+        return flatten;
+    }
+    let result = attr.parse_nested_meta(|meta| {
+        let Some(key) = key_of(cx, &meta) else {
+            return skip_value(&meta);
+        };
+        if key == "prefix" {
+            set_once(cx, &meta, &mut flatten.prefix)
+        } else {
+            cx.error_spanned_by(
+                &meta.path,
+                format!("unknown key `{key}` in #[flatten(..)]; valid keys: {FLATTEN_KEYS}"),
+            );
+            skip_value(&meta)
+        }
+    });
+    if let Err(err) = result {
+        cx.syn_error(err);
+    }
+    flatten
+}
+
+/// The key of a `key = value` item as a string; reports paths like `a::b`, which are never keys.
+fn key_of(cx: &Ctxt, meta: &ParseNestedMeta) -> Option<String> {
+    match meta.path.get_ident() {
+        Some(ident) => Some(ident.to_string()),
+        None => {
+            cx.error_spanned_by(&meta.path, "expected a key such as `name`");
+            None
+        }
+    }
+}
+
+/// Parses `= "string"` into `slot`, reporting a second occurrence of the same key at that key.
+fn set_once(cx: &Ctxt, meta: &ParseNestedMeta, slot: &mut Option<LitStr>) -> syn::Result<()> {
+    let key = meta.path.segments[0].ident.to_string();
+    let Ok(input) = meta.value() else {
+        cx.error_spanned_by(&meta.path, format!("expected `{key} = \"..\"`"));
+        return skip_value(meta);
+    };
+    match input.parse::<LitStr>() {
+        Ok(lit) => {
+            if slot.is_some() {
+                cx.error_spanned_by(&meta.path, format!("duplicate key `{key}`"));
+            } else {
+                *slot = Some(lit);
+            }
+            Ok(())
+        }
+        Err(_) => {
+            let found: TokenTree = input.parse()?;
+            cx.error_spanned_by(
+                &found,
+                format!("expected a string literal: `{key} = \"..\"`"),
+            );
+            skip_value(meta)
+        }
+    }
+}
+
+/// Skips what is left of the current item so parsing continues with the next key.
+fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
+    let input = meta.input;
+    while !input.is_empty() && !input.peek(Token![,]) {
+        input.parse::<TokenTree>()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! Code generation for a checked input.
+//!
+//! The output is meant to be read (`cargo expand`, and the snapshots in `src/snapshots/`): one
+//! statement per metric, calling small helpers in `sentry_runtime_metrics::__private`, all inside a
+//! `const _: () = { .. };` so nothing leaks into the user's namespace, with absolute paths so
+//! shadowed prelude names (`Option`, `Vec`, `Result`) cannot change its meaning.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::{Field, Input};
+use crate::attr::{Flatten, Kind, Metric, Role};
+use crate::valid;
+
+/// Generates the `MetricCollector` and `DescribeMetrics` impls.
+pub(crate) fn derive(input: &Input) -> TokenStream {
+    let ident = input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let collector_name = collector_name(input);
+    let sample = input.container.sample.as_ref().map_or_else(
+        || format_ident!("sample"),
+        |lit| format_ident!("{}", lit.value()),
+    );
+    // Errors about the sample method point at the struct's name.
+    let sample_call = quote_spanned! {ident.span()=>
+        __p::sample_outcome(#collector_name, (*self).#sample())?;
+    };
+    let capacity = input
+        .fields
+        .iter()
+        .filter(|field| matches!(field.role, Role::Metric(_)))
+        .count();
+    let capacity = proc_macro2::Literal::usize_unsuffixed(capacity);
+    let pushes = input.fields.iter().filter_map(push_metrics);
+    let describes = input.fields.iter().filter_map(describe);
+
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_local_definitions, unused_qualifications, clippy::all)]
+        const _: () = {
+            use ::sentry_runtime_metrics::__private as __p;
+
+            /// Chosen by method resolution only when the struct has no sample method of its own,
+            /// turning "no method named `sample`" into an error that says what to write.
+            #[allow(dead_code)]
+            trait __SampleMethodFallback {
+                fn #sample(&mut self) -> __p::MissingSampleMethod;
+            }
+            impl #impl_generics __SampleMethodFallback for #ident #ty_generics #where_clause {
+                fn #sample(&mut self) -> __p::MissingSampleMethod {
+                    __p::MissingSampleMethod
+                }
+            }
+
+            #[automatically_derived]
+            impl #impl_generics __p::MetricCollector for #ident #ty_generics #where_clause {
+                fn collect(&self) -> __p::Vec<__p::RuntimeMetric> {
+                    __p::collect_on_clone(self)
+                }
+
+                fn name(&self) -> &'static str {
+                    #collector_name
+                }
+
+                fn collect_mut(
+                    &mut self,
+                ) -> __p::Result<__p::Vec<__p::RuntimeMetric>, __p::CollectError> {
+                    #sample_call
+                    let mut __batch = __p::Batch::with_capacity(#capacity);
+                    #(#pushes)*
+                    __p::Ok(__batch.into_vec())
+                }
+
+                fn descriptors(&self) -> __p::Vec<__p::MetricDescriptor> {
+                    <Self as __p::DescribeMetrics>::describe()
+                }
+            }
+
+            #[automatically_derived]
+            impl #impl_generics __p::DescribeMetrics for #ident #ty_generics #where_clause {
+                fn describe() -> __p::Vec<__p::MetricDescriptor> {
+                    let mut __descriptors = __p::Descriptors::default();
+                    #(#describes)*
+                    __descriptors.into_vec()
+                }
+            }
+        };
+    }
+}
+
+/// `#[collector(name = "..")]`, or the struct's name in kebab-case.
+pub(crate) fn collector_name(input: &Input) -> String {
+    match &input.container.name {
+        Some(name) => name.value(),
+        None => kebab_case(&input.ident.to_string()),
+    }
+}
+
+/// `QueueMetrics` -> `queue-metrics`, `HTTPServerStats` -> `http-server-stats`.
+fn kebab_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '_' {
+            out.push('-');
+            continue;
+        }
+        if c.is_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if prev != '_' && (prev.is_lowercase() || prev.is_ascii_digit() || next_is_lower) {
+                out.push('-');
+            }
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// The statement that adds one field's metrics to `__batch`.
+fn push_metrics(field: &Field) -> Option<TokenStream> {
+    let member = field.ident;
+    match &field.role {
+        Role::State => None,
+        Role::Flatten(flatten) => {
+            let prefix = prefix(flatten);
+            let ty = field.ty;
+            Some(quote_spanned! {ty.span()=>
+                __batch.extend_prefixed(#prefix, __p::MetricCollector::collect_mut(&mut self.#member)?);
+            })
+        }
+        Role::Metric(metric) => {
+            let name = metric.name.as_ref()?.value();
+            let kind = format_ident!("{}", metric.kind.variant());
+            let unit = unit_tokens(metric);
+            let span = field.ty.span();
+            Some(match (metric.kind, &metric.attribute) {
+                (Kind::Distribution, _) => {
+                    let convert = convert(metric, span, quote!(__value));
+                    quote_spanned! {span=>
+                        __p::Samples::for_each_sample(&self.#member, |__value| {
+                            __batch.push(#name, __p::MetricType::#kind, #unit, #convert)
+                        });
+                    }
+                }
+                (_, Some(attribute)) => {
+                    let convert = convert(metric, span, quote!(__value));
+                    quote_spanned! {span=>
+                        __p::Series::for_each_entry(&self.#member, |__label, __value| {
+                            __batch.push_labelled(#name, __p::MetricType::#kind, #unit, #attribute, __label, #convert)
+                        });
+                    }
+                }
+                (_, None) => {
+                    let convert = convert(metric, span, quote!(&self.#member));
+                    quote! {
+                        __batch.push(#name, __p::MetricType::#kind, #unit, #convert);
+                    }
+                }
+            })
+        }
+    }
+}
+
+/// The conversion of `value` (a reference to the field's value type) to a `MetricValue`,
+/// spanned at the field type so a type without the needed impl is reported there.
+fn convert(metric: &Metric, span: Span, value: TokenStream) -> TokenStream {
+    match time_unit(metric) {
+        Some(time) => {
+            let time = format_ident!("{}", time.variant());
+            quote_spanned!(span=> __p::TimedValue::timed_value(#value, __p::TimeUnit::#time))
+        }
+        None => quote_spanned!(span=> __p::ScalarValue::scalar_value(#value)),
+    }
+}
+
+fn time_unit(metric: &Metric) -> Option<crate::units::TimeUnit> {
+    metric.unit.as_ref().and_then(valid::canonical_unit)?.time
+}
+
+fn unit_tokens(metric: &Metric) -> TokenStream {
+    match metric.unit.as_ref().and_then(valid::canonical_unit) {
+        Some(unit) => {
+            let name = unit.name;
+            quote!(__p::Some(#name))
+        }
+        None => quote!(__p::None),
+    }
+}
+
+fn prefix(flatten: &Flatten) -> String {
+    flatten
+        .prefix
+        .as_ref()
+        .map(|lit| lit.value())
+        .unwrap_or_default()
+}
+
+/// The statement that adds one field's descriptors to `__descriptors`.
+fn describe(field: &Field) -> Option<TokenStream> {
+    match &field.role {
+        Role::State => None,
+        Role::Flatten(flatten) => {
+            let prefix = prefix(flatten);
+            let ty = field.ty;
+            Some(quote_spanned! {ty.span()=>
+                __descriptors.extend_prefixed(#prefix, <#ty as __p::DescribeMetrics>::describe());
+            })
+        }
+        Role::Metric(metric) => {
+            let name = metric.name.as_ref()?.value();
+            let kind = format_ident!("{}", metric.kind.variant());
+            let unit = unit_tokens(metric);
+            let doc = &field.doc;
+            let attribute = match &metric.attribute {
+                Some(attribute) => quote!(__p::Some(#attribute)),
+                None => quote!(__p::None),
+            };
+            let delta = metric.delta.is_some();
+            Some(quote! {
+                __descriptors.push(#name, __p::MetricType::#kind, #unit, #doc, #attribute, #delta);
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kebab_case;
+
+    #[test]
+    fn kebab_case_splits_words_and_acronyms() {
+        assert_eq!(kebab_case("QueueMetrics"), "queue-metrics");
+        assert_eq!(kebab_case("HTTPServerStats"), "http-server-stats");
+        assert_eq!(kebab_case("Io2Metrics"), "io2-metrics");
+        assert_eq!(kebab_case("snake_case_name"), "snake-case-name");
+        assert_eq!(kebab_case("X"), "x");
+    }
+}

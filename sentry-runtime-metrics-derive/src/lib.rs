@@ -1,0 +1,161 @@
+//! `#[derive(MetricCollector)]` for [sentry-runtime-metrics].
+//!
+//! Use it through `sentry_runtime_metrics::MetricCollector`, which brings both the trait and this
+//! derive into scope (like serde's `Serialize`). Depending on this crate directly is never needed.
+//!
+//! [sentry-runtime-metrics]: https://docs.rs/sentry-runtime-metrics
+//!
+//! # Example
+//!
+//! ```
+//! use sentry_runtime_metrics::MetricCollector;
+//!
+//! /// Health of the work queue.
+//! #[derive(Clone, Default, MetricCollector)]
+//! #[collector(name = "work-queue")]
+//! struct QueueMetrics {
+//!     /// Jobs waiting to run.
+//!     #[gauge(name = "app.queue.depth")]
+//!     depth: u64,
+//!     /// Bytes held by waiting jobs.
+//!     #[gauge(name = "app.queue.bytes", unit = "byte")]
+//!     bytes: u64,
+//!     /// Jobs finished since start (a running total).
+//!     #[counter(name = "app.queue.processed")]
+//!     processed: u64,
+//!     /// Not a metric: unannotated fields are state the sample method may use.
+//!     source: std::sync::Arc<std::sync::atomic::AtomicU64>,
+//! }
+//!
+//! impl QueueMetrics {
+//!     fn sample(&mut self) {
+//!         self.depth = self.source.load(std::sync::atomic::Ordering::Relaxed);
+//!         self.bytes = self.depth * 512;
+//!         self.processed += 1;
+//!     }
+//! }
+//! ```
+//!
+//! The derive calls the struct's `sample` method, then turns every annotated field into a
+//! `RuntimeMetric`. `collect(&self)` samples a clone (so the struct must be `Clone`);
+//! `collect_mut(&mut self)`, which the integration uses, samples in place so state kept by the
+//! sample method (such as a running total) carries over to the next round.
+//!
+//! # Attributes
+//!
+//! On the struct:
+//!
+//! | Key | Accepts | Default | Example |
+//! |-----|---------|---------|---------|
+//! | `name` | string: what `MetricCollector::name()` returns | the struct's name in kebab-case | `#[collector(name = "work-queue")]` |
+//! | `sample` | string: the method called before each collection | `"sample"` | `#[collector(sample = "refresh")]` |
+//!
+//! On fields (one of these per field; a field without any is plain state):
+//!
+//! | Attribute | Key | Accepts | Example |
+//! |-----------|-----|---------|---------|
+//! | `#[gauge]` | `name` (required) | `[A-Za-z0-9_.]+`, unique in the collector | `#[gauge(name = "app.queue.depth")]` |
+//! | | `unit` | a unit Sentry knows (below); required for `Duration` | `#[gauge(name = "app.queue.bytes", unit = "byte")]` |
+//! | | `attribute` | attribute key: one series per entry of a `Vec`, array or map | `#[gauge(name = "app.worker.load", attribute = "worker")]` |
+//! | `#[counter]` | `name` (required) | as for gauges | `#[counter(name = "app.queue.processed")]` |
+//! | | `attribute` | as for gauges | `#[counter(name = "app.worker.polls", attribute = "worker")]` |
+//! | | `delta` | flag: the field holds the increase since the last round, not a running total | `#[counter(name = "app.retries", delta)]` |
+//! | `#[distribution]` | `name` (required) | as for gauges | `#[distribution(name = "app.job.size")]` |
+//! | | `unit` | as for gauges | `#[distribution(name = "app.job.wait", unit = "millisecond")]` |
+//! | `#[flatten]` | `prefix` | prepended to every metric name of a nested collector | `#[flatten(prefix = "app.pool.")]` |
+//!
+//! Field types:
+//!
+//! - `#[gauge]` and `#[counter]`: every integer type, `f32`, `f64`, `bool` (sent as 0 or 1),
+//!   `std::time::Duration` (converted to the field's time unit, which is then required) and
+//!   `Option` of these (`None` is not sent that round). With `attribute`, a `Vec`, `VecDeque`,
+//!   slice, array (the index is the attribute value), `BTreeMap` or `HashMap` (the key, through
+//!   `Display`) of those.
+//! - `#[distribution]`: a `Vec`, `VecDeque`, slice or array of those; each value is one sample.
+//! - `#[flatten]`: another type deriving `MetricCollector`; it samples itself.
+//!
+//! Units: `nanosecond`, `microsecond`, `millisecond`, `second`, `minute`, `hour`, `day`, `week`,
+//! `bit`, `byte`, `kilobyte`, `kibibyte`, `megabyte`, `mebibyte`, `gigabyte`, `gibibyte`,
+//! `terabyte`, `tebibyte`, `petabyte`, `pebibyte`, `exabyte`, `exbibyte`, `ratio`, `percent`,
+//! and the aliases sentry-types accepts (`ms`, `bytes`, `MiB`, `%`, ...). Counters take no unit:
+//! Sentry's counters are unitless.
+//!
+//! Doc comments on metric fields become the metrics' descriptions in
+//! `DescribeMetrics::describe()`, which lists every metric a collector can send without sampling.
+//!
+//! # The sample method
+//!
+//! `fn sample(&mut self)` or `fn sample(&mut self) -> Result<(), E>` with `E: Display`. When it
+//! returns an error, the collector sends nothing that round and `collect_mut` returns the error
+//! (a `CollectError` naming the collector); the integration reports it through the SDK's debug
+//! log, and `collect(&self)` logs it the same way and returns no metrics.
+//!
+//! # Reading the generated code
+//!
+//! Run `cargo expand --example NAME` (or `cargo expand path::to::module`, after
+//! `cargo install cargo-expand`). For each struct you will see a `const _: () = { .. };` block
+//! holding the `MetricCollector` and `DescribeMetrics` impls, with one line per metric calling
+//! small helpers of `sentry_runtime_metrics::__private`. The snapshots under
+//! `sentry-runtime-metrics-derive/src/snapshots/` show exactly that output for three
+//! representative structs.
+//!
+//! Mistakes are compile errors that point at the offending token and say how to fix them; every
+//! mistake of one struct is reported in the same compile.
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod fallback;
+mod units;
+mod valid;
+
+#[cfg(test)]
+mod snapshot_tests;
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, parse_macro_input};
+
+/// Derives `MetricCollector` and `DescribeMetrics` for a struct; see the crate docs.
+#[proc_macro_derive(
+    MetricCollector,
+    attributes(collector, gauge, counter, distribution, flatten)
+)]
+pub fn derive_metric_collector(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    derive(&input).into()
+}
+
+/// The derive on a parsed input, shared with the snapshot tests.
+fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
+    let cx = ctxt::Ctxt::new();
+    let parsed = ast::Input::from_syn(&cx, input);
+    if let Some(parsed) = &parsed {
+        valid::check(&cx, parsed);
+    }
+    match (cx.check(), parsed) {
+        (Ok(()), Some(parsed)) => expand::derive(&parsed),
+        (Err(error), _) => fallback::expand(input, error),
+        (Ok(()), None) => unreachable_input(input),
+    }
+}
+
+fn unreachable_input(input: &DeriveInput) -> proc_macro2::TokenStream {
+    // `from_syn` returns `None` only after recording an error; keep a message just in case.
+    fallback::expand(
+        input,
+        syn::Error::new_spanned(
+            &input.ident,
+            "derive(MetricCollector) could not read this item",
+        ),
+    )
+}
+
+/// Every unit spelling the derive accepts, as a `&[&str]` expression. Not public API: it lets the
+/// library test this table against sentry-types' own `Unit` parsing.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __known_units(_input: TokenStream) -> TokenStream {
+    let spellings = units::all_spellings();
+    quote::quote!(&[#(#spellings),*]).into()
+}

@@ -1,0 +1,113 @@
+//! The [`MetricCollector`] trait: a source of metrics sampled once per round.
+
+use std::fmt;
+
+use crate::{MetricDescriptor, RuntimeMetric};
+
+/// A source of runtime metrics.
+///
+/// Usually derived with `#[derive(MetricCollector)]` (see the [crate docs](crate)); implement it
+/// by hand when the metrics are not known as fields:
+///
+/// ```
+/// use sentry_runtime_metrics::{MetricCollector, RuntimeMetric, MetricType, MetricValue};
+///
+/// struct MyCustomCollector;
+///
+/// impl MetricCollector for MyCustomCollector {
+///     fn collect(&self) -> Vec<RuntimeMetric> {
+///         vec![RuntimeMetric {
+///             name: "my_app.custom_metric".into(),
+///             metric_type: MetricType::Gauge,
+///             value: MetricValue::Int(42),
+///             unit: None,
+///             tags: Default::default(),
+///         }]
+///     }
+///
+///     fn name(&self) -> &'static str {
+///         "my-custom-collector"
+///     }
+/// }
+/// ```
+///
+/// Counters are reported as running totals (the integration sends the increase since the previous
+/// round) unless [`descriptors`](MetricCollector::descriptors) marks them as
+/// [`delta`](MetricDescriptor::delta).
+pub trait MetricCollector: Send {
+    /// Samples now and returns the metrics.
+    fn collect(&self) -> Vec<RuntimeMetric>;
+
+    /// A short name for logs, e.g. `"work-queue"`.
+    fn name(&self) -> &'static str;
+
+    /// Samples now, keeping any state the sample changes for the next round. This is what the
+    /// integration calls. An error means "nothing this round"; it is reported, not sent.
+    ///
+    /// The default calls [`collect`](MetricCollector::collect). The derive samples in place.
+    fn collect_mut(&mut self) -> Result<Vec<RuntimeMetric>, CollectError> {
+        Ok(self.collect())
+    }
+
+    /// Every metric this collector can send. The default, for hand-written collectors, is empty.
+    fn descriptors(&self) -> Vec<MetricDescriptor> {
+        Vec::new()
+    }
+}
+
+impl<T: MetricCollector + ?Sized> MetricCollector for Box<T> {
+    fn collect(&self) -> Vec<RuntimeMetric> {
+        (**self).collect()
+    }
+
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn collect_mut(&mut self) -> Result<Vec<RuntimeMetric>, CollectError> {
+        (**self).collect_mut()
+    }
+
+    fn descriptors(&self) -> Vec<MetricDescriptor> {
+        (**self).descriptors()
+    }
+}
+
+/// A collector could not sample this round (its sample method returned an error).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectError {
+    collector: &'static str,
+    message: String,
+}
+
+impl CollectError {
+    /// An error of the collector named `collector`.
+    pub fn new(collector: &'static str, message: impl fmt::Display) -> Self {
+        CollectError {
+            collector,
+            message: message.to_string(),
+        }
+    }
+
+    /// The name of the collector that failed.
+    pub fn collector(&self) -> &'static str {
+        self.collector
+    }
+
+    /// What went wrong, as the sample method's error displayed it.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for CollectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "collector `{}` failed to sample: {}",
+            self.collector, self.message
+        )
+    }
+}
+
+impl std::error::Error for CollectError {}

@@ -1,0 +1,68 @@
+//! Static descriptions of the metrics a collector can send, for docs and tools.
+
+use std::borrow::Cow;
+
+use crate::MetricType;
+
+/// What one metric of a collector is, known without sampling it.
+///
+/// `#[derive(MetricCollector)]` generates these from the field attributes and doc comments; the
+/// README's metric table is generated from the built-in collectors' descriptors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MetricDescriptor {
+    /// The metric's name, including any `#[flatten(prefix = "..")]`.
+    pub name: Cow<'static, str>,
+    /// Gauge, counter or distribution.
+    pub metric_type: MetricType,
+    /// The unit's canonical name, if any.
+    pub unit: Option<&'static str>,
+    /// The first paragraph of the field's doc comment.
+    pub description: &'static str,
+    /// For labelled series, the attribute key that tells them apart (e.g. `worker`).
+    pub attribute: Option<&'static str>,
+    /// For counters: the collector reports the increase since the last round itself, so the
+    /// integration sends the value as is instead of the difference of running totals.
+    pub delta: bool,
+}
+
+impl MetricDescriptor {
+    /// Describes a metric; for hand-written [`DescribeMetrics`] impls.
+    pub fn new(
+        name: impl Into<Cow<'static, str>>,
+        metric_type: MetricType,
+        unit: Option<&'static str>,
+        description: &'static str,
+    ) -> Self {
+        MetricDescriptor {
+            name: name.into(),
+            metric_type,
+            unit,
+            description,
+            attribute: None,
+            delta: false,
+        }
+    }
+
+    /// Sets the attribute key of a labelled series.
+    #[must_use]
+    pub fn with_attribute(mut self, attribute: &'static str) -> Self {
+        self.attribute = Some(attribute);
+        self
+    }
+
+    /// Marks a counter as already holding per-round increases.
+    #[must_use]
+    pub fn with_delta(mut self, delta: bool) -> Self {
+        self.delta = delta;
+        self
+    }
+}
+
+/// Lists every metric a collector type can send, without an instance or a sample.
+///
+/// Implemented by `#[derive(MetricCollector)]`.
+pub trait DescribeMetrics {
+    /// The descriptors, in field order.
+    fn describe() -> Vec<MetricDescriptor>;
+}

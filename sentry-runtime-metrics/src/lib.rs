@@ -1,0 +1,70 @@
+//! Runtime health metrics for Sentry: memory, CPU, threads, file descriptors and async-runtime
+//! health, collected on a background thread and sent with Sentry's Application Metrics API.
+//!
+//! # Custom collectors
+//!
+//! Derive [`MetricCollector`] on a struct whose fields carry `#[gauge]`, `#[counter]` or
+//! `#[distribution]`, filled by a `sample` method:
+//!
+//! ```
+//! use sentry_runtime_metrics::MetricCollector;
+//!
+//! /// Health of the work queue.
+//! #[derive(Clone, Default, MetricCollector)]
+//! #[collector(name = "work-queue")]
+//! struct QueueMetrics {
+//!     /// Jobs waiting to run.
+//!     #[gauge(name = "app.queue.depth")]
+//!     depth: u64,
+//!     /// Bytes held by waiting jobs.
+//!     #[gauge(name = "app.queue.bytes", unit = "byte")]
+//!     bytes: u64,
+//!     /// Jobs finished since start (a running total).
+//!     #[counter(name = "app.queue.processed")]
+//!     processed: u64,
+//!     /// Not a metric: unannotated fields are state the sample method may use.
+//!     source: std::sync::Arc<std::sync::atomic::AtomicU64>,
+//! }
+//!
+//! impl QueueMetrics {
+//!     fn sample(&mut self) {
+//!         self.depth = self.source.load(std::sync::atomic::Ordering::Relaxed);
+//!         self.bytes = self.depth * 512;
+//!         self.processed += 1;
+//!     }
+//! }
+//!
+//! let metrics = QueueMetrics::default().collect();
+//! assert_eq!(metrics.len(), 3);
+//! assert_eq!(metrics[1].unit.as_deref(), Some("byte"));
+//! ```
+//!
+//! The attribute language (units, labelled series, nested collectors, fallible sampling) is
+//! documented on the [derive macro](derive@MetricCollector).
+
+// Lets the built-in collectors use this crate's own derive, whose output names
+// `::sentry_runtime_metrics`.
+extern crate self as sentry_runtime_metrics;
+
+mod collector;
+mod config;
+mod descriptor;
+mod integration;
+mod metric;
+
+#[doc(hidden)]
+#[path = "private/mod.rs"]
+pub mod __private;
+
+pub use collector::{CollectError, MetricCollector};
+pub use config::RuntimeMetricsConfig;
+pub use descriptor::{DescribeMetrics, MetricDescriptor};
+pub use integration::RuntimeMetricsIntegration;
+pub use metric::{MetricType, MetricValue, RuntimeMetric, Tags};
+
+/// Derives [`MetricCollector`](trait@MetricCollector) and [`DescribeMetrics`] for a struct.
+///
+/// The full reference (every attribute key, accepted field types, units, and how to read the
+/// generated code with `cargo expand`) is in the
+/// [`sentry-runtime-metrics-derive` docs](https://docs.rs/sentry-runtime-metrics-derive).
+pub use sentry_runtime_metrics_derive::MetricCollector;

@@ -1,0 +1,20 @@
+//! Support for the code `#[derive(MetricCollector)]` generates. Not public API: names and
+//! signatures here may change in any release.
+
+mod batch;
+mod collections;
+mod sample;
+mod value;
+
+pub use batch::{Batch, Descriptors};
+pub use collections::{Samples, Series};
+pub use sample::{MissingSampleMethod, SampleOutcome, collect_on_clone, sample_outcome};
+pub use value::{ScalarValue, TimeUnit, TimedValue};
+
+pub use crate::{
+    CollectError, DescribeMetrics, MetricCollector, MetricDescriptor, MetricType, MetricValue,
+    RuntimeMetric,
+};
+pub use ::core::option::Option::{self, None, Some};
+pub use ::core::result::Result::{self, Ok};
+pub use ::std::vec::Vec;
