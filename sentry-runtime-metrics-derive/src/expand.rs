@@ -45,11 +45,11 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
             /// turning "no method named `sample`" into an error that says what to write.
             #[allow(dead_code)]
             trait __SampleMethodFallback {
-                fn #sample(&mut self) -> __p::MissingSampleMethod;
+                fn #sample(&mut self) -> __p::no_sample_method_found;
             }
             impl #impl_generics __SampleMethodFallback for #ident #ty_generics #where_clause {
-                fn #sample(&mut self) -> __p::MissingSampleMethod {
-                    __p::MissingSampleMethod
+                fn #sample(&mut self) -> __p::no_sample_method_found {
+                    __p::no_sample_method_found
                 }
             }
 
@@ -153,7 +153,7 @@ fn push_metrics(field: &Field) -> Option<TokenStream> {
                     }
                 }
                 (_, None) => {
-                    let convert = convert(metric, span, quote!(&self.#member));
+                    let convert = convert(metric, span, quote_spanned!(span=> &self.#member));
                     quote! {
                         __batch.push(#name, __p::MetricType::#kind, #unit, #convert);
                     }

@@ -36,10 +36,10 @@ pub(crate) fn check(cx: &Ctxt, input: &Input) {
                 }
             }
             Role::Flatten(flatten) => {
-                if let Some(prefix) = &flatten.prefix {
-                    if let Some(message) = charset_problem("prefix", &prefix.value()) {
-                        cx.error_spanned_by(prefix, message);
-                    }
+                if let Some(prefix) = &flatten.prefix
+                    && let Some(message) = charset_problem("prefix", &prefix.value())
+                {
+                    cx.error_spanned_by(prefix, message);
                 }
             }
         }
@@ -47,21 +47,21 @@ pub(crate) fn check(cx: &Ctxt, input: &Input) {
 }
 
 fn check_container(cx: &Ctxt, input: &Input) {
-    if let Some(name) = &input.container.name {
-        if name.value().trim().is_empty() {
-            cx.error_spanned_by(
-                name,
-                "collector name is empty; it names the collector in logs, e.g. \"work-queue\"",
-            );
-        }
+    if let Some(name) = &input.container.name
+        && name.value().trim().is_empty()
+    {
+        cx.error_spanned_by(
+            name,
+            "collector name is empty; it names the collector in logs, e.g. \"work-queue\"",
+        );
     }
-    if let Some(sample) = &input.container.sample {
-        if syn::parse_str::<syn::Ident>(&sample.value()).is_err() {
-            cx.error_spanned_by(
-                sample,
-                "`sample` names a method of the struct, e.g. `sample = \"refresh\"`",
-            );
-        }
+    if let Some(sample) = &input.container.sample
+        && syn::parse_str::<syn::Ident>(&sample.value()).is_err()
+    {
+        cx.error_spanned_by(
+            sample,
+            "`sample` names a method of the struct, e.g. `sample = \"refresh\"`",
+        );
     }
 }
 
@@ -81,10 +81,10 @@ fn check_metric(cx: &Ctxt, field: &Field, metric: &Metric) {
             }
         }
     }
-    if let Some(attribute) = &metric.attribute {
-        if let Some(message) = charset_problem("attribute key", &attribute.value()) {
-            cx.error_spanned_by(attribute, message);
-        }
+    if let Some(attribute) = &metric.attribute
+        && let Some(message) = charset_problem("attribute key", &attribute.value())
+    {
+        cx.error_spanned_by(attribute, message);
     }
     if metric.kind == Kind::Counter {
         if let Some(key) = metric.unit_key {

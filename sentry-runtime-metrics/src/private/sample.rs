@@ -6,7 +6,7 @@ use crate::{CollectError, MetricCollector, RuntimeMetric};
 
 /// What a sample method may return: `()` or `Result<(), E>` with `E: Display`.
 #[diagnostic::on_unimplemented(
-    message = "the collector's sample method is missing or returns `{Self}`",
+    message = "expected a sample method returning `()` or `Result<(), E: Display>`, found `{Self}`",
     label = "derive(MetricCollector) calls `self.sample()` here before every collection",
     note = "add `impl YourStruct {{ fn sample(&mut self) {{ .. }} }}`, returning `()` or \
             `Result<(), E>` where `E: Display`",
@@ -30,9 +30,11 @@ impl<E: Display> SampleOutcome for Result<(), E> {
 }
 
 /// What method resolution finds when the struct has no sample method of its own. It is not a
-/// [`SampleOutcome`], so the compiler reports that the sample method is missing.
+/// [`SampleOutcome`], so the compiler reports "expected a sample method .., found
+/// `no_sample_method_found`"; the lowercase name is there to be read in that message.
 #[derive(Debug)]
-pub struct MissingSampleMethod;
+#[allow(non_camel_case_types)]
+pub struct no_sample_method_found;
 
 /// Turns the sample method's result into the collector's error.
 pub fn sample_outcome<O: SampleOutcome>(

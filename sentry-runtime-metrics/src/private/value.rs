@@ -67,10 +67,10 @@ impl TimeUnit {
     /// `duration` in this unit, keeping fractions (1.5 ms stays 1.5, never 1).
     pub fn convert(self, duration: Duration) -> MetricValue {
         let nanos = duration.as_nanos();
-        if self == TimeUnit::Nanosecond {
-            if let Ok(nanos) = i64::try_from(nanos) {
-                return MetricValue::Int(nanos);
-            }
+        if self == TimeUnit::Nanosecond
+            && let Ok(nanos) = i64::try_from(nanos)
+        {
+            return MetricValue::Int(nanos);
         }
         #[allow(clippy::cast_precision_loss)] // f64 is what Sentry stores.
         MetricValue::Float(nanos as f64 / self.nanos())

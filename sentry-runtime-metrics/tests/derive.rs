@@ -1,0 +1,589 @@
+//! Behaviour of `#[derive(MetricCollector)]`: names, types, units and values of what it collects.
+#![allow(clippy::panic)] // Test helpers panic with context on purpose.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sentry_runtime_metrics::{
+    DescribeMetrics, MetricCollector, MetricType, MetricValue, RuntimeMetric,
+};
+
+/// Health of the work queue.
+#[derive(Clone, Default, MetricCollector)]
+#[collector(name = "work-queue")]
+struct QueueMetrics {
+    /// Jobs waiting to run.
+    #[gauge(name = "app.queue.depth")]
+    depth: u64,
+    /// Bytes held by waiting jobs.
+    #[gauge(name = "app.queue.bytes", unit = "byte")]
+    bytes: u64,
+    /// Jobs finished since start (a running total).
+    #[counter(name = "app.queue.processed")]
+    processed: u64,
+    /// Not a metric: unannotated fields are state the sample method may use.
+    source: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl QueueMetrics {
+    fn sample(&mut self) {
+        self.depth = self.source.load(std::sync::atomic::Ordering::Relaxed);
+        self.bytes = self.depth * 512;
+        self.processed += 1;
+    }
+}
+
+fn find<'a>(metrics: &'a [RuntimeMetric], name: &str) -> &'a RuntimeMetric {
+    metrics
+        .iter()
+        .find(|metric| metric.name == name)
+        .unwrap_or_else(|| panic!("no metric `{name}` in {metrics:#?}"))
+}
+
+fn values(metrics: &[RuntimeMetric], name: &str) -> Vec<(Option<String>, MetricValue)> {
+    metrics
+        .iter()
+        .filter(|metric| metric.name == name)
+        .map(|metric| {
+            let label = metric.tags.values().next().map(|label| label.to_string());
+            (label, metric.value)
+        })
+        .collect()
+}
+
+#[test]
+fn queue_example_collects_names_types_units_and_values() {
+    let source = Arc::new(AtomicU64::new(7));
+    let collector = QueueMetrics {
+        source: source.clone(),
+        ..Default::default()
+    };
+    assert_eq!(collector.name(), "work-queue");
+
+    let metrics = collector.collect();
+    assert_eq!(
+        metrics.len(),
+        3,
+        "one metric per annotated field: {metrics:#?}"
+    );
+    let depth = find(&metrics, "app.queue.depth");
+    assert_eq!(
+        (depth.metric_type, depth.value, depth.unit.as_deref()),
+        (MetricType::Gauge, MetricValue::Int(7), None)
+    );
+    let bytes = find(&metrics, "app.queue.bytes");
+    assert_eq!(
+        (bytes.metric_type, bytes.value, bytes.unit.as_deref()),
+        (MetricType::Gauge, MetricValue::Int(7 * 512), Some("byte"))
+    );
+    let processed = find(&metrics, "app.queue.processed");
+    assert_eq!(
+        (
+            processed.metric_type,
+            processed.value,
+            processed.unit.as_deref()
+        ),
+        (MetricType::Counter, MetricValue::Int(1), None)
+    );
+    assert!(metrics.iter().all(|metric| metric.tags.is_empty()));
+
+    // Freshly sampled every time: the source changes, so does the gauge.
+    source.store(9, Ordering::Relaxed);
+    assert_eq!(
+        find(&collector.collect(), "app.queue.depth").value,
+        MetricValue::Int(9)
+    );
+}
+
+#[test]
+fn collect_samples_a_clone_and_collect_mut_keeps_state() {
+    let mut collector = QueueMetrics::default();
+    // `collect(&self)` leaves the collector untouched: the running total restarts from it.
+    assert_eq!(
+        find(&collector.collect(), "app.queue.processed").value,
+        MetricValue::Int(1)
+    );
+    assert_eq!(
+        find(&collector.collect(), "app.queue.processed").value,
+        MetricValue::Int(1)
+    );
+    assert_eq!(collector.processed, 0);
+    // `collect_mut` (what the integration calls) samples in place: the total advances.
+    for expected in 1..=3 {
+        let metrics = collector.collect_mut().expect("infallible sample");
+        assert_eq!(
+            find(&metrics, "app.queue.processed").value,
+            MetricValue::Int(expected)
+        );
+    }
+}
+
+#[test]
+fn descriptors_come_from_attributes_and_doc_comments() {
+    let descriptors = QueueMetrics::describe();
+    let summary: Vec<_> = descriptors
+        .iter()
+        .map(|d| {
+            (
+                d.name.as_ref(),
+                d.metric_type,
+                d.unit,
+                d.description,
+                d.delta,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "app.queue.depth",
+                MetricType::Gauge,
+                None,
+                "Jobs waiting to run.",
+                false
+            ),
+            (
+                "app.queue.bytes",
+                MetricType::Gauge,
+                Some("byte"),
+                "Bytes held by waiting jobs.",
+                false
+            ),
+            (
+                "app.queue.processed",
+                MetricType::Counter,
+                None,
+                "Jobs finished since start (a running total).",
+                false
+            ),
+        ]
+    );
+    assert_eq!(QueueMetrics::default().descriptors(), descriptors);
+}
+
+#[derive(Clone, Default, MetricCollector)]
+struct EveryScalar {
+    #[gauge(name = "t.i8")]
+    i8: i8,
+    #[gauge(name = "t.i16")]
+    i16: i16,
+    #[gauge(name = "t.i32")]
+    i32: i32,
+    #[gauge(name = "t.i64")]
+    i64: i64,
+    #[gauge(name = "t.i128")]
+    i128: i128,
+    #[gauge(name = "t.isize")]
+    isize: isize,
+    #[gauge(name = "t.u8")]
+    u8: u8,
+    #[gauge(name = "t.u16")]
+    u16: u16,
+    #[gauge(name = "t.u32")]
+    u32: u32,
+    #[gauge(name = "t.u64")]
+    u64: u64,
+    #[gauge(name = "t.u128")]
+    u128: u128,
+    #[gauge(name = "t.usize")]
+    usize: usize,
+    #[gauge(name = "t.f32")]
+    f32: f32,
+    #[gauge(name = "t.f64", unit = "ratio")]
+    f64: f64,
+    #[gauge(name = "t.bool")]
+    flag: bool,
+    #[gauge(name = "t.uptime", unit = "ms")]
+    uptime: Duration,
+    #[gauge(name = "t.wait", unit = "second")]
+    wait: Option<Duration>,
+    #[gauge(name = "t.present")]
+    present: Option<u32>,
+    #[gauge(name = "t.absent")]
+    absent: Option<u32>,
+}
+
+impl EveryScalar {
+    fn sample(&mut self) {
+        *self = EveryScalar {
+            i8: -8,
+            i16: -16,
+            i32: -32,
+            i64: -64,
+            i128: -128,
+            isize: -1,
+            u8: 8,
+            u16: 16,
+            u32: 32,
+            u64: u64::MAX,
+            u128: 128,
+            usize: 1,
+            f32: 0.5,
+            f64: 0.25,
+            flag: true,
+            uptime: Duration::from_micros(2_500),
+            wait: Some(Duration::from_millis(1_500)),
+            present: Some(3),
+            absent: None,
+        };
+    }
+}
+
+#[test]
+fn every_scalar_type_converts_exactly() {
+    let metrics = EveryScalar::default().collect();
+    let get = |name: &str| find(&metrics, name).value;
+    assert_eq!(get("t.i8"), MetricValue::Int(-8));
+    assert_eq!(get("t.i16"), MetricValue::Int(-16));
+    assert_eq!(get("t.i32"), MetricValue::Int(-32));
+    assert_eq!(get("t.i64"), MetricValue::Int(-64));
+    assert_eq!(get("t.i128"), MetricValue::Int(-128));
+    assert_eq!(get("t.isize"), MetricValue::Int(-1));
+    assert_eq!(get("t.u8"), MetricValue::Int(8));
+    assert_eq!(get("t.u16"), MetricValue::Int(16));
+    assert_eq!(get("t.u32"), MetricValue::Int(32));
+    assert_eq!(
+        get("t.u64"),
+        MetricValue::Float(18_446_744_073_709_551_615.0)
+    );
+    assert_eq!(get("t.u128"), MetricValue::Int(128));
+    assert_eq!(get("t.usize"), MetricValue::Int(1));
+    assert_eq!(get("t.f32"), MetricValue::Float(0.5));
+    assert_eq!(get("t.f64"), MetricValue::Float(0.25));
+    assert_eq!(get("t.bool"), MetricValue::Int(1));
+    // Durations arrive in the field's unit, fractions kept; aliases become canonical names.
+    assert_eq!(get("t.uptime"), MetricValue::Float(2.5));
+    assert_eq!(
+        find(&metrics, "t.uptime").unit.as_deref(),
+        Some("millisecond")
+    );
+    assert_eq!(get("t.wait"), MetricValue::Float(1.5));
+    assert_eq!(get("t.present"), MetricValue::Int(3));
+    // `None` is not sent at all, rather than sent as 0.
+    assert!(metrics.iter().all(|metric| metric.name != "t.absent"));
+    assert_eq!(metrics.len(), 18);
+}
+
+#[derive(Clone, Default, MetricCollector)]
+struct Labelled {
+    /// Load per worker.
+    #[gauge(name = "app.worker.load", unit = "ratio", attribute = "worker")]
+    load: Vec<f64>,
+    /// Polls per worker.
+    #[counter(name = "app.worker.polls", attribute = "worker")]
+    polls: [u64; 2],
+    /// Connections per pool.
+    #[gauge(name = "app.pool.connections", attribute = "pool")]
+    pools: BTreeMap<&'static str, Option<u32>>,
+    /// Busy time per shard.
+    #[gauge(name = "app.shard.busy", unit = "millisecond", attribute = "shard")]
+    shards: HashMap<u8, Duration>,
+    /// Job sizes seen this round.
+    #[distribution(name = "app.job.size", unit = "byte")]
+    sizes: Vec<u32>,
+    /// Job waits seen this round.
+    #[distribution(name = "app.job.wait", unit = "microsecond")]
+    waits: Vec<Duration>,
+}
+
+impl Labelled {
+    fn sample(&mut self) {
+        self.load = vec![0.5, 1.0, 0.0];
+        self.polls = [10, 20];
+        self.pools = BTreeMap::from([("main", Some(4)), ("replica", None)]);
+        self.shards = HashMap::from([(7, Duration::from_micros(1_250))]);
+        self.sizes = vec![100, 200, 300];
+        self.waits = vec![Duration::from_nanos(1_500), Duration::from_micros(3)];
+    }
+}
+
+#[test]
+fn labelled_series_carry_their_attribute() {
+    let metrics = Labelled::default().collect();
+    let load = values(&metrics, "app.worker.load");
+    assert_eq!(
+        load,
+        [
+            (Some("0".into()), MetricValue::Float(0.5)),
+            (Some("1".into()), MetricValue::Float(1.0)),
+            (Some("2".into()), MetricValue::Float(0.0)),
+        ]
+    );
+    assert!(
+        metrics
+            .iter()
+            .filter(|m| m.name == "app.worker.load")
+            .all(|m| m.tags.keys().eq(["worker"]) && m.unit.as_deref() == Some("ratio"))
+    );
+    assert_eq!(
+        values(&metrics, "app.worker.polls"),
+        [
+            (Some("0".into()), MetricValue::Int(10)),
+            (Some("1".into()), MetricValue::Int(20))
+        ]
+    );
+    // A `None` entry is not sent; the map key is the attribute value.
+    assert_eq!(
+        values(&metrics, "app.pool.connections"),
+        [(Some("main".into()), MetricValue::Int(4))]
+    );
+    assert_eq!(
+        values(&metrics, "app.shard.busy"),
+        [(Some("7".into()), MetricValue::Float(1.25))]
+    );
+}
+
+#[test]
+fn distributions_send_each_value() {
+    let metrics = Labelled::default().collect();
+    let sizes: Vec<_> = values(&metrics, "app.job.size")
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(
+        sizes,
+        [
+            MetricValue::Int(100),
+            MetricValue::Int(200),
+            MetricValue::Int(300)
+        ]
+    );
+    let waits: Vec<_> = values(&metrics, "app.job.wait")
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(waits, [MetricValue::Float(1.5), MetricValue::Float(3.0)]);
+    assert!(
+        metrics
+            .iter()
+            .filter(|m| m.metric_type == MetricType::Distribution)
+            .all(|m| m.tags.is_empty())
+    );
+    let descriptors = Labelled::describe();
+    assert_eq!(descriptors[0].attribute, Some("worker"));
+    assert_eq!(descriptors[5].metric_type, MetricType::Distribution);
+    assert_eq!(descriptors[5].unit, Some("microsecond"));
+}
+
+#[derive(Clone, Default, MetricCollector)]
+#[collector(name = "pool")]
+struct PoolMetrics {
+    /// Open connections.
+    #[gauge(name = "connections")]
+    connections: u32,
+    /// Connections created since the last round.
+    #[counter(name = "created", delta)]
+    created: u32,
+}
+
+impl PoolMetrics {
+    fn sample(&mut self) {
+        self.connections += 2;
+        self.created = 1;
+    }
+}
+
+#[derive(Clone, Default, MetricCollector)]
+struct ServiceMetrics {
+    /// Requests in flight.
+    #[gauge(name = "app.inflight")]
+    inflight: u32,
+    #[flatten(prefix = "app.db.")]
+    database: PoolMetrics,
+    #[flatten]
+    cache: CacheMetrics,
+}
+
+#[derive(Clone, Default, MetricCollector)]
+struct CacheMetrics {
+    /// Entries in the cache.
+    #[gauge(name = "app.cache.entries")]
+    entries: u32,
+}
+
+impl CacheMetrics {
+    fn sample(&mut self) {
+        self.entries = 11;
+    }
+}
+
+impl ServiceMetrics {
+    fn sample(&mut self) {
+        self.inflight = 5;
+    }
+}
+
+#[test]
+fn nested_collectors_are_flattened_with_their_prefix() {
+    let mut collector = ServiceMetrics::default();
+    assert_eq!(collector.name(), "service-metrics");
+    let metrics = collector.collect_mut().expect("infallible");
+    let names: Vec<_> = metrics.iter().map(|m| m.name.as_ref()).collect();
+    assert_eq!(
+        names,
+        [
+            "app.inflight",
+            "app.db.connections",
+            "app.db.created",
+            "app.cache.entries"
+        ]
+    );
+    assert_eq!(
+        find(&metrics, "app.db.connections").value,
+        MetricValue::Int(2)
+    );
+    // The nested collector sampled itself, in place.
+    let metrics = collector.collect_mut().expect("infallible");
+    assert_eq!(
+        find(&metrics, "app.db.connections").value,
+        MetricValue::Int(4)
+    );
+    assert_eq!(
+        find(&metrics, "app.cache.entries").value,
+        MetricValue::Int(11)
+    );
+
+    let descriptors = ServiceMetrics::describe();
+    let described: Vec<_> = descriptors
+        .iter()
+        .map(|d| (d.name.as_ref(), d.delta))
+        .collect();
+    assert_eq!(
+        described,
+        [
+            ("app.inflight", false),
+            ("app.db.connections", false),
+            ("app.db.created", true),
+            ("app.cache.entries", false)
+        ]
+    );
+}
+
+#[derive(Clone, Default, MetricCollector)]
+struct Fallible {
+    #[gauge(name = "app.fallible")]
+    value: u32,
+    fail: bool,
+}
+
+#[derive(Debug)]
+struct ReadError(&'static str);
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not read {}", self.0)
+    }
+}
+
+impl Fallible {
+    fn sample(&mut self) -> Result<(), ReadError> {
+        if self.fail {
+            return Err(ReadError("/proc/self/stat"));
+        }
+        self.value = 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failed_sample_sends_nothing_and_returns_the_error() {
+    let mut ok = Fallible::default();
+    assert_eq!(ok.collect_mut().expect("sample succeeds").len(), 1);
+
+    let mut failing = Fallible {
+        fail: true,
+        ..Default::default()
+    };
+    let err = failing.collect_mut().expect_err("sample fails");
+    assert_eq!(err.collector(), "fallible");
+    assert_eq!(err.message(), "could not read /proc/self/stat");
+    assert_eq!(
+        err.to_string(),
+        "collector `fallible` failed to sample: could not read /proc/self/stat"
+    );
+    // `collect(&self)` cannot return the error: it logs it and returns no metrics.
+    assert!(failing.collect().is_empty());
+}
+
+#[derive(Clone, Default, MetricCollector)]
+struct Gated {
+    #[gauge(name = "app.always")]
+    always: u32,
+    #[cfg(any())]
+    #[gauge(name = "app.never")]
+    never: u32,
+    #[cfg_attr(all(), gauge(name = "app.enabled_by_cfg_attr"))]
+    enabled: u32,
+}
+
+impl Gated {
+    fn sample(&mut self) {
+        self.always = 1;
+        self.enabled = 2;
+    }
+}
+
+#[test]
+fn cfg_on_fields_is_honoured() {
+    let names: Vec<_> = Gated::default()
+        .collect()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(names, ["app.always", "app.enabled_by_cfg_attr"]);
+    assert_eq!(Gated::describe().len(), 2);
+}
+
+#[derive(Clone, MetricCollector)]
+#[collector(sample = "refresh")]
+struct Generic<T: Clone + Send + Into<f64>> {
+    #[gauge(name = "app.generic")]
+    value: f64,
+    source: T,
+}
+
+impl<T: Clone + Send + Into<f64>> Generic<T> {
+    fn refresh(&mut self) {
+        self.value = self.source.clone().into();
+    }
+}
+
+#[test]
+fn generic_structs_and_custom_sample_method_names_work() {
+    let metrics = Generic {
+        value: 0.0,
+        source: 3u8,
+    }
+    .collect();
+    assert_eq!(find(&metrics, "app.generic").value, MetricValue::Float(3.0));
+}
+
+#[derive(Clone, Default, MetricCollector)]
+struct SampleTakesSharedRef {
+    #[gauge(name = "app.shared")]
+    value: u8,
+}
+
+impl SampleTakesSharedRef {
+    // A `&self` sample method is found too (it can only read, e.g. atomics).
+    fn sample(&self) {}
+}
+
+#[test]
+fn a_shared_ref_sample_method_is_called() {
+    assert_eq!(SampleTakesSharedRef::default().collect().len(), 1);
+}
+
+#[test]
+fn boxed_derived_collectors_work_as_trait_objects() {
+    let collectors: Vec<Box<dyn MetricCollector>> = vec![
+        Box::new(QueueMetrics::default()),
+        Box::new(Labelled::default()),
+    ];
+    let names: Vec<_> = collectors.iter().map(|c| c.name()).collect();
+    assert_eq!(names, ["work-queue", "labelled"]);
+    assert_eq!(collectors[0].descriptors().len(), 3);
+}

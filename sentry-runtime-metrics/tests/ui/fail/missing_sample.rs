@@ -1,0 +1,9 @@
+use sentry_runtime_metrics::MetricCollector;
+
+#[derive(Clone, MetricCollector)]
+struct Metrics {
+    #[gauge(name = "app.queue.depth")]
+    depth: u64,
+}
+
+fn main() {}
