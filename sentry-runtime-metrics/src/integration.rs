@@ -1,22 +1,107 @@
 //! [`RuntimeMetricsIntegration`]: the `sentry_core::Integration` users add to their client.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use crate::RuntimeMetricsConfig;
+use sentry_core::{ClientOptions, Hub, Integration};
 
-/// Collects runtime metrics in the background and sends them to Sentry.
+use crate::emit;
+use crate::engine::{Engine, RuntimeMetricsStats};
+use crate::sampler::Sampler;
+use crate::{MetricCollector, RuntimeMetricsConfig};
+
+/// The shortest collection interval; shorter ones (including zero) are raised to it so the
+/// sampler can never spin. Intervals under a second are for tests and soak runs: in production
+/// they multiply the metrics sent to Sentry for no better signal.
+pub const MIN_COLLECTION_INTERVAL: Duration = Duration::from_millis(1);
+
+/// Collects runtime metrics on a background thread and sends them to Sentry.
+///
+/// Add it to the client options; collection starts when the client is created (the first round
+/// is one `collection_interval` later) and stops when the client is closed, i.e. when the guard
+/// returned by `sentry::init` is dropped.
+///
+/// ```
+/// use std::time::Duration;
+/// use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
+///
+/// let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+///     collection_interval: Duration::from_secs(10),
+///     ..Default::default()
+/// });
+/// let _guard = sentry::init(sentry::ClientOptions::new().add_integration(integration.clone()));
+///
+/// // ... the application runs; before a short-lived program exits:
+/// integration.collect_now();
+/// ```
+///
+/// Cloning is cheap: every clone is a handle to the same collection.
 #[derive(Clone)]
 pub struct RuntimeMetricsIntegration {
-    #[allow(dead_code)] // Read by the background sampler, which is the next piece of work.
-    inner: Arc<Mutex<RuntimeMetricsConfig>>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Arc<Engine>,
+    interval: Duration,
+    sampler: Mutex<Option<Sampler>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let sampler = self
+            .sampler
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(sampler) = sampler {
+            sampler.stop();
+        }
+    }
 }
 
 impl RuntimeMetricsIntegration {
     /// An integration collecting what `config` enables.
+    #[must_use]
     pub fn new(config: RuntimeMetricsConfig) -> Self {
+        let RuntimeMetricsConfig {
+            collection_interval,
+            collect_memory: _,
+            collect_process: _,
+            collect_async_runtime: _,
+            custom_collectors,
+            attributes,
+        } = config;
+        let collectors: Vec<Box<dyn MetricCollector>> = custom_collectors;
         RuntimeMetricsIntegration {
-            inner: Arc::new(Mutex::new(config)),
+            inner: Arc::new(Inner {
+                engine: Arc::new(Engine::new(collectors, attributes)),
+                interval: collection_interval.max(MIN_COLLECTION_INTERVAL),
+                sampler: Mutex::new(None),
+            }),
         }
+    }
+
+    /// Runs one collection round now, on the calling thread, and captures the metrics on the
+    /// current hub. Call it before a short-lived program exits (before the guard is dropped),
+    /// so its last state is not lost. Counters send the increase since the previous round.
+    pub fn collect_now(&self) {
+        let hub = Hub::current();
+        self.inner.engine.round(&hub);
+    }
+
+    /// What has been collected, sent and dropped so far.
+    pub fn stats(&self) -> RuntimeMetricsStats {
+        self.inner.engine.stats()
+    }
+
+    /// The interval in effect (the configured one, raised to [`MIN_COLLECTION_INTERVAL`]).
+    pub fn collection_interval(&self) -> Duration {
+        self.inner.interval
+    }
+
+    pub(crate) fn engine(&self) -> &Arc<Engine> {
+        &self.inner.engine
     }
 }
 
@@ -26,8 +111,41 @@ impl Default for RuntimeMetricsIntegration {
     }
 }
 
-impl sentry_core::Integration for RuntimeMetricsIntegration {
+impl Integration for RuntimeMetricsIntegration {
     fn name(&self) -> &'static str {
         "runtime-metrics"
+    }
+
+    fn setup(&self, options: &mut ClientOptions) {
+        // `sentry::init` binds the client to the current hub of this thread right after setup.
+        let hub = Hub::current();
+        self.inner.engine.take_baseline(&hub);
+        if options.dsn.is_none() {
+            // A client without DSN sends nothing, so there is nothing to sample for.
+            return;
+        }
+        let mut sampler = self
+            .inner
+            .sampler
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if sampler.is_some() {
+            emit::debug(
+                &hub,
+                format_args!("integration added to a second client; it keeps its first"),
+            );
+            return;
+        }
+        match Sampler::spawn(
+            Arc::clone(&self.inner.engine),
+            hub.clone(),
+            self.inner.interval,
+        ) {
+            Ok(started) => *sampler = Some(started),
+            Err(err) => emit::debug(
+                &hub,
+                format_args!("could not start the sampler thread ({err}); use collect_now()"),
+            ),
+        }
     }
 }

@@ -48,9 +48,14 @@ extern crate self as sentry_runtime_metrics;
 
 mod collector;
 mod config;
+mod counters;
 mod descriptor;
+mod emit;
+mod engine;
 mod integration;
 mod metric;
+mod sampler;
+mod sanitize;
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]
@@ -59,7 +64,8 @@ pub mod __private;
 pub use collector::{CollectError, MetricCollector};
 pub use config::RuntimeMetricsConfig;
 pub use descriptor::{DescribeMetrics, MetricDescriptor};
-pub use integration::RuntimeMetricsIntegration;
+pub use engine::{MAX_METRICS_PER_COLLECTOR, RuntimeMetricsStats};
+pub use integration::{MIN_COLLECTION_INTERVAL, RuntimeMetricsIntegration};
 pub use metric::{MetricType, MetricValue, RuntimeMetric, Tags};
 
 /// Derives [`MetricCollector`](trait@MetricCollector) and [`DescribeMetrics`] for a struct.

@@ -1,0 +1,279 @@
+//! What the integration sends, read back from captured envelopes (sentry's `test` feature).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // Tests fail loudly and report.
+
+mod common;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use common::{QueueMetrics, attribute, is, metrics_in, named};
+use sentry::ClientOptions;
+use sentry::protocol::{MetricType as Sent, Unit};
+use sentry::test::with_captured_envelopes_options;
+use sentry_runtime_metrics::{
+    MetricCollector, MetricType, MetricValue, RuntimeMetric, RuntimeMetricsConfig,
+    RuntimeMetricsIntegration, Tags,
+};
+
+/// Captures `rounds` calls of `collect_now()` for an integration with `config`.
+fn capture(
+    config: RuntimeMetricsConfig,
+    rounds: usize,
+) -> (Vec<sentry::protocol::Metric>, RuntimeMetricsIntegration) {
+    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+        collect_memory: false,
+        collect_process: false,
+        collect_async_runtime: false,
+        ..config
+    });
+    let options = ClientOptions::new().add_integration(integration.clone());
+    let envelopes = with_captured_envelopes_options(
+        || {
+            for _ in 0..rounds {
+                integration.collect_now();
+            }
+        },
+        options,
+    );
+    (metrics_in(&envelopes), integration)
+}
+
+#[test]
+fn derived_collector_metrics_arrive_with_names_types_units_and_attributes() {
+    let source = Arc::new(AtomicU64::new(3));
+    let queue = QueueMetrics {
+        source: source.clone(),
+        ..Default::default()
+    };
+    let (metrics, integration) = capture(
+        RuntimeMetricsConfig {
+            custom_collectors: vec![Box::new(queue)],
+            attributes: Tags::from([(Cow::Borrowed("service"), Cow::Borrowed("api"))]),
+            ..Default::default()
+        },
+        1,
+    );
+    let depth = named(&metrics, "app.queue.depth");
+    assert_eq!(depth.len(), 1, "{metrics:#?}");
+    assert!(is(depth[0], Sent::Gauge));
+    assert_eq!(depth[0].value, 3.0);
+    assert_eq!(depth[0].unit, None);
+
+    let bytes = named(&metrics, "app.queue.bytes");
+    assert!(is(bytes[0], Sent::Gauge));
+    assert_eq!(bytes[0].value, 3.0 * 512.0);
+    assert_eq!(bytes[0].unit, Some(Unit::Byte));
+
+    let processed = named(&metrics, "app.queue.processed");
+    assert!(is(processed[0], Sent::Counter));
+    assert_eq!(processed[0].unit, None);
+    // setup() took the baseline (processed = 1); this round's total is 2: an increase of 1.
+    assert_eq!(processed[0].value, 1.0);
+
+    for metric in &metrics {
+        assert_eq!(
+            attribute(metric, "sentry.origin"),
+            Some("auto.runtime_metrics")
+        );
+        assert_eq!(attribute(metric, "service"), Some("api"));
+    }
+    assert_eq!(metrics.len(), 3);
+    assert_eq!(integration.stats().metrics_sent, 3);
+    assert_eq!(integration.stats().rounds, 1);
+}
+
+/// Reports the totals it is given, one per round.
+#[derive(Clone, Default, MetricCollector)]
+struct Totals {
+    #[counter(name = "app.total")]
+    total: u64,
+    #[counter(name = "app.per_round", delta)]
+    per_round: u64,
+    #[gauge(name = "app.level", unit = "percent")]
+    level: f64,
+    script: Arc<std::sync::Mutex<Vec<u64>>>,
+}
+
+impl Totals {
+    fn sample(&mut self) {
+        let mut script = self.script.lock().unwrap();
+        if !script.is_empty() {
+            self.total = script.remove(0);
+        }
+        self.per_round = 4;
+        self.level = 50.0;
+    }
+}
+
+#[test]
+fn counters_send_increases_over_rounds_including_a_reset() {
+    // Baseline 100 (taken at setup), then 130, 180, then a reset to 25.
+    let script = Arc::new(std::sync::Mutex::new(vec![100, 130, 180, 25]));
+    let (metrics, _) = capture(
+        RuntimeMetricsConfig {
+            custom_collectors: vec![Box::new(Totals {
+                script,
+                ..Default::default()
+            })],
+            ..Default::default()
+        },
+        3,
+    );
+    let totals: Vec<f64> = named(&metrics, "app.total")
+        .iter()
+        .map(|m| m.value)
+        .collect();
+    assert_eq!(totals, [30.0, 50.0, 25.0]);
+    // A `delta` counter is sent as it is, every round.
+    let per_round: Vec<f64> = named(&metrics, "app.per_round")
+        .iter()
+        .map(|m| m.value)
+        .collect();
+    assert_eq!(per_round, [4.0, 4.0, 4.0]);
+    // Gauges are sent every round.
+    let levels: Vec<f64> = named(&metrics, "app.level")
+        .iter()
+        .map(|m| m.value)
+        .collect();
+    assert_eq!(levels, [50.0, 50.0, 50.0]);
+    assert!(
+        named(&metrics, "app.level")
+            .iter()
+            .all(|m| m.unit == Some(Unit::Percent))
+    );
+}
+
+/// A hand-written collector that returns every bad shape at once.
+struct Hostile;
+
+impl MetricCollector for Hostile {
+    fn collect(&self) -> Vec<RuntimeMetric> {
+        let metric = |name: &str, value: MetricValue| RuntimeMetric {
+            name: Cow::Owned(name.to_owned()),
+            metric_type: MetricType::Gauge,
+            value,
+            unit: Some("count".into()),
+            tags: Tags::new(),
+        };
+        vec![
+            metric("", MetricValue::Int(1)),
+            metric("app.nan", MetricValue::Float(f64::NAN)),
+            metric("app.inf", MetricValue::Float(f64::INFINITY)),
+            metric("app.bad name", MetricValue::Int(2)),
+            metric("app.good", MetricValue::Int(3)),
+        ]
+    }
+
+    fn name(&self) -> &'static str {
+        "hostile"
+    }
+}
+
+/// Panics every round.
+struct Panicking;
+
+impl MetricCollector for Panicking {
+    fn collect(&self) -> Vec<RuntimeMetric> {
+        panic!("collector bug");
+    }
+
+    fn name(&self) -> &'static str {
+        "panicking"
+    }
+}
+
+#[test]
+fn bad_metrics_are_fixed_or_dropped_and_a_panicking_collector_does_not_stop_the_others() {
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {})); // Keep the expected panic out of the test output.
+    let queue = QueueMetrics::default();
+    let (metrics, integration) = capture(
+        RuntimeMetricsConfig {
+            custom_collectors: vec![Box::new(Panicking), Box::new(Hostile), Box::new(queue)],
+            ..Default::default()
+        },
+        2,
+    );
+    std::panic::set_hook(previous_hook);
+
+    // Dropped: the empty name, NaN and infinity (3 per round). Sentry would drop them too.
+    assert!(
+        metrics
+            .iter()
+            .all(|m| !m.name.is_empty() && m.value.is_finite())
+    );
+    assert!(named(&metrics, "app.nan").is_empty() && named(&metrics, "app.inf").is_empty());
+    // Rewritten as Sentry would, and sent; the unknown unit `count` is stripped.
+    let renamed = named(&metrics, "app.bad_name");
+    assert_eq!(renamed.len(), 2);
+    assert!(renamed.iter().all(|m| m.unit.is_none()));
+    assert_eq!(named(&metrics, "app.good").len(), 2);
+    // The collector after the panicking one still reports every round.
+    assert_eq!(named(&metrics, "app.queue.depth").len(), 2);
+    // Drops are counted and sent, by reason.
+    let dropped = named(&metrics, "runtime_metrics.dropped");
+    let mut reasons: Vec<(&str, f64)> = dropped
+        .iter()
+        .map(|m| (attribute(m, "reason").unwrap(), m.value))
+        .collect();
+    reasons.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(
+        reasons,
+        [
+            ("empty_name", 1.0),
+            ("empty_name", 1.0),
+            ("non_finite_value", 2.0),
+            ("non_finite_value", 2.0)
+        ]
+    );
+    let stats = integration.stats();
+    assert_eq!(stats.metrics_dropped, 6);
+    assert_eq!(stats.collector_failures, 2);
+    assert_eq!(
+        stats.metrics_corrected, 4,
+        "bad name and unknown unit, twice each"
+    );
+}
+
+#[test]
+fn a_collector_over_the_cap_is_truncated_and_counted() {
+    struct Flood;
+    impl MetricCollector for Flood {
+        fn collect(&self) -> Vec<RuntimeMetric> {
+            (0..100_000)
+                .map(|i| RuntimeMetric {
+                    name: "app.flood".into(),
+                    metric_type: MetricType::Gauge,
+                    value: MetricValue::Int(i),
+                    unit: None,
+                    tags: Tags::from([(Cow::Borrowed("i"), Cow::Owned(i.to_string()))]),
+                })
+                .collect()
+        }
+        fn name(&self) -> &'static str {
+            "flood"
+        }
+    }
+    let (metrics, integration) = capture(
+        RuntimeMetricsConfig {
+            custom_collectors: vec![Box::new(Flood)],
+            ..Default::default()
+        },
+        1,
+    );
+    let cap = sentry_runtime_metrics::MAX_METRICS_PER_COLLECTOR;
+    assert_eq!(named(&metrics, "app.flood").len(), cap);
+    let dropped = named(&metrics, "runtime_metrics.dropped");
+    assert_eq!(dropped.len(), 1);
+    assert_eq!(attribute(dropped[0], "reason"), Some("over_cap"));
+    assert_eq!(dropped[0].value, (100_000 - cap) as f64);
+    assert_eq!(integration.stats().metrics_dropped, (100_000 - cap) as u64);
+    let _ = Ordering::Relaxed;
+}

@@ -1,0 +1,110 @@
+//! Helpers shared by the end-to-end tests.
+#![allow(dead_code, unreachable_pub)] // Each test binary uses a different subset.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sentry::Envelope;
+use sentry::protocol::{EnvelopeItem, ItemContainer, Metric, MetricType, Value};
+use sentry_runtime_metrics::MetricCollector;
+
+/// Every metric in `envelopes`' `trace_metric` items.
+pub fn metrics_in(envelopes: &[Envelope]) -> Vec<Metric> {
+    let mut metrics = Vec::new();
+    for envelope in envelopes {
+        for item in envelope.items() {
+            if let EnvelopeItem::ItemContainer(ItemContainer::Metrics(items)) = item {
+                metrics.extend(items.iter().cloned());
+            }
+        }
+    }
+    metrics
+}
+
+/// The metrics named `name`.
+pub fn named<'a>(metrics: &'a [Metric], name: &str) -> Vec<&'a Metric> {
+    metrics.iter().filter(|m| m.name == name).collect()
+}
+
+/// A string attribute of `metric`.
+pub fn attribute<'a>(metric: &'a Metric, key: &str) -> Option<&'a str> {
+    match &metric.attributes.get(key)?.0 {
+        Value::String(value) => Some(value),
+        _ => None,
+    }
+}
+
+pub fn is(metric: &Metric, ty: MetricType) -> bool {
+    std::mem::discriminant(&metric.r#type) == std::mem::discriminant(&ty)
+}
+
+/// Polls `condition` every few milliseconds until it holds, failing after `limit` (generous:
+/// this waits on a condition, it does not assert a timing).
+pub fn wait_for(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Names of this process's threads, from `/proc/self/task/*/comm` (Linux).
+pub fn thread_names() -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/task").expect("/proc/self/task") {
+        let path = entry.expect("task entry").path().join("comm");
+        if let Ok(comm) = std::fs::read_to_string(path) {
+            names.push(comm.trim_end().to_owned());
+        }
+    }
+    names
+}
+
+/// How many sampler threads are alive (the kernel keeps the first 15 bytes of the name).
+pub fn sampler_threads() -> usize {
+    thread_names()
+        .iter()
+        .filter(|name| name.as_str() == "sentry-runtime-")
+        .count()
+}
+
+/// Health of the work queue (the example of the derive's docs).
+#[derive(Clone, Default, MetricCollector)]
+#[collector(name = "work-queue")]
+pub struct QueueMetrics {
+    /// Jobs waiting to run.
+    #[gauge(name = "app.queue.depth")]
+    pub depth: u64,
+    /// Bytes held by waiting jobs.
+    #[gauge(name = "app.queue.bytes", unit = "byte")]
+    pub bytes: u64,
+    /// Jobs finished since start (a running total).
+    #[counter(name = "app.queue.processed")]
+    pub processed: u64,
+    /// Not a metric: unannotated fields are state the sample method may use.
+    pub source: Arc<AtomicU64>,
+}
+
+impl QueueMetrics {
+    fn sample(&mut self) {
+        self.depth = self.source.load(Ordering::Relaxed);
+        self.bytes = self.depth * 512;
+        self.processed += 1;
+    }
+}
+
+/// Client options that send to `transport` (a DSN is needed for the client to be enabled; no
+/// request is made to it).
+pub fn options_with(
+    integration: &sentry_runtime_metrics::RuntimeMetricsIntegration,
+    transport: &Arc<sentry::test::TestTransport>,
+) -> sentry::ClientOptions {
+    let mut options = sentry::ClientOptions::new().add_integration(integration.clone());
+    options.dsn = Some("https://public@sentry.invalid/1".parse().expect("dsn"));
+    options.transport = Some(Arc::new(transport.clone()));
+    options
+}

@@ -1,0 +1,35 @@
+//! 100 init/drop cycles in one process leave no sampler thread behind.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // Tests fail loudly and report.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{QueueMetrics, sampler_threads, wait_for};
+use sentry::test::TestTransport;
+use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
+
+#[test]
+fn a_hundred_init_drop_cycles_leave_no_thread_behind() {
+    let before = sampler_threads();
+    for _ in 0..100 {
+        let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+            collection_interval: Duration::from_millis(1),
+            custom_collectors: vec![Box::new(QueueMetrics::default())],
+            ..Default::default()
+        });
+        let guard = sentry::init(common::options_with(&integration, &TestTransport::new()));
+        drop(guard);
+    }
+    wait_for(
+        Duration::from_secs(30),
+        "every sampler thread to exit",
+        || sampler_threads() == before,
+    );
+}

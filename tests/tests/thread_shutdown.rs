@@ -1,0 +1,61 @@
+//! The sampler thread stops with the client: dropping the init guard ends it at once, even
+//! with an hour-long interval. (Its own binary: it counts the process's sampler threads.)
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // Tests fail loudly and report.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{QueueMetrics, sampler_threads, wait_for};
+use sentry::test::TestTransport;
+use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
+
+fn init(
+    interval: Duration,
+) -> (
+    sentry::ClientInitGuard,
+    RuntimeMetricsIntegration,
+    Arc<TestTransport>,
+) {
+    let transport = TestTransport::new();
+    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+        collection_interval: interval,
+        custom_collectors: vec![Box::new(QueueMetrics::default())],
+        ..Default::default()
+    });
+    let guard = sentry::init(common::options_with(&integration, &transport));
+    (guard, integration, transport)
+}
+
+#[test]
+fn the_thread_is_gone_promptly_after_the_guard_is_dropped() {
+    {
+        let before = sampler_threads();
+        let (guard, integration, _transport) = init(Duration::from_secs(3600));
+        wait_for(
+            Duration::from_secs(10),
+            "the sampler thread to start",
+            || sampler_threads() > before,
+        );
+        let dropped_at = Instant::now();
+        drop(guard);
+        wait_for(
+            Duration::from_secs(10),
+            "the sampler thread to exit",
+            || sampler_threads() == before,
+        );
+        eprintln!("guard drop -> sampler exit: {:?}", dropped_at.elapsed());
+        assert_eq!(
+            integration.stats().rounds,
+            0,
+            "an hour-long interval never came due"
+        );
+    }
+}
