@@ -1,6 +1,27 @@
 //! Runtime health metrics for Sentry: memory, CPU, threads, file descriptors and async-runtime
 //! health, collected on a background thread and sent with Sentry's Application Metrics API.
 //!
+//! # Configuration
+//!
+//! [`RuntimeMetricsConfig`] says how often to collect and what: built-in memory, process and
+//! async-runtime collectors (by cargo feature), your own collectors, and attributes for every
+//! metric. `..Default::default()` fills the rest (10 s, memory and process on).
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use sentry::ClientOptions;
+//! use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
+//!
+//! let _guard = sentry::init(ClientOptions::new().add_integration(
+//!     RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+//!         collection_interval: Duration::from_secs(10),
+//!         ..Default::default()
+//!     }),
+//! ));
+//! ```
+//!
 //! # Custom collectors
 //!
 //! Derive [`MetricCollector`] on a struct whose fields carry `#[gauge]`, `#[counter]` or
