@@ -63,7 +63,9 @@ fn rounds(c: &mut Criterion) {
     let sending = integration();
     let mut options = ClientOptions::new().add_integration(sending.clone());
     options.dsn = "https://public@sentry.invalid/1".parse().ok();
-    options.transport = Some(Arc::new(|_: &ClientOptions| Arc::new(Discard) as Arc<dyn Transport>));
+    options.transport = Some(Arc::new(|_: &ClientOptions| {
+        Arc::new(Discard) as Arc<dyn Transport>
+    }));
     let client = Arc::new(sentry::Client::from(options));
     let hub = Arc::new(Hub::new(Some(client.clone()), Arc::default()));
     Hub::run(hub, || {

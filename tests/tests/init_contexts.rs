@@ -10,29 +10,9 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{QueueMetrics, metrics_in, named, wait_for};
-use sentry::test::TestTransport;
-use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
-
-fn init(
-    interval: Duration,
-) -> (
-    sentry::ClientInitGuard,
-    RuntimeMetricsIntegration,
-    Arc<TestTransport>,
-) {
-    let transport = TestTransport::new();
-    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
-        collection_interval: interval,
-        custom_collectors: vec![Box::new(QueueMetrics::default())],
-        ..Default::default()
-    });
-    let guard = sentry::init(common::options_with(&integration, &transport));
-    (guard, integration, transport)
-}
+use common::{init_with_queue as init, metrics_in, named, wait_for};
 
 fn runs_two_rounds_and_sends_them() {
     let (guard, integration, transport) = init(Duration::from_millis(20));

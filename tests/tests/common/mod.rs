@@ -108,3 +108,24 @@ pub fn options_with(
     options.transport = Some(Arc::new(transport.clone()));
     options
 }
+
+/// `sentry::init` with an integration sampling a [`QueueMetrics`] every `interval`, sending to a
+/// test transport.
+pub fn init_with_queue(
+    interval: Duration,
+) -> (
+    sentry::ClientInitGuard,
+    sentry_runtime_metrics::RuntimeMetricsIntegration,
+    Arc<sentry::test::TestTransport>,
+) {
+    let transport = sentry::test::TestTransport::new();
+    let integration = sentry_runtime_metrics::RuntimeMetricsIntegration::new(
+        sentry_runtime_metrics::RuntimeMetricsConfig {
+            collection_interval: interval,
+            custom_collectors: vec![Box::new(QueueMetrics::default())],
+            ..Default::default()
+        },
+    );
+    let guard = sentry::init(options_with(&integration, &transport));
+    (guard, integration, transport)
+}
