@@ -23,7 +23,7 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
         |lit| format_ident!("{}", lit.value()),
     );
     // Errors about the sample method point at the struct's name.
-    let sample_call = quote_spanned! {ident.span()=>
+    let sample_call = quote_spanned! {located_at(ident.span())=>
         __p::sample_outcome(#collector_name, (*self).#sample())?;
     };
     let capacity = input
@@ -89,6 +89,12 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
     }
 }
 
+/// A span that reports errors at `span` (a user token) but resolves names like the rest of the
+/// generated code, so `self` and our locals work even when the struct comes from `macro_rules!`.
+fn located_at(span: Span) -> Span {
+    Span::call_site().located_at(span)
+}
+
 /// `#[collector(name = "..")]`, or the struct's name in kebab-case.
 pub(crate) fn collector_name(input: &Input) -> String {
     match &input.container.name {
@@ -125,8 +131,8 @@ fn push_metrics(field: &Field) -> Option<TokenStream> {
         Role::State => None,
         Role::Flatten(flatten) => {
             let prefix = prefix(flatten);
-            let ty = field.ty;
-            Some(quote_spanned! {ty.span()=>
+            let span = located_at(field.ty.span());
+            Some(quote_spanned! {span=>
                 __batch.extend_prefixed(#prefix, __p::MetricCollector::collect_mut(&mut self.#member)?);
             })
         }
@@ -134,7 +140,7 @@ fn push_metrics(field: &Field) -> Option<TokenStream> {
             let name = metric.name.as_ref()?.value();
             let kind = format_ident!("{}", metric.kind.variant());
             let unit = unit_tokens(metric);
-            let span = field.ty.span();
+            let span = located_at(field.ty.span());
             Some(match (metric.kind, &metric.attribute) {
                 (Kind::Distribution, _) => {
                     let convert = convert(metric, span, quote!(__value));
@@ -204,7 +210,7 @@ fn describe(field: &Field) -> Option<TokenStream> {
         Role::Flatten(flatten) => {
             let prefix = prefix(flatten);
             let ty = field.ty;
-            Some(quote_spanned! {ty.span()=>
+            Some(quote_spanned! {located_at(ty.span())=>
                 __descriptors.extend_prefixed(#prefix, <#ty as __p::DescribeMetrics>::describe());
             })
         }

@@ -34,6 +34,17 @@ impl CounterState {
             .retain(|_, (_, seen)| round.saturating_sub(*seen) <= FORGET_AFTER_ROUNDS);
     }
 
+    /// Marks every series of `collector` as seen this round (it failed to sample, which must
+    /// not make its series look new when it recovers).
+    pub(crate) fn keep_collector(&mut self, collector: usize) {
+        let round = self.round;
+        for (key, (_, seen)) in &mut self.last {
+            if key.collector == collector {
+                *seen = round;
+            }
+        }
+    }
+
     /// Records `total` for the series and returns the increase to send: the difference to the
     /// previous total; the total itself for a new series or after a reset (a total that went
     /// down, e.g. a restarted source).
@@ -85,6 +96,23 @@ mod tests {
         );
         // Another collector's series of the same name is a different series.
         assert_eq!(state.increase(1, &name, &tags, 7.0), 7.0);
+    }
+
+    #[test]
+    fn a_failed_collector_keeps_its_series() {
+        let mut state = CounterState::default();
+        let name = Cow::Borrowed("c");
+        state.begin_round();
+        state.increase(0, &name, &Tags::new(), 100.0);
+        for _ in 0..=FORGET_AFTER_ROUNDS * 2 {
+            state.begin_round();
+            state.keep_collector(0);
+        }
+        assert_eq!(
+            state.increase(0, &name, &Tags::new(), 105.0),
+            5.0,
+            "not a new series"
+        );
     }
 
     #[test]

@@ -139,82 +139,128 @@ impl Engine {
     fn run(&self, hub: &Hub, send: bool) {
         lock(&self.counters).begin_round();
         let mut problems: BTreeMap<Problem, u64> = BTreeMap::new();
-        let mut found = Vec::new();
+        let mut outgoing = Vec::new();
         for (index, slot) in self.slots.iter().enumerate() {
-            let Some(mut metrics) = self.sample(hub, slot, send) else {
+            // The collector stays locked until its counters are recorded, so a concurrent
+            // `collect_now` cannot record an older total after a newer one.
+            let mut collector = lock(&slot.collector);
+            let Some(metrics) = self.sample(hub, slot, &mut **collector, send) else {
+                // Keep the failed collector's series so a recovery does not look like new
+                // series (which would send whole lifetime totals).
+                lock(&self.counters).keep_collector(index);
                 continue;
             };
-            if metrics.len() > MAX_METRICS_PER_COLLECTOR {
-                let over = metrics.len() - MAX_METRICS_PER_COLLECTOR;
-                metrics.truncate(MAX_METRICS_PER_COLLECTOR);
-                *problems.entry(Problem::OverCap).or_default() += over as u64;
-                if send && slot.first(Once::OverCap) {
-                    emit::debug(
-                        hub,
-                        format_args!(
-                            "collector `{}` sent {} metrics in one round; only the first {} \
-                             are kept (reported once)",
-                            slot.name,
-                            over + MAX_METRICS_PER_COLLECTOR,
-                            MAX_METRICS_PER_COLLECTOR
-                        ),
-                    );
-                }
-            }
-            let mut counters = lock(&self.counters);
-            for mut metric in metrics {
-                found.clear();
-                sanitize::sanitize(&mut metric, &mut found);
-                if metric.metric_type == MetricType::Counter
-                    && !found.iter().any(|p| p.drops_metric())
-                {
-                    let total = metric.value.as_f64();
-                    if slot.deltas.contains(&metric.name) {
-                        if total < 0.0 {
-                            found.push(Problem::NegativeCounter);
-                        }
-                    } else {
-                        let increase = counters.increase(index, &metric.name, &metric.tags, total);
-                        metric.value = MetricValue::Float(increase);
-                    }
-                }
-                for problem in &found {
-                    *problems.entry(*problem).or_default() += 1;
-                }
-                if !found.is_empty() && send && slot.first(Once::BadMetric) {
-                    emit::debug(
-                        hub,
-                        format_args!(
-                            "collector `{}` sent metric `{}` with problems {:?}; such metrics \
-                             are fixed or dropped and counted in `{DROPPED_METRIC}` \
-                             (reported once)",
-                            slot.name,
-                            metric.name,
-                            found.iter().map(|p| p.as_str()).collect::<Vec<_>>()
-                        ),
-                    );
-                }
-                if found.iter().any(|p| p.drops_metric()) {
-                    continue;
-                }
-                if send && !found.is_empty() {
-                    self.corrected.fetch_add(1, Ordering::Relaxed);
-                }
-                if send {
+            self.check(
+                hub,
+                index,
+                slot,
+                metrics,
+                send,
+                &mut problems,
+                &mut outgoing,
+            );
+            drop(collector);
+            // No lock of ours is held while the SDK runs (its `before_send_metric` hook may
+            // call back into `collect_now`).
+            if send {
+                for metric in outgoing.drain(..) {
                     emit::capture(hub, metric, &self.common);
                     self.sent.fetch_add(1, Ordering::Relaxed);
                 }
             }
+            outgoing.clear();
         }
         if send {
             self.send_drops(hub, &problems);
         }
     }
 
+    /// Checks one collector's output, turning counter totals into increases; what may be sent
+    /// goes to `outgoing`, problems are counted in `problems`.
+    #[allow(clippy::too_many_arguments)] // One call site; a struct would only rename them.
+    fn check(
+        &self,
+        hub: &Hub,
+        index: usize,
+        slot: &Slot,
+        mut metrics: Vec<RuntimeMetric>,
+        send: bool,
+        problems: &mut BTreeMap<Problem, u64>,
+        outgoing: &mut Vec<RuntimeMetric>,
+    ) {
+        if metrics.len() > MAX_METRICS_PER_COLLECTOR {
+            let over = metrics.len() - MAX_METRICS_PER_COLLECTOR;
+            metrics.truncate(MAX_METRICS_PER_COLLECTOR);
+            *problems.entry(Problem::OverCap).or_default() += over as u64;
+            if send && slot.first(Once::OverCap) {
+                emit::debug(
+                    hub,
+                    format_args!(
+                        "collector `{}` sent {} metrics in one round; only the first {} are \
+                         kept (reported once)",
+                        slot.name,
+                        over + MAX_METRICS_PER_COLLECTOR,
+                        MAX_METRICS_PER_COLLECTOR
+                    ),
+                );
+            }
+        }
+        let mut counters = lock(&self.counters);
+        let mut found = Vec::new();
+        for mut metric in metrics {
+            found.clear();
+            // Series are keyed by the name as collected, so two names that only differ in
+            // characters the check rewrites stay two series.
+            let collected_name = metric.name.clone();
+            sanitize::sanitize(&mut metric, &mut found);
+            if metric.metric_type == MetricType::Counter && !found.iter().any(|p| p.drops_metric())
+            {
+                let total = metric.value.as_f64();
+                let increase = if slot.deltas.contains(&collected_name) {
+                    total
+                } else {
+                    counters.increase(index, &collected_name, &metric.tags, total)
+                };
+                if increase < 0.0 {
+                    found.push(Problem::NegativeCounter);
+                } else {
+                    metric.value = MetricValue::Float(increase);
+                }
+            }
+            for problem in &found {
+                *problems.entry(*problem).or_default() += 1;
+            }
+            if !found.is_empty() && send && slot.first(Once::BadMetric) {
+                emit::debug(
+                    hub,
+                    format_args!(
+                        "collector `{}` sent metric `{}` with problems {:?}; such metrics are \
+                         fixed or dropped and counted in `{DROPPED_METRIC}` (reported once)",
+                        slot.name,
+                        metric.name,
+                        found.iter().map(|p| p.as_str()).collect::<Vec<_>>()
+                    ),
+                );
+            }
+            if found.iter().any(|p| p.drops_metric()) {
+                continue;
+            }
+            if send && !found.is_empty() {
+                self.corrected.fetch_add(1, Ordering::Relaxed);
+            }
+            outgoing.push(metric);
+        }
+    }
+
     /// Runs one collector, containing panics and errors (counted in real rounds only, not in
     /// the baseline).
-    fn sample(&self, hub: &Hub, slot: &Slot, count: bool) -> Option<Vec<RuntimeMetric>> {
-        let mut collector = lock(&slot.collector);
+    fn sample(
+        &self,
+        hub: &Hub,
+        slot: &Slot,
+        collector: &mut dyn MetricCollector,
+        count: bool,
+    ) -> Option<Vec<RuntimeMetric>> {
         let result = catch_unwind(AssertUnwindSafe(|| collector.collect_mut()));
         if count && !matches!(result, Ok(Ok(_))) {
             self.failures.fetch_add(1, Ordering::Relaxed);

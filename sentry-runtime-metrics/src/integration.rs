@@ -49,12 +49,11 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let sampler = self
+        if let Some(sampler) = self
             .sampler
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(sampler) = sampler {
+        {
             sampler.stop();
         }
     }
@@ -136,11 +135,7 @@ impl Integration for RuntimeMetricsIntegration {
             );
             return;
         }
-        match Sampler::spawn(
-            Arc::clone(&self.inner.engine),
-            hub.clone(),
-            self.inner.interval,
-        ) {
+        match Sampler::spawn(Arc::clone(&self.inner.engine), &hub, self.inner.interval) {
             Ok(started) => *sampler = Some(started),
             Err(err) => emit::debug(
                 &hub,

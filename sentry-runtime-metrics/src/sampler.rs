@@ -1,11 +1,18 @@
 //! The background thread, after sentry-core's batcher: one named OS thread per integration,
-//! sleeping on a `Condvar` so that stopping wakes it at once, joined when the integration goes.
+//! sleeping on a `Condvar` so that stopping wakes it at once.
 //!
 //! It runs on its own thread rather than on an async runtime so it keeps reporting while the
 //! application's runtime is saturated or blocked, which is when the numbers matter most.
+//!
+//! Lock discipline: the stop flag is an atomic and the wait mutex guards nothing, so the thread
+//! never holds a lock of ours while it touches the hub or the client, and stopping never waits
+//! for the thread. (Stopping can run inside `Hub::bind_client`, which holds the hub's write lock
+//! while it drops the previous client; joining there could wait on a thread that waits on the
+//! hub.) A stopped thread exits at its next wake-up, which the stop itself triggers.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use sentry_core::{Client, Hub};
@@ -20,16 +27,38 @@ pub(crate) const THREAD_NAME: &str = "sentry-runtime-metrics";
 /// nothing when the client closes, so this bounds how long the thread outlives it.
 const LIVENESS_CHECK: Duration = Duration::from_millis(50);
 
-/// Handle to a running sampler thread.
+/// Handle to a running sampler thread; dropping it does not stop the thread, [`stop`] does.
+///
+/// [`stop`]: Sampler::stop
 pub(crate) struct Sampler {
     stop: Arc<Stop>,
-    thread: Option<JoinHandle<()>>,
 }
 
 #[derive(Default)]
 struct Stop {
-    stopped: Mutex<bool>,
+    stopped: AtomicBool,
+    /// Guards nothing: only there for the `Condvar`.
+    lock: Mutex<()>,
     wake: Condvar,
+}
+
+impl Stop {
+    fn is_set(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Sleeps up to `timeout`, returning early when stopped.
+    fn sleep(&self, timeout: Duration) {
+        let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        // Checked under the lock: a stop between the check and the wait still wakes us.
+        if self.is_set() {
+            return;
+        }
+        let _ = self
+            .wake
+            .wait_timeout(guard, timeout)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
 }
 
 impl Sampler {
@@ -37,60 +66,53 @@ impl Sampler {
     /// this engine's integration.
     pub(crate) fn spawn(
         engine: Arc<Engine>,
-        hub: Arc<Hub>,
+        hub: &Arc<Hub>,
         interval: Duration,
     ) -> std::io::Result<Self> {
         let stop = Arc::new(Stop::default());
         let thread_stop = Arc::clone(&stop);
-        let thread = thread::Builder::new()
+        // A weak hub: the thread must not keep a hub (and through it the client and this
+        // integration) alive.
+        let hub = Arc::downgrade(hub);
+        thread::Builder::new()
             .name(THREAD_NAME.to_owned())
             .spawn(move || run(&engine, &hub, interval, &thread_stop))?;
-        Ok(Sampler {
-            stop,
-            thread: Some(thread),
-        })
+        Ok(Sampler { stop })
     }
 
-    /// Wakes the thread and waits for it to exit. Called from the thread itself (the last
-    /// reference to the client can be dropped there), it only signals, to avoid joining itself.
-    pub(crate) fn stop(mut self) {
-        *self
+    /// Tells the thread to exit and wakes it; it is gone within microseconds unless a round is
+    /// running, which it finishes first. Never blocks.
+    pub(crate) fn stop(&self) {
+        self.stop.stopped.store(true, Ordering::Release);
+        let _guard = self
             .stop
-            .stopped
+            .lock
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = true;
+            .unwrap_or_else(PoisonError::into_inner);
         self.stop.wake.notify_all();
-        if let Some(thread) = self.thread.take()
-            && thread.thread().id() != thread::current().id()
-        {
-            // The thread catches collector panics, so an Err here is not expected; there is
-            // nothing useful to do with it either way.
-            let _ = thread.join();
-        }
     }
 }
 
-fn run(engine: &Arc<Engine>, hub: &Hub, interval: Duration, stop: &Stop) {
+fn run(engine: &Arc<Engine>, hub: &Weak<Hub>, interval: Duration, stop: &Stop) {
     let mut client: Option<Weak<Client>> = None;
-    let mut due = Instant::now() + interval;
-    let mut stopped = stop.stopped.lock().unwrap_or_else(PoisonError::into_inner);
+    // `None`: so far in the future that it never comes due (a "disabled" interval).
+    let mut due = Instant::now().checked_add(interval);
     loop {
         let now = Instant::now();
-        if now < due {
-            let wait = (due - now).min(LIVENESS_CHECK);
-            stopped = stop
-                .wake
-                .wait_timeout(stopped, wait)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+        let wait = due.map_or(LIVENESS_CHECK, |due| due.saturating_duration_since(now));
+        if !wait.is_zero() {
+            stop.sleep(wait.min(LIVENESS_CHECK));
         }
-        if *stopped {
+        if stop.is_set() {
             return;
         }
+        let Some(hub) = hub.upgrade() else {
+            return;
+        };
         match &client {
-            Some(ours) if !still_ours(hub, ours) => return,
+            Some(ours) if !still_ours(&hub, ours) => return,
             Some(_) => {}
-            None => match find_our_client(engine, hub) {
+            None => match find_our_client(engine, &hub) {
                 // Closed before the first check (init and drop in quick succession).
                 Some(found) if !found.is_enabled() => return,
                 Some(found) => client = Some(Arc::downgrade(&found)),
@@ -99,16 +121,16 @@ fn run(engine: &Arc<Engine>, hub: &Hub, interval: Duration, stop: &Stop) {
                 None => {}
             },
         }
-        if Instant::now() < due {
+        let Some(current_due) = due else { continue };
+        if Instant::now() < current_due {
             continue;
         }
         // Fixed rate; rounds missed while a round ran long are skipped, not run back to back.
-        due = (due + interval).max(Instant::now());
+        due = current_due
+            .checked_add(interval)
+            .map(|next| next.max(Instant::now()));
         if client.is_some() {
-            // Collectors may be slow: never hold the stop lock while sampling.
-            drop(stopped);
-            engine.round(hub);
-            stopped = stop.stopped.lock().unwrap_or_else(PoisonError::into_inner);
+            engine.round(&hub);
         }
     }
 }

@@ -97,17 +97,19 @@ fn metrics_reach_a_real_http_endpoint() {
     });
     // Dropping the guard flushes the SDK's metric batch through the transport and waits for it.
     drop(guard);
-    wait_for(Duration::from_secs(30), "an envelope at the server", || {
-        !received.lock().unwrap().is_empty()
+    // Envelopes may be split (the SDK's batcher also flushes on a timer): wait for all rounds.
+    let received_metrics = || {
+        let bodies = received.lock().unwrap().clone();
+        let envelopes: Vec<Envelope> = bodies
+            .iter()
+            .map(|body| Envelope::from_slice(body).expect("a valid envelope"))
+            .collect();
+        metrics_in(&envelopes)
+    };
+    wait_for(Duration::from_secs(30), "two rounds at the server", || {
+        named(&received_metrics(), "app.queue.depth").len() >= 2
     });
-
-    let envelopes: Vec<Envelope> = received
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|body| Envelope::from_slice(body).expect("a valid envelope"))
-        .collect();
-    let metrics = metrics_in(&envelopes);
+    let metrics = received_metrics();
     let depth = named(&metrics, "app.queue.depth");
     assert!(depth.len() >= 2, "a gauge per round: {metrics:#?}");
     let processed = named(&metrics, "app.queue.processed");
