@@ -65,13 +65,24 @@ impl RuntimeMetricsIntegration {
     pub fn new(config: RuntimeMetricsConfig) -> Self {
         let RuntimeMetricsConfig {
             collection_interval,
-            collect_memory: _,
-            collect_process: _,
+            collect_memory,
+            collect_process,
             collect_async_runtime: _,
             custom_collectors,
             attributes,
         } = config;
-        let collectors: Vec<Box<dyn MetricCollector>> = custom_collectors;
+        let mut collectors: Vec<Box<dyn MetricCollector>> = Vec::new();
+        #[cfg(feature = "memory")]
+        if collect_memory {
+            collectors.push(Box::new(crate::collectors::MemoryMetrics::new()));
+        }
+        #[cfg(feature = "process")]
+        if collect_process {
+            collectors.push(Box::new(crate::collectors::ProcessMetrics::new()));
+        }
+        // Without the features the flags have nothing to switch.
+        let _ = (collect_memory, collect_process);
+        collectors.extend(custom_collectors);
         RuntimeMetricsIntegration {
             inner: Arc::new(Inner {
                 engine: Arc::new(Engine::new(collectors, attributes)),

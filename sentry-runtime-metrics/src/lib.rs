@@ -68,6 +68,7 @@
 extern crate self as sentry_runtime_metrics;
 
 mod collector;
+pub mod collectors;
 mod config;
 mod counters;
 mod descriptor;
@@ -77,6 +78,8 @@ mod integration;
 mod metric;
 mod sampler;
 mod sanitize;
+mod sys;
+mod tracking_alloc;
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]
@@ -88,6 +91,7 @@ pub use descriptor::{DescribeMetrics, MetricDescriptor};
 pub use engine::{MAX_METRICS_PER_COLLECTOR, RuntimeMetricsStats};
 pub use integration::{MIN_COLLECTION_INTERVAL, RuntimeMetricsIntegration};
 pub use metric::{MetricType, MetricValue, RuntimeMetric, Tags};
+pub use tracking_alloc::TrackingAllocator;
 
 /// Derives [`MetricCollector`](trait@MetricCollector) and [`DescribeMetrics`] for a struct.
 ///

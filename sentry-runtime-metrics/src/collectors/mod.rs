@@ -1,0 +1,24 @@
+//! The built-in collectors, written with `#[derive(MetricCollector)]` like any user collector.
+//!
+//! The integration registers them according to `RuntimeMetricsConfig::collect_memory` /
+//! `collect_process` and the cargo features; each also works on its own:
+//!
+//! ```
+//! use sentry_runtime_metrics::MetricCollector;
+//! use sentry_runtime_metrics::collectors::ProcessMetrics;
+//!
+//! let process = ProcessMetrics::new();
+//! for metric in process.collect() {
+//!     println!("{} = {}", metric.name, metric.value);
+//! }
+//! ```
+
+#[cfg(feature = "memory")]
+mod memory;
+#[cfg(feature = "process")]
+mod process;
+
+#[cfg(feature = "memory")]
+pub use memory::MemoryMetrics;
+#[cfg(feature = "process")]
+pub use process::ProcessMetrics;

@@ -1,0 +1,88 @@
+//! [`ProcessMetrics`]: threads, file descriptors, CPU time and utilization.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use crate::MetricCollector;
+use crate::sys::{self, Cgroup};
+
+/// Threads, file descriptors and CPU of this process.
+///
+/// CPU utilization is `(Δuser + Δsystem CPU time) / (Δwall time × CPUs available)` over the time
+/// since the previous sample (of this collector or any clone of it), where CPUs available is
+/// the affinity mask's CPU count, lowered to the cgroup CPU quota (`cpu.max` or
+/// `cpu.cfs_quota_us / cpu.cfs_period_us`) when one is set: 1.0 means the process used all the
+/// CPU it may use. The first sample has no previous one and sends no utilization.
+#[derive(Clone, MetricCollector)]
+#[collector(name = "process")]
+pub struct ProcessMetrics {
+    /// Threads of this process.
+    #[gauge(name = "process.threads.count")]
+    threads: Option<u64>,
+    /// Open file descriptors (Unix).
+    #[gauge(name = "process.open_fds")]
+    open_fds: Option<u64>,
+    /// Soft limit on open file descriptors (`RLIMIT_NOFILE`, Unix); not sent when unlimited.
+    #[gauge(name = "process.open_fds.limit")]
+    open_fds_limit: Option<u64>,
+    /// CPU time in user mode, in milliseconds (sent as the increase per round).
+    #[counter(name = "process.cpu.user_time")]
+    user_time: Option<f64>,
+    /// CPU time in the kernel, in milliseconds (sent as the increase per round).
+    #[counter(name = "process.cpu.system_time")]
+    system_time: Option<f64>,
+    /// CPU used since the previous sample over the CPU available to the process (0..1).
+    #[gauge(name = "process.cpu.utilization", unit = "ratio")]
+    utilization: Option<f64>,
+    /// CPUs this process may use: its affinity mask, lowered to its cgroup CPU quota.
+    #[gauge(name = "process.cpu.available")]
+    cpus_available: Option<f64>,
+    cgroup: Arc<Cgroup>,
+    /// Wall time and total CPU milliseconds of the previous sample, shared by clones.
+    previous: Arc<Mutex<Option<(Instant, f64)>>>,
+}
+
+impl ProcessMetrics {
+    /// A process collector (finds the process's cgroup once).
+    pub fn new() -> Self {
+        ProcessMetrics {
+            threads: None,
+            open_fds: None,
+            open_fds_limit: None,
+            user_time: None,
+            system_time: None,
+            utilization: None,
+            cpus_available: None,
+            cgroup: Arc::new(Cgroup::of_this_process()),
+            previous: Arc::default(),
+        }
+    }
+
+    fn sample(&mut self) {
+        let now = Instant::now();
+        let snapshot = sys::process_snapshot();
+        self.threads = snapshot.threads;
+        self.open_fds = sys::open_fds();
+        self.open_fds_limit = sys::fd_soft_limit();
+        self.user_time = snapshot.user_ms;
+        self.system_time = snapshot.system_ms;
+        self.cpus_available = sys::cpus_available(sys::affinity_cpus(), self.cgroup.cpu_quota());
+        let cpu_ms = snapshot.user_ms.zip(snapshot.system_ms).map(|(u, s)| u + s);
+        let mut previous = self.previous.lock().unwrap_or_else(PoisonError::into_inner);
+        self.utilization = match (*previous, cpu_ms, self.cpus_available) {
+            (Some((then, then_cpu_ms)), Some(cpu_ms), Some(cpus)) => {
+                let wall_ms = now.duration_since(then).as_secs_f64() * 1000.0;
+                (wall_ms > 0.0 && cpus > 0.0 && cpu_ms >= then_cpu_ms)
+                    .then(|| (cpu_ms - then_cpu_ms) / (wall_ms * cpus))
+            }
+            _ => None,
+        };
+        *previous = cpu_ms.map(|cpu_ms| (now, cpu_ms));
+    }
+}
+
+impl Default for ProcessMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,126 @@
+//! Platform access, one module per platform, so collectors stay free of `cfg` noise.
+//!
+//! Each function returns `None` when the platform cannot give the value: collectors send nothing
+//! rather than a placeholder.
+
+#[cfg(unix)]
+pub(crate) mod ffi;
+#[cfg(target_os = "linux")]
+pub(crate) mod linux;
+
+/// A snapshot of the process, as far as the platform knows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct ProcessSnapshot {
+    pub(crate) threads: Option<u64>,
+    pub(crate) rss_bytes: Option<u64>,
+    pub(crate) user_ms: Option<f64>,
+    pub(crate) system_ms: Option<f64>,
+}
+
+/// Reads the process snapshot.
+pub(crate) fn process_snapshot() -> ProcessSnapshot {
+    #[cfg(target_os = "linux")]
+    {
+        linux::process_snapshot()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        ProcessSnapshot::default()
+    }
+}
+
+/// Number of open file descriptors.
+pub(crate) fn open_fds() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        linux::open_fds()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
+/// Soft limit on open file descriptors.
+pub(crate) fn fd_soft_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        ffi::nofile_soft_limit()
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// CPUs in the process's affinity mask.
+pub(crate) fn affinity_cpus() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        ffi::affinity_cpus()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
+/// The process's cgroup (Linux); on other platforms every value is `None`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cgroup {
+    #[cfg(target_os = "linux")]
+    files: linux::cgroup::CgroupFiles,
+}
+
+impl Cgroup {
+    /// Finds this process's cgroup files (one read of `/proc/self/cgroup`).
+    pub(crate) fn of_this_process() -> Self {
+        Cgroup {
+            #[cfg(target_os = "linux")]
+            files: linux::cgroup::CgroupFiles::of_this_process(),
+        }
+    }
+
+    pub(crate) fn memory_limit(&self) -> Option<u64> {
+        #[cfg(target_os = "linux")]
+        {
+            self.files.memory_limit()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
+    pub(crate) fn memory_usage(&self) -> Option<u64> {
+        #[cfg(target_os = "linux")]
+        {
+            self.files.memory_usage()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
+    pub(crate) fn cpu_quota(&self) -> Option<f64> {
+        #[cfg(target_os = "linux")]
+        {
+            self.files.cpu_quota()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+}
+
+/// CPUs available: the affinity count, lowered to the cgroup quota when one is set.
+pub(crate) fn cpus_available(affinity: Option<u64>, quota: Option<f64>) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)] // CPU counts are small.
+    let affinity = affinity.map(|count| count as f64);
+    match (affinity, quota) {
+        (Some(affinity), Some(quota)) => Some(affinity.min(quota)),
+        (affinity, quota) => affinity.or(quota),
+    }
+}

@@ -1,0 +1,62 @@
+//! `runtime.memory.rss` against `VmRSS` of `/proc/self/status` (Linux).
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly.
+
+use sentry_runtime_metrics::collectors::MemoryMetrics;
+use sentry_runtime_metrics::{MetricCollector, MetricValue};
+
+fn rss(collector: &MemoryMetrics) -> f64 {
+    let metrics = collector.collect();
+    let rss = metrics
+        .iter()
+        .find(|m| m.name == "runtime.memory.rss")
+        .expect("rss is sent on Linux");
+    assert_eq!(rss.unit.as_deref(), Some("byte"));
+    match rss.value {
+        MetricValue::Int(v) => v as f64,
+        MetricValue::Float(v) => v,
+    }
+}
+
+fn vm_rss_from_status() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024.0
+}
+
+#[test]
+fn rss_matches_vm_rss_and_follows_touched_memory() {
+    let collector = MemoryMetrics::new();
+    let (ours, status) = (rss(&collector), vm_rss_from_status());
+    assert!(
+        (ours - status).abs() <= status * 0.10,
+        "rss {ours} vs VmRSS {status}"
+    );
+
+    let before = rss(&collector);
+    let mut block = vec![0u8; 64 << 20];
+    for page in block.chunks_mut(4096) {
+        page[0] = 1; // Touch every page so it becomes resident.
+    }
+    let after = rss(&collector);
+    assert!(
+        after - before >= (60 << 20) as f64,
+        "rss rose by {} bytes",
+        after - before
+    );
+    std::hint::black_box(&block);
+    // No cgroup limit on this machine or one: either way, never a placeholder.
+    let metrics = collector.collect();
+    let limit = metrics.iter().find(|m| m.name == "runtime.memory.limit");
+    let usage = metrics
+        .iter()
+        .find(|m| m.name == "runtime.memory.limit_usage");
+    assert_eq!(limit.is_some(), usage.is_some());
+    if let Some(limit) = limit {
+        assert!(limit.value.as_f64() > 0.0);
+    }
+}
