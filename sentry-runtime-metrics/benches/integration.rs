@@ -6,6 +6,7 @@
 //!   arithmetic, nothing handed to the SDK).
 //! - `round_to_sdk`: one round captured through the SDK into a client whose transport discards
 //!   (what the sampler thread does every interval).
+#![allow(clippy::expect_used, clippy::unwrap_used)] // A benchmark fails loudly on setup errors.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

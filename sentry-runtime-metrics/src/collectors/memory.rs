@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::sys::{self, Cgroup};
+use crate::sys::{Cgroup, Process};
 use crate::{MetricCollector, TrackingAllocator};
 
 /// Memory of this process: resident set, heap when a [`TrackingAllocator`] is installed, and the
@@ -29,6 +29,7 @@ pub struct MemoryMetrics {
     #[gauge(name = "runtime.memory.limit_usage", unit = "ratio")]
     limit_usage: Option<f64>,
     cgroup: Arc<Cgroup>,
+    files: Arc<Process>,
 }
 
 impl MemoryMetrics {
@@ -41,11 +42,12 @@ impl MemoryMetrics {
             limit: None,
             limit_usage: None,
             cgroup: Arc::new(Cgroup::of_this_process()),
+            files: Arc::new(Process::open()),
         }
     }
 
     fn sample(&mut self) {
-        self.rss = sys::process_snapshot().rss_bytes;
+        self.rss = self.files.snapshot().rss_bytes;
         self.heap_allocated = TrackingAllocator::<()>::heap_allocated();
         self.allocations = TrackingAllocator::<()>::allocations();
         self.limit = self.cgroup.memory_limit();

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use crate::MetricCollector;
-use crate::sys::{self, Cgroup};
+use crate::sys::{self, Cgroup, Process};
 
 /// Threads, file descriptors and CPU of this process.
 ///
@@ -38,6 +38,7 @@ pub struct ProcessMetrics {
     #[gauge(name = "process.cpu.available")]
     cpus_available: Option<f64>,
     cgroup: Arc<Cgroup>,
+    files: Arc<Process>,
     /// Wall time and total CPU milliseconds of the previous sample, shared by clones.
     previous: Arc<Mutex<Option<(Instant, f64)>>>,
 }
@@ -54,15 +55,16 @@ impl ProcessMetrics {
             utilization: None,
             cpus_available: None,
             cgroup: Arc::new(Cgroup::of_this_process()),
+            files: Arc::new(Process::open()),
             previous: Arc::default(),
         }
     }
 
     fn sample(&mut self) {
         let now = Instant::now();
-        let snapshot = sys::process_snapshot();
+        let snapshot = self.files.snapshot();
         self.threads = snapshot.threads;
-        self.open_fds = sys::open_fds();
+        self.open_fds = self.files.open_fds();
         self.open_fds_limit = sys::fd_soft_limit();
         self.user_time = snapshot.user_ms;
         self.system_time = snapshot.system_ms;

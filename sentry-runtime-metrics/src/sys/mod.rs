@@ -17,27 +17,43 @@ pub(crate) struct ProcessSnapshot {
     pub(crate) system_ms: Option<f64>,
 }
 
-/// Reads the process snapshot.
-pub(crate) fn process_snapshot() -> ProcessSnapshot {
+/// The process's own counters (`/proc/self` on Linux), with files opened once.
+#[derive(Debug)]
+pub(crate) struct Process {
     #[cfg(target_os = "linux")]
-    {
-        linux::process_snapshot()
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        ProcessSnapshot::default()
-    }
+    files: linux::ProcFiles,
 }
 
-/// Number of open file descriptors.
-pub(crate) fn open_fds() -> Option<u64> {
-    #[cfg(target_os = "linux")]
-    {
-        linux::open_fds()
+impl Process {
+    pub(crate) fn open() -> Self {
+        Process {
+            #[cfg(target_os = "linux")]
+            files: linux::ProcFiles::open(),
+        }
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        None
+
+    /// Threads, resident set and CPU times.
+    pub(crate) fn snapshot(&self) -> ProcessSnapshot {
+        #[cfg(target_os = "linux")]
+        {
+            self.files.snapshot()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            ProcessSnapshot::default()
+        }
+    }
+
+    /// Number of open file descriptors.
+    pub(crate) fn open_fds(&self) -> Option<u64> {
+        #[cfg(target_os = "linux")]
+        {
+            self.files.open_fds()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
     }
 }
 
@@ -66,7 +82,7 @@ pub(crate) fn affinity_cpus() -> Option<u64> {
 }
 
 /// The process's cgroup (Linux); on other platforms every value is `None`.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Cgroup {
     #[cfg(target_os = "linux")]
     files: linux::cgroup::CgroupFiles,

@@ -5,20 +5,20 @@
 
 use std::path::{Path, PathBuf};
 
-use super::read_small;
+use super::{CachedFile, read_small};
 
 /// v1 reports "unlimited" as a huge page-aligned number (`PAGE_COUNTER_MAX` pages); anything
 /// above this is treated as no limit.
 const V1_UNLIMITED_ABOVE: u64 = 1 << 62;
 
-/// Where the files of this process's cgroup are, found once from `/proc/self/cgroup`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The files of this process's cgroup, found from `/proc/self/cgroup` and opened once.
+#[derive(Debug, Default)]
 pub(crate) struct CgroupFiles {
-    memory_limit: Option<PathBuf>,
-    memory_usage: Option<PathBuf>,
+    memory_limit: Option<CachedFile>,
+    memory_usage: Option<CachedFile>,
     memory_v1: bool,
-    cpu_max: Option<PathBuf>,
-    cfs_quota: Option<(PathBuf, PathBuf)>,
+    cpu_max: Option<CachedFile>,
+    cfs_quota: Option<(CachedFile, CachedFile)>,
 }
 
 /// The membership lines of `/proc/self/cgroup`: the unified (v2) path and v1 controller paths.
@@ -60,19 +60,20 @@ impl CgroupFiles {
         let v2_dir = membership.unified.as_deref().and_then(|path| {
             candidates(root, path).find(|dir| dir.join("cgroup.controllers").is_file())
         });
+        let open = |dir: &Path, name: &str| Some(CachedFile::open(&dir.join(name)));
         let mut files = CgroupFiles::default();
         if let Some(dir) = v1_dir("memory", "memory") {
-            files.memory_limit = Some(dir.join("memory.limit_in_bytes"));
-            files.memory_usage = Some(dir.join("memory.usage_in_bytes"));
+            files.memory_limit = open(&dir, "memory.limit_in_bytes");
+            files.memory_usage = open(&dir, "memory.usage_in_bytes");
             files.memory_v1 = true;
         } else if let Some(dir) = &v2_dir {
-            files.memory_limit = Some(dir.join("memory.max"));
-            files.memory_usage = Some(dir.join("memory.current"));
+            files.memory_limit = open(dir, "memory.max");
+            files.memory_usage = open(dir, "memory.current");
         }
         if let Some(dir) = v1_dir("cpu", "cpu").or_else(|| v1_dir("cpu", "cpu,cpuacct")) {
-            files.cfs_quota = Some((dir.join("cpu.cfs_quota_us"), dir.join("cpu.cfs_period_us")));
+            files.cfs_quota = open(&dir, "cpu.cfs_quota_us").zip(open(&dir, "cpu.cfs_period_us"));
         } else if let Some(dir) = &v2_dir {
-            files.cpu_max = Some(dir.join("cpu.max"));
+            files.cpu_max = open(dir, "cpu.max");
         }
         files
     }
@@ -88,37 +89,40 @@ impl CgroupFiles {
 
     /// The memory limit in bytes, if one is set.
     pub(crate) fn memory_limit(&self) -> Option<u64> {
-        let text = read(self.memory_limit.as_deref()?)?;
+        let mut buf = [0u8; 64];
+        let text = self.memory_limit.as_ref()?.read(&mut buf)?;
         if self.memory_v1 {
-            parse_v1_limit(&text)
+            parse_v1_limit(text)
         } else {
-            parse_v2_limit(&text)
+            parse_v2_limit(text)
         }
     }
 
     /// Memory charged to the cgroup (what the OOM killer compares with the limit).
     pub(crate) fn memory_usage(&self) -> Option<u64> {
-        read(self.memory_usage.as_deref()?)?.trim().parse().ok()
+        let mut buf = [0u8; 64];
+        self.memory_usage
+            .as_ref()?
+            .read(&mut buf)?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// The CPU quota in CPUs (e.g. 1.5), if one is set.
     pub(crate) fn cpu_quota(&self) -> Option<f64> {
-        if let Some(path) = &self.cpu_max {
-            return parse_cpu_max(&read(path)?);
+        let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+        if let Some(file) = &self.cpu_max {
+            return parse_cpu_max(file.read(&mut a)?);
         }
         let (quota, period) = self.cfs_quota.as_ref()?;
-        parse_cfs(&read(quota)?, &read(period)?)
+        parse_cfs(quota.read(&mut a)?, period.read(&mut b)?)
     }
 }
 
 fn candidates<'a>(base: &'a Path, path: &'a str) -> impl Iterator<Item = PathBuf> + 'a {
     let relative = path.trim_start_matches('/');
     [base.join(relative), base.to_path_buf()].into_iter()
-}
-
-fn read(path: &Path) -> Option<String> {
-    let mut buf = [0u8; 128];
-    read_small(path, &mut buf).map(str::to_owned)
 }
 
 /// `memory.max`: bytes, or `max` for no limit.
@@ -205,9 +209,12 @@ mod tests {
         assert_eq!(files.memory_usage(), Some(256 << 20));
         assert_eq!(files.cpu_quota(), Some(2.0));
         // `max` and missing files mean no limit.
+        // Files are re-read every time: a changed limit shows at once.
         write(&dir, "memory.max", "max\n");
-        std::fs::remove_file(dir.join("cpu.max")).unwrap();
         assert_eq!(files.memory_limit(), None);
+        // A file missing when the cgroup is located means no limit.
+        std::fs::remove_file(dir.join("cpu.max")).unwrap();
+        let files = CgroupFiles::locate(&root, &parse_membership("0::/app.slice\n"));
         assert_eq!(files.cpu_quota(), None);
         std::fs::remove_dir_all(root).unwrap();
     }
@@ -237,7 +244,7 @@ mod tests {
     #[test]
     fn no_cgroup_means_no_values() {
         let files = CgroupFiles::locate(Path::new("/nonexistent"), &Membership::default());
-        assert_eq!(files, CgroupFiles::default());
+        assert!(files.memory_limit.is_none() && files.cpu_max.is_none());
         assert_eq!(
             (
                 files.memory_limit(),

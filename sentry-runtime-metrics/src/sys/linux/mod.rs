@@ -5,7 +5,7 @@ pub(crate) mod cpus;
 pub(crate) mod stat;
 
 use std::fs::File;
-use std::io::Read;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -15,52 +15,94 @@ use super::ffi;
 /// Reads a small file into `buf`, returning the text. `/proc` files are generated on read, so
 /// one `read` of a large enough buffer returns them whole.
 pub(crate) fn read_small<'b>(path: &Path, buf: &'b mut [u8]) -> Option<&'b str> {
-    let mut file = File::open(path).ok()?;
-    let mut len = 0;
-    while len < buf.len() {
-        match file.read(&mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
+    CachedFile::open(path).read(buf)
+}
+
+/// A file opened once and re-read from offset 0 each time (`pread`): `/proc` and cgroup files
+/// regenerate their content on every read, and skipping the path lookup of each `open` is most
+/// of the cost of a collection.
+#[derive(Debug)]
+pub(crate) struct CachedFile {
+    file: Option<File>,
+}
+
+impl CachedFile {
+    pub(crate) fn open(path: &Path) -> Self {
+        CachedFile {
+            file: File::open(path).ok(),
         }
     }
-    std::str::from_utf8(&buf[..len]).ok()
+
+    /// The whole current content, if it fits `buf` and is UTF-8.
+    pub(crate) fn read<'b>(&self, buf: &'b mut [u8]) -> Option<&'b str> {
+        let file = self.file.as_ref()?;
+        let mut len = 0;
+        while len < buf.len() {
+            match file.read_at(&mut buf[len..], len as u64) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+        }
+        std::str::from_utf8(&buf[..len]).ok()
+    }
+
+    /// `fstat` of the open file.
+    pub(crate) fn size(&self) -> Option<u64> {
+        Some(self.file.as_ref()?.metadata().ok()?.len())
+    }
+}
+
+/// The `/proc/self` files the collectors read, opened once.
+#[derive(Debug)]
+pub(crate) struct ProcFiles {
+    stat: CachedFile,
+    fd_dir: CachedFile,
+}
+
+impl ProcFiles {
+    pub(crate) fn open() -> Self {
+        ProcFiles {
+            stat: CachedFile::open(Path::new("/proc/self/stat")),
+            fd_dir: CachedFile::open(Path::new("/proc/self/fd")),
+        }
+    }
+
+    /// Threads, resident set and CPU times from one read of `/proc/self/stat`.
+    pub(crate) fn snapshot(&self) -> ProcessSnapshot {
+        let mut buf = [0u8; 2048];
+        let Some(stat) = self.stat.read(&mut buf).and_then(stat::parse) else {
+            return ProcessSnapshot::default();
+        };
+        let (page_size, ticks) = constants();
+        #[allow(clippy::cast_precision_loss)] // Tick counts stay far below 2^53.
+        let to_ms = |t: u64| ticks.map(|hz| t as f64 * 1000.0 / hz as f64);
+        ProcessSnapshot {
+            threads: Some(stat.num_threads),
+            rss_bytes: page_size.and_then(|size| stat.rss_pages.checked_mul(size)),
+            user_ms: to_ms(stat.utime_ticks),
+            system_ms: to_ms(stat.stime_ticks),
+        }
+    }
+
+    /// Open file descriptors (including the one this reads through). Since Linux 6.2 `fstat` of
+    /// `/proc/self/fd` reports the count as its size, which costs the same with 10 or 10 000
+    /// descriptors; older kernels report 0 and the directory is counted instead.
+    pub(crate) fn open_fds(&self) -> Option<u64> {
+        match self.fd_dir.size()? {
+            0 => {
+                let entries = std::fs::read_dir("/proc/self/fd").ok()?.count() as u64;
+                // The listing includes the descriptor `read_dir` itself had open.
+                entries.checked_sub(1)
+            }
+            count => Some(count),
+        }
+    }
 }
 
 /// Page size and clock ticks never change while the process runs.
 fn constants() -> (Option<u64>, Option<u64>) {
     static CONSTANTS: OnceLock<(Option<u64>, Option<u64>)> = OnceLock::new();
     *CONSTANTS.get_or_init(|| (ffi::page_size(), ffi::clock_ticks_per_second()))
-}
-
-/// Threads, resident set and CPU times from one read of `/proc/self/stat`.
-pub(crate) fn process_snapshot() -> ProcessSnapshot {
-    let mut buf = [0u8; 2048];
-    let Some(stat) = read_small(Path::new("/proc/self/stat"), &mut buf).and_then(stat::parse)
-    else {
-        return ProcessSnapshot::default();
-    };
-    let (page_size, ticks) = constants();
-    #[allow(clippy::cast_precision_loss)] // Tick counts stay far below 2^53.
-    let to_ms = |t: u64| ticks.map(|hz| t as f64 * 1000.0 / hz as f64);
-    ProcessSnapshot {
-        threads: Some(stat.num_threads),
-        rss_bytes: page_size.and_then(|size| stat.rss_pages.checked_mul(size)),
-        user_ms: to_ms(stat.utime_ticks),
-        system_ms: to_ms(stat.stime_ticks),
-    }
-}
-
-/// Open file descriptors. Since Linux 6.2 `stat("/proc/self/fd")` reports the count as its
-/// size, which costs the same with 10 or 10 000 descriptors; older kernels report 0 and the
-/// directory is counted instead.
-pub(crate) fn open_fds() -> Option<u64> {
-    let size = std::fs::metadata("/proc/self/fd").ok()?.len();
-    if size > 0 {
-        return Some(size);
-    }
-    let entries = std::fs::read_dir("/proc/self/fd").ok()?.count() as u64;
-    // The listing includes the descriptor `read_dir` itself had open.
-    entries.checked_sub(1)
 }
