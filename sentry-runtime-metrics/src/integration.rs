@@ -75,6 +75,8 @@ impl RuntimeMetricsIntegration {
         #[cfg(feature = "memory")]
         if collect_memory {
             collectors.push(Box::new(crate::collectors::MemoryMetrics::new()));
+            #[cfg(feature = "jemalloc")]
+            collectors.push(Box::new(crate::collectors::JemallocMetrics::new()));
         }
         #[cfg(feature = "process")]
         if collect_process {

@@ -2,7 +2,7 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly.
 
-use sentry_runtime_metrics::collectors::MemoryMetrics;
+use sentry_runtime_metrics::collectors::{JemallocMetrics, MemoryMetrics};
 use sentry_runtime_metrics::{MetricCollector, MetricValue};
 
 fn rss(collector: &MemoryMetrics) -> f64 {
@@ -59,4 +59,22 @@ fn rss_matches_vm_rss_and_follows_touched_memory() {
     if let Some(limit) = limit {
         assert!(limit.value.as_f64() > 0.0);
     }
+}
+
+#[test]
+fn jemalloc_metrics_send_nothing_when_jemalloc_is_not_the_global_allocator() {
+    // This binary uses the system allocator, though jemalloc is linked (the feature is on).
+    assert!(!JemallocMetrics::jemalloc_is_global());
+    assert!(JemallocMetrics::new().collect().is_empty());
+    // Nor does the memory collector invent a heap size without a TrackingAllocator.
+    let names: Vec<_> = MemoryMetrics::new()
+        .collect()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n == "runtime.memory.heap_allocated" || n == "runtime.memory.allocations")
+    );
 }

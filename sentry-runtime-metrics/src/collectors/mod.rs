@@ -13,11 +13,15 @@
 //! }
 //! ```
 
+#[cfg(feature = "jemalloc")]
+mod jemalloc;
 #[cfg(feature = "memory")]
 mod memory;
 #[cfg(feature = "process")]
 mod process;
 
+#[cfg(feature = "jemalloc")]
+pub use jemalloc::JemallocMetrics;
 #[cfg(feature = "memory")]
 pub use memory::MemoryMetrics;
 #[cfg(feature = "process")]
