@@ -1,5 +1,5 @@
-//! The README's metric table is generated from the built-in collectors' descriptors, so it
-//! cannot drift from the code. `UPDATE_README=1 cargo test --test readme_metrics` rewrites it.
+//! The README's metric table is generated from the built-in collectors' descriptors (name, type,
+//! unit, meaning), so it cannot drift from the code; platforms and features are listed here. `UPDATE_README=1 cargo test --test readme_metrics` rewrites it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly.
 
 use sentry_runtime_metrics::collectors::{JemallocMetrics, MemoryMetrics, ProcessMetrics};
@@ -10,16 +10,18 @@ const END: &str = "<!-- metrics-table:end -->";
 
 fn rows(out: &mut String, feature: &str, descriptors: Vec<MetricDescriptor>) {
     for d in descriptors {
-        let platforms = if feature == "jemalloc" {
-            "all (jemalloc as global allocator)"
-        } else if d.name.starts_with("runtime.memory.limit") {
-            "Linux (cgroup v1/v2)"
-        } else if d.name.starts_with("runtime.memory.heap")
-            || d.name == "runtime.memory.allocations"
-        {
-            "all (with `TrackingAllocator`)"
-        } else {
-            "Linux"
+        let platforms = match (feature, d.name.as_ref()) {
+            ("jemalloc", _) => "all (jemalloc as global allocator)",
+            (_, "runtime.memory.heap_allocated" | "runtime.memory.allocations") => {
+                "all (with `TrackingAllocator`)"
+            }
+            (_, name) if name.starts_with("runtime.memory.limit") => "Linux (cgroup v1/v2)",
+            (_, "runtime.memory.rss" | "process.cpu.utilization" | "process.cpu.available") => {
+                "Linux; macOS, Windows via sysinfo"
+            }
+            (_, "process.open_fds") => "Linux; macOS via sysinfo",
+            (_, "process.open_fds.limit") => "Unix",
+            _ => "Linux",
         };
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | `{}` | {} |\n",

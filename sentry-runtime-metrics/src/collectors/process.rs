@@ -69,7 +69,7 @@ impl ProcessMetrics {
         self.user_time = snapshot.user_ms;
         self.system_time = snapshot.system_ms;
         self.cpus_available = sys::cpus_available(sys::affinity_cpus(), self.cgroup.cpu_quota());
-        let cpu_ms = snapshot.user_ms.zip(snapshot.system_ms).map(|(u, s)| u + s);
+        let cpu_ms = snapshot.total_cpu_ms;
         let mut previous = self.previous.lock().unwrap_or_else(PoisonError::into_inner);
         self.utilization = match (*previous, cpu_ms, self.cpus_available) {
             (Some((then, then_cpu_ms)), Some(cpu_ms), Some(cpus)) => {

@@ -7,6 +7,8 @@
 pub(crate) mod ffi;
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;
+#[cfg(any(not(target_os = "linux"), test))]
+pub(crate) mod portable;
 
 /// A snapshot of the process, as far as the platform knows it.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -15,6 +17,8 @@ pub(crate) struct ProcessSnapshot {
     pub(crate) rss_bytes: Option<u64>,
     pub(crate) user_ms: Option<f64>,
     pub(crate) system_ms: Option<f64>,
+    /// User plus system CPU time (the only CPU figure some platforms give).
+    pub(crate) total_cpu_ms: Option<f64>,
 }
 
 /// The process's own counters (`/proc/self` on Linux), with files opened once.
@@ -22,6 +26,8 @@ pub(crate) struct ProcessSnapshot {
 pub(crate) struct Process {
     #[cfg(target_os = "linux")]
     files: linux::ProcFiles,
+    #[cfg(not(target_os = "linux"))]
+    files: portable::SysinfoProcess,
 }
 
 impl Process {
@@ -29,31 +35,19 @@ impl Process {
         Process {
             #[cfg(target_os = "linux")]
             files: linux::ProcFiles::open(),
+            #[cfg(not(target_os = "linux"))]
+            files: portable::SysinfoProcess::open(),
         }
     }
 
     /// Threads, resident set and CPU times.
     pub(crate) fn snapshot(&self) -> ProcessSnapshot {
-        #[cfg(target_os = "linux")]
-        {
-            self.files.snapshot()
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            ProcessSnapshot::default()
-        }
+        self.files.snapshot()
     }
 
-    /// Number of open file descriptors.
+    /// Number of open file descriptors (elsewhere than Linux: as of the last snapshot).
     pub(crate) fn open_fds(&self) -> Option<u64> {
-        #[cfg(target_os = "linux")]
-        {
-            self.files.open_fds()
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            None
-        }
+        self.files.open_fds()
     }
 }
 
@@ -77,7 +71,9 @@ pub(crate) fn affinity_cpus() -> Option<u64> {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        None
+        std::thread::available_parallelism()
+            .ok()
+            .map(|cpus| cpus.get() as u64)
     }
 }
 

@@ -83,6 +83,7 @@ impl ProcFiles {
             rss_bytes: page_size.and_then(|size| stat.rss_pages.checked_mul(size)),
             user_ms: to_ms(stat.utime_ticks),
             system_ms: to_ms(stat.stime_ticks),
+            total_cpu_ms: to_ms(stat.utime_ticks + stat.stime_ticks),
         }
     }
 
