@@ -94,6 +94,9 @@ pub(crate) enum Role {
     State,
     Metric(Metric),
     Flatten(Flatten),
+    /// `#[attributes]`: a map of attributes added to every metric of the collector (e.g. which
+    /// runtime, which pool), set per instance.
+    Attributes(Span),
 }
 
 /// Reads `#[collector(..)]` from the struct's attributes, reporting misplaced field attributes.
@@ -110,8 +113,8 @@ pub(crate) fn container(cx: &Ctxt, attrs: &[Attribute]) -> Container {
             );
             continue;
         }
-        if attr.path().is_ident("flatten") {
-            cx.error_spanned_by(attr.path(), "#[flatten] belongs on a field");
+        if attr.path().is_ident("flatten") || attr.path().is_ident("attributes") {
+            cx.error_spanned_by(attr.path(), "this attribute belongs on a field");
             continue;
         }
         if !attr.path().is_ident("collector") {
@@ -157,6 +160,11 @@ pub(crate) fn field(cx: &Ctxt, attrs: &[Attribute]) -> Role {
             Role::Metric(metric(cx, attr, kind))
         } else if attr.path().is_ident("flatten") {
             Role::Flatten(flatten(cx, attr))
+        } else if attr.path().is_ident("attributes") {
+            if !matches!(attr.meta, syn::Meta::Path(_)) {
+                cx.error_spanned_by(&attr.meta, "#[attributes] takes no arguments");
+            }
+            Role::Attributes(attr.path().segments[0].ident.span())
         } else {
             continue;
         };
@@ -165,7 +173,8 @@ pub(crate) fn field(cx: &Ctxt, attrs: &[Attribute]) -> Role {
         } else {
             cx.error_spanned_by(
                 attr.path(),
-                "a field can carry only one of #[gauge], #[counter], #[distribution] or #[flatten]",
+                "a field can carry only one of #[gauge], #[counter], #[distribution], #[flatten] \
+                 or #[attributes]",
             );
         }
     }

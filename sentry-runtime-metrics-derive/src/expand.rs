@@ -33,6 +33,14 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
         .count();
     let capacity = proc_macro2::Literal::usize_unsuffixed(capacity);
     let pushes = input.fields.iter().filter_map(push_metrics);
+    let attributes = input.fields.iter().find_map(|field| match field.role {
+        Role::Attributes(_) => {
+            let member = field.ident;
+            let span = located_at(field.ty.span());
+            Some(quote_spanned!(span=> __batch.add_attributes(&self.#member);))
+        }
+        _ => None,
+    });
     let describes = input.fields.iter().filter_map(describe);
 
     quote! {
@@ -69,6 +77,7 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
                     #sample_call
                     let mut __batch = __p::Batch::with_capacity(#capacity);
                     #(#pushes)*
+                    #attributes
                     __p::Ok(__batch.into_vec())
                 }
 
@@ -128,7 +137,7 @@ fn kebab_case(name: &str) -> String {
 fn push_metrics(field: &Field) -> Option<TokenStream> {
     let member = field.ident;
     match &field.role {
-        Role::State => None,
+        Role::State | Role::Attributes(_) => None,
         Role::Flatten(flatten) => {
             let prefix = prefix(flatten);
             let span = located_at(field.ty.span());
@@ -206,7 +215,7 @@ fn prefix(flatten: &Flatten) -> String {
 /// The statement that adds one field's descriptors to `__descriptors`.
 fn describe(field: &Field) -> Option<TokenStream> {
     match &field.role {
-        Role::State => None,
+        Role::State | Role::Attributes(_) => None,
         Role::Flatten(flatten) => {
             let prefix = prefix(flatten);
             let ty = field.ty;

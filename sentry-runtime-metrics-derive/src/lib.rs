@@ -50,7 +50,8 @@
 //! | `name` | string: what `MetricCollector::name()` returns | the struct's name in kebab-case | `#[collector(name = "work-queue")]` |
 //! | `sample` | string: the method called before each collection | `"sample"` | `#[collector(sample = "refresh")]` |
 //!
-//! On fields (one of these per field; a field without any is plain state):
+//! On fields (one of these per field; a field without any is plain state; at most one
+//! `#[attributes]` field):
 //!
 //! | Attribute | Key | Accepts | Example |
 //! |-----------|-----|---------|---------|
@@ -63,6 +64,7 @@
 //! | `#[distribution]` | `name` (required) | as for gauges | `#[distribution(name = "app.job.size")]` |
 //! | | `unit` | as for gauges | `#[distribution(name = "app.job.wait", unit = "millisecond")]` |
 //! | `#[flatten]` | `prefix` | prepended to every metric name of a nested collector | `#[flatten(prefix = "app.pool.")]` |
+//! | `#[attributes]` | (none) | a `Tags` map added to every metric of this collector instance (keys the series already has win) | `#[attributes] labels: Tags` |
 //!
 //! Field types:
 //!
@@ -119,7 +121,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// Derives `MetricCollector` and `DescribeMetrics` for a struct; see the crate docs.
 #[proc_macro_derive(
     MetricCollector,
-    attributes(collector, gauge, counter, distribution, flatten)
+    attributes(collector, gauge, counter, distribution, flatten, attributes)
 )]
 pub fn derive_metric_collector(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

@@ -15,9 +15,17 @@ use crate::units;
 pub(crate) fn check(cx: &Ctxt, input: &Input) {
     check_container(cx, input);
     let mut seen: BTreeMap<String, &syn::Ident> = BTreeMap::new();
+    let mut attributes_field: Option<&syn::Ident> = None;
     for field in &input.fields {
         match &field.role {
             Role::State => {}
+            Role::Attributes(span) => match attributes_field {
+                Some(first) => cx.error_at(
+                    *span,
+                    format!("only one #[attributes] field per collector; `{first}` is already one"),
+                ),
+                None => attributes_field = Some(field.ident),
+            },
             Role::Metric(metric) => {
                 check_metric(cx, field, metric);
                 if let Some(name) = &metric.name {

@@ -587,3 +587,47 @@ fn boxed_derived_collectors_work_as_trait_objects() {
     assert_eq!(names, ["work-queue", "labelled"]);
     assert_eq!(collectors[0].descriptors().len(), 3);
 }
+
+#[derive(Clone, Default, MetricCollector)]
+struct PerInstance {
+    #[gauge(name = "app.pool.size")]
+    size: u32,
+    #[gauge(name = "app.pool.load", attribute = "shard")]
+    load: Vec<u32>,
+    #[attributes]
+    labels: sentry_runtime_metrics::Tags,
+}
+
+impl PerInstance {
+    fn sample(&mut self) {
+        self.size = 4;
+        self.load = vec![1];
+    }
+}
+
+#[test]
+fn the_attributes_field_labels_every_metric_of_the_instance() {
+    let mut labels = sentry_runtime_metrics::Tags::new();
+    labels.insert("pool".into(), "primary".into());
+    labels.insert("shard".into(), "not-overriding".into());
+    let metrics = PerInstance {
+        labels,
+        ..Default::default()
+    }
+    .collect();
+    assert_eq!(metrics.len(), 2);
+    assert!(
+        metrics
+            .iter()
+            .all(|m| m.tags.get("pool").map(|v| v.as_ref()) == Some("primary"))
+    );
+    // A series' own attribute wins over the instance's.
+    assert_eq!(
+        find(&metrics, "app.pool.load")
+            .tags
+            .get("shard")
+            .map(|v| v.as_ref()),
+        Some("0")
+    );
+    assert_eq!(PerInstance::describe().len(), 2);
+}

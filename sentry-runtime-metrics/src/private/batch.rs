@@ -70,6 +70,18 @@ impl Batch {
         }));
     }
 
+    /// Adds `attributes` to every metric collected so far; attributes a series already has win.
+    pub fn add_attributes(&mut self, attributes: &Tags) {
+        for metric in &mut self.0 {
+            for (key, value) in attributes {
+                metric
+                    .tags
+                    .entry(key.clone())
+                    .or_insert_with(|| value.clone());
+            }
+        }
+    }
+
     /// The collected metrics.
     pub fn into_vec(self) -> Vec<RuntimeMetric> {
         self.0
