@@ -6,14 +6,14 @@
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)] // A demo prints.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sentry::protocol::{Envelope, Metric, MetricType};
-use sentry::{ClientOptions, Transport};
+use sentry::ClientOptions;
+use sentry::protocol::Metric;
 use sentry_runtime_metrics::{MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration};
+use sentry_runtime_metrics_examples::{options_showing_metrics, print_dsn_hint, print_round};
 
 const ROUNDS: u64 = 5;
 const INTERVAL: Duration = Duration::from_secs(2);
@@ -43,18 +43,7 @@ impl QueueMetrics {
     }
 }
 
-/// Without a DSN the SDK would send nothing (and call no hook), so the demo gives it a DSN that
-/// is never contacted and a transport that discards: exactly what would be sent is shown.
-struct LocalOnly;
-
-impl Transport for LocalOnly {
-    fn send_envelope(&self, _envelope: Envelope) {}
-}
-
 fn main() {
-    let dsn = std::env::var("SENTRY_DSN")
-        .ok()
-        .filter(|dsn| !dsn.is_empty());
     let queue = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicU64::new(0));
     let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
@@ -69,30 +58,15 @@ fn main() {
 
     // Every metric the SDK is about to send passes here; the demo keeps a copy to print.
     let seen: Arc<Mutex<Vec<Metric>>> = Arc::default();
-    let seen_by_hook = seen.clone();
-    let mut options = ClientOptions::new()
-        .add_integration(integration.clone())
-        .before_send_metric(move |metric| {
-            if let Ok(mut seen) = seen_by_hook.lock() {
-                seen.push(metric.clone());
-            }
-            Some(metric)
-        });
-    match &dsn {
-        Some(dsn) => options.dsn = dsn.parse().ok(),
-        None => {
-            options.dsn = "https://public@sentry.invalid/1".parse().ok();
-            options.transport = Some(Arc::new(|_: &ClientOptions| {
-                Arc::new(LocalOnly) as Arc<dyn Transport>
-            }));
-        }
-    }
+    let (options, sending) = options_showing_metrics(
+        ClientOptions::new().add_integration(integration.clone()),
+        seen.clone(),
+    );
     let guard = sentry::init(options);
-    match &dsn {
-        Some(_) => println!("Sending runtime metrics to the Sentry project of SENTRY_DSN."),
-        None => {
-            println!("SENTRY_DSN is not set: showing the metrics here instead of sending them.")
-        }
+    if sending {
+        println!("Sending runtime metrics to the Sentry project of SENTRY_DSN.");
+    } else {
+        println!("SENTRY_DSN is not set: showing the metrics here instead of sending them.");
     }
     println!("Collecting every {INTERVAL:?} for {ROUNDS} rounds (Ctrl-C to stop early).\n");
 
@@ -128,47 +102,7 @@ fn main() {
         "Done: {} rounds, {} metrics sent, {} dropped.",
         stats.rounds, stats.metrics_sent, stats.metrics_dropped
     );
-    if dsn.is_none() {
-        println!(
-            "\nTo send these to Sentry, set your project's DSN (Settings > Client Keys):\n  \
-             SENTRY_DSN=https://<key>@<org>.ingest.sentry.io/<project> cargo run --example quickstart"
-        );
+    if !sending {
+        print_dsn_hint("quickstart");
     }
-}
-
-fn print_round(round: u64, metrics: &[Metric]) {
-    println!("Round {round}");
-    println!("  {:<36} {:<13} {:>16}  unit", "name", "type", "value");
-    let mut rows: BTreeMap<(String, String), (String, f64, String)> = BTreeMap::new();
-    for metric in metrics {
-        let kind = match metric.r#type {
-            MetricType::Counter => "counter",
-            MetricType::Gauge => "gauge",
-            MetricType::Distribution => "distribution",
-        };
-        let labels: Vec<String> = metric
-            .attributes
-            .iter()
-            .filter(|(key, _)| !key.starts_with("sentry.") && !key.starts_with("server."))
-            .map(|(key, value)| format!("{key}={}", value.0))
-            .collect();
-        let name = if labels.is_empty() {
-            metric.name.to_string()
-        } else {
-            format!("{}{{{}}}", metric.name, labels.join(","))
-        };
-        let unit = metric
-            .unit
-            .as_ref()
-            .map(|unit| format!("{unit:?}").to_lowercase())
-            .unwrap_or_default();
-        rows.insert(
-            (name, kind.to_owned()),
-            (kind.to_owned(), metric.value, unit),
-        );
-    }
-    for ((name, _), (kind, value, unit)) in rows {
-        println!("  {name:<36} {kind:<13} {value:>16.3}  {unit}");
-    }
-    println!();
 }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use sentry_core::Hub;
 
@@ -60,6 +60,20 @@ struct Slot {
 }
 
 impl Slot {
+    fn new(collector: Box<dyn MetricCollector>) -> Arc<Self> {
+        Arc::new(Slot {
+            name: collector.name(),
+            deltas: collector
+                .descriptors()
+                .into_iter()
+                .filter(|d| d.delta && d.metric_type == MetricType::Counter)
+                .map(|d| d.name)
+                .collect(),
+            collector: Mutex::new(collector),
+            reported: AtomicU8::new(0),
+        })
+    }
+
     /// True the first time `what` happens for this collector.
     fn first(&self, what: Once) -> bool {
         self.reported.fetch_or(what as u8, Ordering::Relaxed) & what as u8 == 0
@@ -68,7 +82,8 @@ impl Slot {
 
 /// The collectors, counter state and statistics of one integration.
 pub(crate) struct Engine {
-    slots: Vec<Slot>,
+    /// Only ever appended to (runtimes register later), so an index names one collector.
+    slots: RwLock<Vec<Arc<Slot>>>,
     common: Tags,
     counters: Mutex<CounterState>,
     rounds: AtomicU64,
@@ -86,24 +101,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Engine {
     pub(crate) fn new(collectors: Vec<Box<dyn MetricCollector>>, attributes: Tags) -> Self {
-        let slots = collectors
-            .into_iter()
-            .map(|collector| Slot {
-                name: collector.name(),
-                deltas: collector
-                    .descriptors()
-                    .into_iter()
-                    .filter(|d| d.delta && d.metric_type == MetricType::Counter)
-                    .map(|d| d.name)
-                    .collect(),
-                collector: Mutex::new(collector),
-                reported: AtomicU8::new(0),
-            })
-            .collect();
+        let slots = collectors.into_iter().map(Slot::new).collect();
         let mut common = attributes;
         common.insert(Cow::Borrowed("sentry.origin"), Cow::Borrowed(emit::ORIGIN));
         Engine {
-            slots,
+            slots: RwLock::new(slots),
             common,
             counters: Mutex::new(CounterState::default()),
             rounds: AtomicU64::new(0),
@@ -136,42 +138,62 @@ impl Engine {
         }
     }
 
+    /// Adds a collector (e.g. a runtime registered after init), taking its counter baseline now
+    /// so its first round sends increases since registration.
+    pub(crate) fn add(&self, hub: &Hub, collector: Box<dyn MetricCollector>) {
+        let slot = Slot::new(collector);
+        let index = {
+            let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
+            slots.push(Arc::clone(&slot));
+            slots.len() - 1
+        };
+        let mut problems = BTreeMap::new();
+        self.run_slot(hub, index, &slot, false, &mut problems);
+    }
+
     fn run(&self, hub: &Hub, send: bool) {
         lock(&self.counters).begin_round();
+        let slots = self
+            .slots
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         let mut problems: BTreeMap<Problem, u64> = BTreeMap::new();
-        let mut outgoing = Vec::new();
-        for (index, slot) in self.slots.iter().enumerate() {
-            // The collector stays locked until its counters are recorded, so a concurrent
-            // `collect_now` cannot record an older total after a newer one.
-            let mut collector = lock(&slot.collector);
-            let Some(metrics) = self.sample(hub, slot, &mut **collector, send) else {
-                // Keep the failed collector's series so a recovery does not look like new
-                // series (which would send whole lifetime totals).
-                lock(&self.counters).keep_collector(index);
-                continue;
-            };
-            self.check(
-                hub,
-                index,
-                slot,
-                metrics,
-                send,
-                &mut problems,
-                &mut outgoing,
-            );
-            drop(collector);
-            // No lock of ours is held while the SDK runs (its `before_send_metric` hook may
-            // call back into `collect_now`).
-            if send {
-                for metric in outgoing.drain(..) {
-                    emit::capture(hub, metric, &self.common);
-                    self.sent.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            outgoing.clear();
+        for (index, slot) in slots.iter().enumerate() {
+            self.run_slot(hub, index, slot, send, &mut problems);
         }
         if send {
             self.send_drops(hub, &problems);
+        }
+    }
+
+    fn run_slot(
+        &self,
+        hub: &Hub,
+        index: usize,
+        slot: &Slot,
+        send: bool,
+        problems: &mut BTreeMap<Problem, u64>,
+    ) {
+        // The collector stays locked until its counters are recorded, so a concurrent
+        // `collect_now` cannot record an older total after a newer one.
+        let mut collector = lock(&slot.collector);
+        let Some(metrics) = self.sample(hub, slot, &mut **collector, send) else {
+            // Keep the failed collector's series so a recovery does not look like new series
+            // (which would send whole lifetime totals).
+            lock(&self.counters).keep_collector(index);
+            return;
+        };
+        let mut outgoing = Vec::new();
+        self.check(hub, index, slot, metrics, send, problems, &mut outgoing);
+        drop(collector);
+        // No lock of ours is held while the SDK runs (its `before_send_metric` hook may call
+        // back into `collect_now`).
+        if send {
+            for metric in outgoing {
+                emit::capture(hub, metric, &self.common);
+                self.sent.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 

@@ -44,6 +44,9 @@ pub struct RuntimeMetricsIntegration {
 struct Inner {
     engine: Arc<Engine>,
     interval: Duration,
+    /// Pick up the Tokio runtime `sentry::init` runs in (with the `tokio-runtime` feature).
+    #[cfg_attr(not(feature = "tokio-runtime"), allow(dead_code))]
+    collect_async_runtime: bool,
     sampler: Mutex<Option<Sampler>>,
 }
 
@@ -67,7 +70,7 @@ impl RuntimeMetricsIntegration {
             collection_interval,
             collect_memory,
             collect_process,
-            collect_async_runtime: _,
+            collect_async_runtime,
             custom_collectors,
             attributes,
         } = config;
@@ -89,6 +92,7 @@ impl RuntimeMetricsIntegration {
             inner: Arc::new(Inner {
                 engine: Arc::new(Engine::new(collectors, attributes)),
                 interval: collection_interval.max(MIN_COLLECTION_INTERVAL),
+                collect_async_runtime,
                 sampler: Mutex::new(None),
             }),
         }
@@ -100,6 +104,40 @@ impl RuntimeMetricsIntegration {
     pub fn collect_now(&self) {
         let hub = Hub::current();
         self.inner.engine.round(&hub);
+    }
+
+    /// Adds a collector after init (sampled from the next round on; its counters send increases
+    /// since this call).
+    pub fn add_collector(&self, collector: Box<dyn MetricCollector>) {
+        self.inner.engine.add(&Hub::current(), collector);
+    }
+
+    /// Collects the metrics of the Tokio runtime of `handle`, labelled `runtime = name`.
+    ///
+    /// Sentry recommends calling `sentry::init` before starting the runtime; register it from
+    /// inside then (e.g. first thing in `#[tokio::main]`, with `Handle::current()`). Several
+    /// runtimes can be registered under different names; one that shuts down stops reporting.
+    #[cfg(feature = "tokio-runtime")]
+    pub fn register_tokio_runtime(
+        &self,
+        name: impl Into<std::borrow::Cow<'static, str>>,
+        handle: tokio::runtime::Handle,
+    ) {
+        let collector = crate::collectors::TokioMetrics::new(handle).runtime_name(name);
+        self.add_collector(Box::new(collector));
+    }
+
+    /// Finds the integration of the current hub's client, for code that has no handle to it.
+    pub fn of_current_client() -> Option<Self> {
+        let client = Hub::current().client()?;
+        client
+            .options()
+            .integrations
+            .iter()
+            .find_map(|integration| {
+                let any: &dyn std::any::Any = integration.as_ref();
+                any.downcast_ref::<Self>().cloned()
+            })
     }
 
     /// What has been collected, sent and dropped so far.
@@ -132,6 +170,13 @@ impl Integration for RuntimeMetricsIntegration {
         // `sentry::init` binds the client to the current hub of this thread right after setup.
         let hub = Hub::current();
         self.inner.engine.take_baseline(&hub);
+        #[cfg(feature = "tokio-runtime")]
+        if self.inner.collect_async_runtime
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            let collector = crate::collectors::TokioMetrics::new(handle).runtime_name("main");
+            self.inner.engine.add(&hub, Box::new(collector));
+        }
         if options.dsn.is_none() {
             // A client without DSN sends nothing, so there is nothing to sample for.
             return;

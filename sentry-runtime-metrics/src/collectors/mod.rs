@@ -19,6 +19,8 @@ mod jemalloc;
 mod memory;
 #[cfg(feature = "process")]
 mod process;
+#[cfg(feature = "tokio-runtime")]
+mod tokio_runtime;
 
 #[cfg(feature = "jemalloc")]
 pub use jemalloc::JemallocMetrics;
@@ -26,3 +28,5 @@ pub use jemalloc::JemallocMetrics;
 pub use memory::MemoryMetrics;
 #[cfg(feature = "process")]
 pub use process::ProcessMetrics;
+#[cfg(feature = "tokio-runtime")]
+pub use tokio_runtime::{DEFAULT_PROBE_TIMEOUT, TokioMetrics};

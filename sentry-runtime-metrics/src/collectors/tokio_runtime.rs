@@ -1,0 +1,348 @@
+//! [`TokioMetrics`]: scheduler health of a Tokio runtime, read from outside it.
+
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::runtime::{Handle, RuntimeMetrics};
+use tokio::task::JoinHandle;
+
+use crate::{MetricCollector, Tags};
+
+/// Probe tasks spawned per round to measure scheduling delay.
+const PROBES_PER_ROUND: usize = 3;
+/// Probes waiting at most; a blocked runtime must not make the collector hoard them.
+const MAX_PENDING_PROBES: usize = 4 * PROBES_PER_ROUND;
+/// Default bound on a probe's wait: a probe not polled within it counts as delayed this long.
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Health of one Tokio runtime: workers, tasks, queue, how busy the workers are and how long
+/// a newly spawned task waits before it first runs.
+///
+/// Everything is read from outside the runtime (from any thread), so it keeps reporting while
+/// the runtime is saturated or stuck. Scheduling delay: every sample spawns a few tiny probe
+/// tasks and records, at the next sample, how long each waited before it was first polled; a
+/// probe not polled within the probe timeout counts as that timeout. Metrics marked
+/// `tokio_unstable` are sent only when the crate is built with `--cfg tokio_unstable`.
+///
+/// Busy ratio: the increase of the workers' busy time since the previous sample over the
+/// elapsed time, averaged over workers (0..1); the busiest worker's ratio is sent too.
+#[derive(Clone, MetricCollector)]
+#[collector(name = "tokio")]
+pub struct TokioMetrics {
+    /// Worker threads of the runtime.
+    #[gauge(name = "async.workers.count")]
+    workers: Option<u64>,
+    /// Tasks alive in the runtime (spawned and not finished).
+    #[gauge(name = "async.tasks.alive")]
+    alive_tasks: Option<u64>,
+    /// Tasks waiting in the runtime's global (injection) queue.
+    #[gauge(name = "async.queue.global_depth")]
+    global_queue_depth: Option<u64>,
+    /// Times the workers parked (ran out of work), summed over workers.
+    #[counter(name = "async.workers.park_count")]
+    park_count: Option<u64>,
+    /// Busy time over elapsed time since the previous sample, averaged over workers (0..1).
+    #[gauge(name = "async.workers.busy_ratio", unit = "ratio")]
+    busy_ratio: Option<f64>,
+    /// Busy ratio of the busiest worker since the previous sample (0..1).
+    #[gauge(name = "async.workers.busy_ratio.max", unit = "ratio")]
+    busiest_ratio: Option<f64>,
+    /// Busy ratio of each worker (with `per_worker`).
+    #[gauge(name = "async.worker.busy_ratio", unit = "ratio", attribute = "worker")]
+    worker_busy_ratio: Vec<f64>,
+    /// Park count of each worker (with `per_worker`).
+    #[counter(name = "async.worker.park_count", attribute = "worker")]
+    worker_park_count: Vec<u64>,
+    /// How long probe tasks waited before they were first polled.
+    #[distribution(name = "async.scheduling_delay", unit = "second")]
+    probe_delays: Vec<Duration>,
+    /// The longest probe wait of the round.
+    #[gauge(name = "async.scheduling_delay.max", unit = "second")]
+    max_probe_delay: Option<Duration>,
+    /// Threads in the blocking pool (`tokio_unstable`).
+    #[cfg(tokio_unstable)]
+    #[gauge(name = "async.blocking.threads")]
+    blocking_threads: Option<u64>,
+    /// Idle threads in the blocking pool (`tokio_unstable`).
+    #[cfg(tokio_unstable)]
+    #[gauge(name = "async.blocking.idle_threads")]
+    idle_blocking_threads: Option<u64>,
+    /// Tasks waiting for a blocking-pool thread (`tokio_unstable`).
+    #[cfg(tokio_unstable)]
+    #[gauge(name = "async.blocking.queue_depth")]
+    blocking_queue_depth: Option<u64>,
+    /// Task polls, summed over workers (`tokio_unstable`).
+    #[cfg(tokio_unstable)]
+    #[counter(name = "async.polls.total")]
+    polls: Option<u64>,
+    /// Tasks spawned (`tokio_unstable`).
+    #[cfg(tokio_unstable)]
+    #[counter(name = "async.tasks.spawned")]
+    spawned_tasks: Option<u64>,
+    /// Mean poll duration, averaged over workers (`tokio_unstable`).
+    #[cfg(tokio_unstable)]
+    #[gauge(name = "async.poll_time.mean", unit = "second")]
+    mean_poll_time: Option<Duration>,
+    /// Tasks stolen by one worker from another (`tokio_unstable`).
+    #[cfg(tokio_unstable)]
+    #[counter(name = "async.steals")]
+    steals: Option<u64>,
+    /// Times a task was forced to yield after exhausting its budget (`tokio_unstable`).
+    #[cfg(tokio_unstable)]
+    #[counter(name = "async.forced_yields")]
+    forced_yields: Option<u64>,
+    #[attributes]
+    labels: Tags,
+    state: Arc<State>,
+}
+
+struct State {
+    /// `None` once the runtime has shut down.
+    handle: Mutex<Option<Handle>>,
+    per_worker: bool,
+    probe_timeout: Duration,
+    previous: Mutex<Option<BusySample>>,
+    probes: Mutex<Vec<Probe>>,
+}
+
+struct BusySample {
+    at: Instant,
+    busy: Vec<Duration>,
+}
+
+struct Probe {
+    spawned: Instant,
+    polled: Arc<OnceLock<Instant>>,
+    task: JoinHandle<()>,
+}
+
+impl TokioMetrics {
+    /// A collector for the runtime of `handle`.
+    pub fn new(handle: Handle) -> Self {
+        Self::empty(
+            State::new(Some(handle), false, DEFAULT_PROBE_TIMEOUT),
+            Tags::new(),
+        )
+    }
+
+    /// Also sends per-worker busy ratio and park count, with a `worker` attribute.
+    #[must_use]
+    pub fn per_worker(self, per_worker: bool) -> Self {
+        let state = State::new(self.state.handle(), per_worker, self.state.probe_timeout);
+        Self::empty(state, self.labels)
+    }
+
+    /// Bound on a probe's wait (default [`DEFAULT_PROBE_TIMEOUT`]).
+    #[must_use]
+    pub fn probe_timeout(self, timeout: Duration) -> Self {
+        let state = State::new(self.state.handle(), self.state.per_worker, timeout);
+        Self::empty(state, self.labels)
+    }
+
+    /// Adds `runtime = name` to every metric, to tell several runtimes apart.
+    #[must_use]
+    pub fn runtime_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.labels.insert("runtime".into(), name.into());
+        self
+    }
+
+    /// No values yet: what each sample starts from, so nothing stale is ever sent.
+    fn empty(state: Arc<State>, labels: Tags) -> Self {
+        TokioMetrics {
+            workers: None,
+            alive_tasks: None,
+            global_queue_depth: None,
+            park_count: None,
+            busy_ratio: None,
+            busiest_ratio: None,
+            worker_busy_ratio: Vec::new(),
+            worker_park_count: Vec::new(),
+            probe_delays: Vec::new(),
+            max_probe_delay: None,
+            #[cfg(tokio_unstable)]
+            blocking_threads: None,
+            #[cfg(tokio_unstable)]
+            idle_blocking_threads: None,
+            #[cfg(tokio_unstable)]
+            blocking_queue_depth: None,
+            #[cfg(tokio_unstable)]
+            polls: None,
+            #[cfg(tokio_unstable)]
+            spawned_tasks: None,
+            #[cfg(tokio_unstable)]
+            mean_poll_time: None,
+            #[cfg(tokio_unstable)]
+            steals: None,
+            #[cfg(tokio_unstable)]
+            forced_yields: None,
+            labels,
+            state,
+        }
+    }
+
+    /// Whether the runtime is still there (a shut-down runtime sends nothing).
+    pub fn is_alive(&self) -> bool {
+        self.state.handle().is_some()
+    }
+
+    fn sample(&mut self) {
+        *self = Self::empty(Arc::clone(&self.state), std::mem::take(&mut self.labels));
+        let Some(handle) = self.state.handle() else {
+            return;
+        };
+        let now = Instant::now();
+        let (delays, runtime_gone) = self.state.harvest_probes(now);
+        if runtime_gone {
+            self.forget_runtime();
+            return;
+        }
+        self.max_probe_delay = delays.iter().max().copied();
+        self.probe_delays = delays;
+
+        let metrics = handle.metrics();
+        let workers = metrics.num_workers();
+        self.workers = Some(workers as u64);
+        self.alive_tasks = Some(metrics.num_alive_tasks() as u64);
+        self.global_queue_depth = Some(metrics.global_queue_depth() as u64);
+        let parks: Vec<u64> = (0..workers).map(|w| metrics.worker_park_count(w)).collect();
+        self.park_count = Some(parks.iter().sum());
+        self.busy(&metrics, workers, now);
+        if self.state.per_worker {
+            self.worker_park_count = parks;
+        } else {
+            self.worker_busy_ratio.clear();
+        }
+        #[cfg(tokio_unstable)]
+        self.unstable(&metrics, workers);
+        // Last, so this round's probes are not counted as alive or queued tasks. Spawning on a
+        // shut-down runtime cancels the task at once.
+        if !self.state.spawn_probes(&handle, now) {
+            self.forget_runtime();
+        }
+    }
+
+    /// The runtime shut down: send nothing now or later, and let go of its handle.
+    fn forget_runtime(&mut self) {
+        *self = Self::empty(Arc::clone(&self.state), std::mem::take(&mut self.labels));
+        *self
+            .state
+            .handle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Busy ratios from the increase of each worker's busy time since the previous sample.
+    fn busy(&mut self, metrics: &RuntimeMetrics, workers: usize, now: Instant) {
+        let busy: Vec<Duration> = (0..workers)
+            .map(|w| metrics.worker_total_busy_duration(w))
+            .collect();
+        let mut previous = self
+            .state
+            .previous
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(previous) = previous.as_ref()
+            && previous.busy.len() == workers
+            && workers > 0
+        {
+            let elapsed = now.duration_since(previous.at).as_secs_f64();
+            if elapsed > 0.0 {
+                let ratios: Vec<f64> = busy
+                    .iter()
+                    .zip(&previous.busy)
+                    .map(|(now, then)| (now.saturating_sub(*then).as_secs_f64() / elapsed).min(1.0))
+                    .collect();
+                #[allow(clippy::cast_precision_loss)] // Worker counts are small.
+                let mean = ratios.iter().sum::<f64>() / workers as f64;
+                self.busy_ratio = Some(mean);
+                self.busiest_ratio = ratios.iter().copied().reduce(f64::max);
+                self.worker_busy_ratio = ratios;
+            }
+        }
+        *previous = Some(BusySample { at: now, busy });
+    }
+
+    #[cfg(tokio_unstable)]
+    fn unstable(&mut self, metrics: &RuntimeMetrics, workers: usize) {
+        self.blocking_threads = Some(metrics.num_blocking_threads() as u64);
+        self.idle_blocking_threads = Some(metrics.num_idle_blocking_threads() as u64);
+        self.blocking_queue_depth = Some(metrics.blocking_queue_depth() as u64);
+        self.polls = Some((0..workers).map(|w| metrics.worker_poll_count(w)).sum());
+        self.spawned_tasks = Some(metrics.spawned_tasks_count());
+        self.steals = Some((0..workers).map(|w| metrics.worker_steal_count(w)).sum());
+        self.forced_yields = Some(metrics.budget_forced_yield_count());
+        if workers > 0 {
+            let total: Duration = (0..workers).map(|w| metrics.worker_mean_poll_time(w)).sum();
+            self.mean_poll_time = u32::try_from(workers).ok().map(|n| total / n);
+        }
+    }
+}
+
+impl State {
+    fn new(handle: Option<Handle>, per_worker: bool, probe_timeout: Duration) -> Arc<Self> {
+        Arc::new(State {
+            handle: Mutex::new(handle),
+            per_worker,
+            probe_timeout,
+            previous: Mutex::new(None),
+            probes: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn handle(&self) -> Option<Handle> {
+        self.handle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Delays of the probes that ran (or timed out) since the last harvest; `true` when a probe
+    /// was dropped unpolled, which happens when its runtime shut down.
+    fn harvest_probes(&self, now: Instant) -> (Vec<Duration>, bool) {
+        let mut probes = self.probes.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut delays = Vec::new();
+        let mut gone = false;
+        probes.retain(|probe| {
+            if let Some(polled) = probe.polled.get() {
+                delays.push(polled.duration_since(probe.spawned).min(self.probe_timeout));
+                return false;
+            }
+            if probe.task.is_finished() {
+                gone = true;
+                return false;
+            }
+            if now.duration_since(probe.spawned) >= self.probe_timeout {
+                delays.push(self.probe_timeout);
+                probe.task.abort();
+                return false;
+            }
+            true
+        });
+        (delays, gone)
+    }
+
+    /// Spawns this round's probes; never waits for them. `false` if the runtime cancelled them
+    /// at once, i.e. it has shut down.
+    fn spawn_probes(&self, handle: &Handle, now: Instant) -> bool {
+        let mut probes = self.probes.lock().unwrap_or_else(PoisonError::into_inner);
+        for _ in 0..PROBES_PER_ROUND {
+            if probes.len() >= MAX_PENDING_PROBES {
+                break;
+            }
+            let polled = Arc::new(OnceLock::new());
+            let mark = Arc::clone(&polled);
+            let task = handle.spawn(async move {
+                let _ = mark.set(Instant::now());
+            });
+            if task.is_finished() && polled.get().is_none() {
+                return false;
+            }
+            probes.push(Probe {
+                spawned: now,
+                polled,
+                task,
+            });
+        }
+        true
+    }
+}

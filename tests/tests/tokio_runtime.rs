@@ -1,0 +1,278 @@
+//! `TokioMetrics` against tokio's own metrics, tokio-metrics' `RuntimeMonitor`, and known load.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use sentry_runtime_metrics::collectors::TokioMetrics;
+use sentry_runtime_metrics::{MetricCollector, RuntimeMetric};
+use tokio::runtime::{Builder, Runtime};
+
+fn runtime(workers: usize) -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(workers)
+        .build()
+        .unwrap()
+}
+
+fn get(metrics: &[RuntimeMetric], name: &str) -> Option<f64> {
+    metrics
+        .iter()
+        .find(|m| m.name == name)
+        .map(|m| m.value.as_f64())
+}
+
+fn all(metrics: &[RuntimeMetric], name: &str) -> Vec<f64> {
+    metrics
+        .iter()
+        .filter(|m| m.name == name)
+        .map(|m| m.value.as_f64())
+        .collect()
+}
+
+/// Keeps every worker of `runtime` busy until the returned flag is cleared.
+fn spin_all_workers(runtime: &Runtime, workers: usize) -> Arc<AtomicBool> {
+    let running = Arc::new(AtomicBool::new(true));
+    for _ in 0..workers {
+        let running = running.clone();
+        runtime.spawn(async move {
+            // Busy like a real workload: runs without parking, yielding now and then (tokio
+            // publishes a worker's busy time when it parks or does maintenance between polls).
+            while running.load(Ordering::Relaxed) {
+                let until = Instant::now() + Duration::from_micros(200);
+                while Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+                tokio::task::yield_now().await;
+            }
+        });
+    }
+    running
+}
+
+#[test]
+fn workers_and_alive_tasks_match_tokio() {
+    let rt = runtime(3);
+    let mut collector = TokioMetrics::new(rt.handle().clone());
+    let metrics = collector.collect_mut().unwrap();
+    assert_eq!(get(&metrics, "async.workers.count"), Some(3.0));
+
+    let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let mut rx = tx.subscribe();
+            rt.spawn(async move {
+                let _ = rx.recv().await;
+            })
+        })
+        .collect();
+    let metrics = collector.collect_mut().unwrap();
+    let alive = get(&metrics, "async.tasks.alive").unwrap();
+    assert!(alive >= 50.0, "alive tasks {alive}");
+    assert!(
+        alive <= rt.metrics().num_alive_tasks() as f64 + 3.0 + 3.0,
+        "probes at most add a few"
+    );
+    tx.send(()).unwrap();
+    for task in tasks {
+        rt.block_on(task).unwrap();
+    }
+}
+
+#[test]
+fn busy_ratio_is_near_one_when_spinning_and_near_zero_when_idle() {
+    let rt = runtime(2);
+    let mut collector = TokioMetrics::new(rt.handle().clone()).per_worker(true);
+    collector.collect_mut().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let idle = collector.collect_mut().unwrap();
+    let idle_ratio = get(&idle, "async.workers.busy_ratio").unwrap();
+    assert!(idle_ratio < 0.1, "idle busy ratio {idle_ratio}");
+
+    let running = spin_all_workers(&rt, 2);
+    std::thread::sleep(Duration::from_millis(50));
+    collector.collect_mut().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let busy = collector.collect_mut().unwrap();
+    running.store(false, Ordering::Relaxed);
+    let busy_ratio = get(&busy, "async.workers.busy_ratio").unwrap();
+    assert!(busy_ratio > 0.8, "spinning busy ratio {busy_ratio}");
+    assert!(get(&busy, "async.workers.busy_ratio.max").unwrap() >= busy_ratio);
+    // Per-worker series, labelled by worker.
+    let per_worker = all(&busy, "async.worker.busy_ratio");
+    assert_eq!(per_worker.len(), 2);
+    assert!(per_worker.iter().all(|r| *r > 0.7), "{per_worker:?}");
+}
+
+#[test]
+fn per_round_arithmetic_agrees_with_tokio_metrics() {
+    let rt = runtime(2);
+    let monitor = tokio_metrics::RuntimeMonitor::new(rt.handle());
+    let mut intervals = monitor.intervals();
+    let mut collector = TokioMetrics::new(rt.handle().clone());
+    let ours_before = collector.collect_mut().unwrap();
+    intervals.next().unwrap();
+
+    // A workload with parks: one worker spins, tasks come and go.
+    let running = spin_all_workers(&rt, 1);
+    for _ in 0..20 {
+        rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(5)) }))
+            .unwrap();
+    }
+    let ours = collector.collect_mut().unwrap();
+    let theirs = intervals.next().unwrap();
+    running.store(false, Ordering::Relaxed);
+
+    let workers = 2.0;
+    let ours_mean = get(&ours, "async.workers.busy_ratio").unwrap();
+    assert!(
+        (ours_mean * workers - theirs.busy_ratio()).abs() < 0.1,
+        "ours {ours_mean} x {workers} vs tokio-metrics {}",
+        theirs.busy_ratio()
+    );
+    let theirs_max = theirs.max_busy_duration.as_secs_f64() / theirs.elapsed.as_secs_f64();
+    let ours_max = get(&ours, "async.workers.busy_ratio.max").unwrap();
+    assert!(
+        (ours_max - theirs_max).abs() < 0.1,
+        "busiest: ours {ours_max} vs {theirs_max}"
+    );
+    let ours_parks = get(&ours, "async.workers.park_count").unwrap()
+        - get(&ours_before, "async.workers.park_count").unwrap();
+    let theirs_parks = theirs.total_park_count as f64;
+    assert!(
+        (ours_parks - theirs_parks).abs() <= 4.0,
+        "parks: ours {ours_parks} vs {theirs_parks}"
+    );
+}
+
+/// Waits, then collects: the probes spawned by the previous collection are harvested.
+fn delays_after(collector: &mut TokioMetrics, wait_for_probes: Duration) -> Vec<f64> {
+    std::thread::sleep(wait_for_probes);
+    let metrics = collector.collect_mut().unwrap();
+    let delays = all(&metrics, "async.scheduling_delay");
+    let max = get(&metrics, "async.scheduling_delay.max");
+    assert_eq!(
+        max,
+        delays.iter().copied().reduce(f64::max),
+        "the max gauge is the round's max"
+    );
+    delays
+}
+
+#[test]
+fn scheduling_delay_shows_a_blocked_worker_and_stays_low_when_idle() {
+    let rt = runtime(1);
+    let mut collector = TokioMetrics::new(rt.handle().clone());
+    collector.collect_mut().unwrap(); // Spawns the first probes.
+    let idle = delays_after(&mut collector, Duration::from_millis(50));
+    assert_eq!(idle.len(), 3, "three probes per round");
+    let idle_max = idle.iter().copied().fold(0.0, f64::max);
+    assert!(idle_max < 0.050, "idle scheduling delay {idle_max} s");
+
+    // Block the only worker for 300 ms; the probes spawned meanwhile wait for it.
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    rt.spawn(async move {
+        started_tx.send(()).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    });
+    started_rx.recv().unwrap();
+    let blocked_at = Instant::now();
+    collector.collect_mut().unwrap(); // Spawns probes that cannot run yet; returns at once.
+    assert!(
+        blocked_at.elapsed() < Duration::from_millis(100),
+        "the collector never waits"
+    );
+    let blocked = delays_after(&mut collector, Duration::from_millis(400));
+    let blocked_max = blocked.iter().copied().fold(0.0, f64::max);
+    assert!(
+        blocked_max >= 0.200,
+        "blocked scheduling delay {blocked_max} s"
+    );
+}
+
+#[test]
+fn a_probe_that_never_runs_reports_the_timeout() {
+    let rt = runtime(1);
+    let mut collector =
+        TokioMetrics::new(rt.handle().clone()).probe_timeout(Duration::from_millis(100));
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let release = Arc::new(AtomicBool::new(false));
+    let held = release.clone();
+    rt.spawn(async move {
+        started_tx.send(()).unwrap();
+        while !held.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    started_rx.recv().unwrap();
+    collector.collect_mut().unwrap();
+    let delays = delays_after(&mut collector, Duration::from_millis(150));
+    release.store(true, Ordering::Relaxed);
+    assert_eq!(delays, [0.1, 0.1, 0.1], "the bound, as seconds");
+}
+
+#[test]
+fn a_runtime_that_shut_down_is_dropped_quietly() {
+    let rt = runtime(1);
+    let mut collector = TokioMetrics::new(rt.handle().clone());
+    collector.collect_mut().unwrap();
+    drop(rt);
+    // The probes of the last round were dropped unpolled: the runtime is gone.
+    let metrics = collector.collect_mut().unwrap();
+    assert!(metrics.is_empty(), "{metrics:?}");
+    assert!(!collector.is_alive());
+    assert!(collector.collect_mut().unwrap().is_empty());
+}
+
+#[test]
+fn unstable_metrics_only_with_tokio_unstable() {
+    let rt = runtime(2);
+    let metrics = TokioMetrics::new(rt.handle().clone()).collect();
+    let unstable = [
+        "async.blocking.threads",
+        "async.blocking.idle_threads",
+        "async.blocking.queue_depth",
+        "async.polls.total",
+        "async.tasks.spawned",
+        "async.poll_time.mean",
+        "async.steals",
+        "async.forced_yields",
+    ];
+    for name in unstable {
+        assert_eq!(
+            get(&metrics, name).is_some(),
+            cfg!(tokio_unstable),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn init_inside_a_runtime_picks_it_up_and_more_can_be_registered() {
+    let rt = runtime(2);
+    let other = runtime(1);
+    let other_handle = other.handle().clone();
+    let metrics = rt.block_on(async move {
+        let integration = sentry_runtime_metrics::RuntimeMetricsIntegration::default();
+        let options = sentry::ClientOptions::new().add_integration(integration.clone());
+        let envelopes = sentry::test::with_captured_envelopes_options(
+            || {
+                integration.register_tokio_runtime("background", other_handle);
+                integration.collect_now();
+            },
+            options,
+        );
+        common::metrics_in(&envelopes)
+    });
+    let workers: Vec<(Option<&str>, f64)> = metrics
+        .iter()
+        .filter(|m| m.name == "async.workers.count")
+        .map(|m| (common::attribute(m, "runtime"), m.value))
+        .collect();
+    assert!(workers.contains(&(Some("main"), 2.0)), "{workers:?}");
+    assert!(workers.contains(&(Some("background"), 1.0)), "{workers:?}");
+    drop(other);
+}
