@@ -142,13 +142,15 @@ impl Engine {
     /// so its first round sends increases since registration.
     pub(crate) fn add(&self, hub: &Hub, collector: Box<dyn MetricCollector>) {
         let slot = Slot::new(collector);
+        // Locked before it becomes visible, so no round samples it before its baseline exists.
+        let collector = lock(&slot.collector);
         let index = {
             let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
             slots.push(Arc::clone(&slot));
             slots.len() - 1
         };
         let mut problems = BTreeMap::new();
-        self.run_slot(hub, index, &slot, false, &mut problems);
+        self.run_locked(hub, index, &slot, collector, false, &mut problems);
     }
 
     fn run(&self, hub: &Hub, send: bool) {
@@ -175,9 +177,20 @@ impl Engine {
         send: bool,
         problems: &mut BTreeMap<Problem, u64>,
     ) {
-        // The collector stays locked until its counters are recorded, so a concurrent
-        // `collect_now` cannot record an older total after a newer one.
-        let mut collector = lock(&slot.collector);
+        self.run_locked(hub, index, slot, lock(&slot.collector), send, problems);
+    }
+
+    /// One collector's part of a round. The collector stays locked until its counters are
+    /// recorded, so a concurrent `collect_now` cannot record an older total after a newer one.
+    fn run_locked(
+        &self,
+        hub: &Hub,
+        index: usize,
+        slot: &Slot,
+        mut collector: MutexGuard<'_, Box<dyn MetricCollector>>,
+        send: bool,
+        problems: &mut BTreeMap<Problem, u64>,
+    ) {
         let Some(metrics) = self.sample(hub, slot, &mut **collector, send) else {
             // Keep the failed collector's series so a recovery does not look like new series
             // (which would send whole lifetime totals).

@@ -170,13 +170,6 @@ impl Integration for RuntimeMetricsIntegration {
         // `sentry::init` binds the client to the current hub of this thread right after setup.
         let hub = Hub::current();
         self.inner.engine.take_baseline(&hub);
-        #[cfg(feature = "tokio-runtime")]
-        if self.inner.collect_async_runtime
-            && let Ok(handle) = tokio::runtime::Handle::try_current()
-        {
-            let collector = crate::collectors::TokioMetrics::new(handle).runtime_name("main");
-            self.inner.engine.add(&hub, Box::new(collector));
-        }
         if options.dsn.is_none() {
             // A client without DSN sends nothing, so there is nothing to sample for.
             return;
@@ -192,6 +185,13 @@ impl Integration for RuntimeMetricsIntegration {
                 format_args!("integration added to a second client; it keeps its first"),
             );
             return;
+        }
+        #[cfg(feature = "tokio-runtime")]
+        if self.inner.collect_async_runtime
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            let collector = crate::collectors::TokioMetrics::new(handle).runtime_name("main");
+            self.inner.engine.add(&hub, Box::new(collector));
         }
         match Sampler::spawn(Arc::clone(&self.inner.engine), &hub, self.inner.interval) {
             Ok(started) => *sampler = Some(started),

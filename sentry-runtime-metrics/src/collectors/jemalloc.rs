@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use tikv_jemalloc_ctl::{epoch, epoch_mib, stats};
+use tikv_jemalloc_ctl::{epoch, epoch_mib, stats, thread};
 
 use crate::MetricCollector;
 
@@ -45,20 +45,21 @@ impl JemallocMetrics {
         }
     }
 
-    /// Whether jemalloc is the global allocator: a 1 MiB allocation through the global allocator
-    /// must show up in jemalloc's `stats.allocated`. Checked once.
+    /// Whether jemalloc is the global allocator: an allocation through the global allocator
+    /// must show in this thread's jemalloc counter (`thread.allocatedp`), which other threads
+    /// cannot disturb. Checked once.
     pub fn jemalloc_is_global() -> bool {
         static GLOBAL: OnceLock<bool> = OnceLock::new();
         *GLOBAL.get_or_init(|| {
-            const PROBE: usize = 1 << 20;
-            // Other threads allocate and free meanwhile; a few tries make a false "no" unlikely.
-            (0..3).any(|_| {
-                let before = read_allocated();
-                let block = std::hint::black_box(vec![1u8; PROBE]);
-                let after = read_allocated();
-                drop(block);
-                matches!((before, after), (Some(b), Some(a)) if a >= b + PROBE as u64)
-            })
+            const PROBE: usize = 4096;
+            let Ok(counter) = thread::allocatedp::read() else {
+                return false;
+            };
+            let before = counter.get();
+            let block = std::hint::black_box(vec![1u8; PROBE]);
+            let after = counter.get();
+            drop(block);
+            after >= before + PROBE as u64
         })
     }
 
@@ -79,9 +80,4 @@ impl Default for JemallocMetrics {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn read_allocated() -> Option<u64> {
-    epoch::advance().ok()?;
-    stats::allocated::read().ok().map(|bytes| bytes as u64)
 }

@@ -25,7 +25,8 @@ pub struct MemoryMetrics {
     /// Memory limit of the process's cgroup (container); not sent when unlimited.
     #[gauge(name = "runtime.memory.limit", unit = "byte")]
     limit: Option<u64>,
-    /// Memory charged to the cgroup over its limit; an OOM kill comes near 1.0.
+    /// The cgroup's working set (usage minus inactive file cache) over its limit; near 1.0 an
+    /// OOM kill is close.
     #[gauge(name = "runtime.memory.limit_usage", unit = "ratio")]
     limit_usage: Option<f64>,
     cgroup: Arc<Cgroup>,
@@ -55,7 +56,7 @@ impl MemoryMetrics {
         {
             self.limit_usage = self
                 .limit
-                .zip(self.cgroup.memory_usage())
+                .zip(self.cgroup.memory_working_set())
                 .map(|(limit, usage)| usage as f64 / limit as f64);
         }
     }

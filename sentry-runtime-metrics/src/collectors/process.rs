@@ -4,6 +4,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use crate::MetricCollector;
+
+/// Shortest window utilization is computed over: CPU time has a 10 ms resolution, which over
+/// 250 ms is at most 4% of one CPU.
+const MIN_UTILIZATION_WINDOW_MS: f64 = 250.0;
 use crate::sys::{self, Cgroup, Process};
 
 /// Threads, file descriptors and CPU of this process.
@@ -12,7 +16,8 @@ use crate::sys::{self, Cgroup, Process};
 /// since the previous sample (of this collector or any clone of it), where CPUs available is
 /// the affinity mask's CPU count, lowered to the cgroup CPU quota (`cpu.max` or
 /// `cpu.cfs_quota_us / cpu.cfs_period_us`) when one is set: 1.0 means the process used all the
-/// CPU it may use. The first sample has no previous one and sends no utilization.
+/// CPU it may use. It needs a window of at least 250 ms (CPU time moves in 10 ms ticks): the
+/// first sample, and samples closer than that to the last computed one, send no utilization.
 #[derive(Clone, MetricCollector)]
 #[collector(name = "process")]
 pub struct ProcessMetrics {
@@ -71,15 +76,19 @@ impl ProcessMetrics {
         self.cpus_available = sys::cpus_available(sys::affinity_cpus(), self.cgroup.cpu_quota());
         let cpu_ms = snapshot.total_cpu_ms;
         let mut previous = self.previous.lock().unwrap_or_else(PoisonError::into_inner);
-        self.utilization = match (*previous, cpu_ms, self.cpus_available) {
+        match (*previous, cpu_ms, self.cpus_available) {
             (Some((then, then_cpu_ms)), Some(cpu_ms), Some(cpus)) => {
                 let wall_ms = now.duration_since(then).as_secs_f64() * 1000.0;
-                (wall_ms > 0.0 && cpus > 0.0 && cpu_ms >= then_cpu_ms)
-                    .then(|| (cpu_ms - then_cpu_ms) / (wall_ms * cpus))
+                // CPU time moves in clock ticks (10 ms): over a shorter window the ratio would
+                // be noise, so it waits for a longer one (keeping the older sample).
+                if wall_ms >= MIN_UTILIZATION_WINDOW_MS && cpus > 0.0 && cpu_ms >= then_cpu_ms {
+                    let ratio = (cpu_ms - then_cpu_ms) / (wall_ms * cpus);
+                    self.utilization = Some(ratio.clamp(0.0, 1.0));
+                    *previous = Some((now, cpu_ms));
+                }
             }
-            _ => None,
-        };
-        *previous = cpu_ms.map(|cpu_ms| (now, cpu_ms));
+            _ => *previous = cpu_ms.map(|cpu_ms| (now, cpu_ms)),
+        }
     }
 }
 

@@ -25,7 +25,9 @@ pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// `tokio_unstable` are sent only when the crate is built with `--cfg tokio_unstable`.
 ///
 /// Busy ratio: the increase of the workers' busy time since the previous sample over the
-/// elapsed time, averaged over workers (0..1); the busiest worker's ratio is sent too.
+/// elapsed time, averaged over workers (0..1); the busiest worker's ratio is sent too. Tokio
+/// publishes a worker's busy time when it parks or between polls, so a worker stuck inside one
+/// poll shows as idle until it returns: for a stuck runtime, the scheduling delay is the signal.
 #[derive(Clone, MetricCollector)]
 #[collector(name = "tokio")]
 pub struct TokioMetrics {
@@ -303,11 +305,14 @@ impl State {
         let mut delays = Vec::new();
         let mut gone = false;
         probes.retain(|probe| {
+            // Finished is read first: a probe that runs between the two reads must count as
+            // polled, not as cancelled.
+            let finished = probe.task.is_finished();
             if let Some(polled) = probe.polled.get() {
                 delays.push(polled.duration_since(probe.spawned).min(self.probe_timeout));
                 return false;
             }
-            if probe.task.is_finished() {
+            if finished {
                 gone = true;
                 return false;
             }

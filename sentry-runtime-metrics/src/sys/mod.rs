@@ -104,10 +104,10 @@ impl Cgroup {
         }
     }
 
-    pub(crate) fn memory_usage(&self) -> Option<u64> {
+    pub(crate) fn memory_working_set(&self) -> Option<u64> {
         #[cfg(target_os = "linux")]
         {
-            self.files.memory_usage()
+            self.files.memory_working_set()
         }
         #[cfg(not(target_os = "linux"))]
         {

@@ -16,6 +16,7 @@ const V1_UNLIMITED_ABOVE: u64 = 1 << 62;
 pub(crate) struct CgroupFiles {
     memory_limit: Option<CachedFile>,
     memory_usage: Option<CachedFile>,
+    memory_stat: Option<CachedFile>,
     memory_v1: bool,
     cpu_max: Option<CachedFile>,
     cfs_quota: Option<(CachedFile, CachedFile)>,
@@ -65,10 +66,12 @@ impl CgroupFiles {
         if let Some(dir) = v1_dir("memory", "memory") {
             files.memory_limit = open(&dir, "memory.limit_in_bytes");
             files.memory_usage = open(&dir, "memory.usage_in_bytes");
+            files.memory_stat = open(&dir, "memory.stat");
             files.memory_v1 = true;
         } else if let Some(dir) = &v2_dir {
             files.memory_limit = open(dir, "memory.max");
             files.memory_usage = open(dir, "memory.current");
+            files.memory_stat = open(dir, "memory.stat");
         }
         if let Some(dir) = v1_dir("cpu", "cpu").or_else(|| v1_dir("cpu", "cpu,cpuacct")) {
             files.cfs_quota = open(&dir, "cpu.cfs_quota_us").zip(open(&dir, "cpu.cfs_period_us"));
@@ -98,15 +101,25 @@ impl CgroupFiles {
         }
     }
 
-    /// Memory charged to the cgroup (what the OOM killer compares with the limit).
-    pub(crate) fn memory_usage(&self) -> Option<u64> {
+    /// The cgroup's working set: memory charged to it minus inactive file cache, which the
+    /// kernel reclaims before it kills anything (the figure Kubernetes evicts on).
+    pub(crate) fn memory_working_set(&self) -> Option<u64> {
         let mut buf = [0u8; 64];
-        self.memory_usage
+        let usage: u64 = self
+            .memory_usage
             .as_ref()?
             .read(&mut buf)?
             .trim()
             .parse()
-            .ok()
+            .ok()?;
+        let mut stat = [0u8; 8192];
+        let stat = self.memory_stat.as_ref()?.read(&mut stat)?;
+        let key = if self.memory_v1 {
+            "total_inactive_file"
+        } else {
+            "inactive_file"
+        };
+        Some(usage.saturating_sub(parse_stat_key(stat, key)?))
     }
 
     /// The CPU quota in CPUs (e.g. 1.5), if one is set.
@@ -123,6 +136,14 @@ impl CgroupFiles {
 fn candidates<'a>(base: &'a Path, path: &'a str) -> impl Iterator<Item = PathBuf> + 'a {
     let relative = path.trim_start_matches('/');
     [base.join(relative), base.to_path_buf()].into_iter()
+}
+
+/// The value of `key` in a `memory.stat` file (`key value` per line).
+pub(crate) fn parse_stat_key(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|line| {
+        let (name, value) = line.split_once(' ')?;
+        (name == key).then(|| value.trim().parse().ok()).flatten()
+    })
 }
 
 /// `memory.max`: bytes, or `max` for no limit.
@@ -203,10 +224,15 @@ mod tests {
         write(&dir, "cgroup.controllers", "cpu memory\n");
         write(&dir, "memory.max", "1073741824\n");
         write(&dir, "memory.current", "268435456\n");
+        write(
+            &dir,
+            "memory.stat",
+            "anon 100\nfile 2000\ninactive_file 67108864\nactive_file 5\n",
+        );
         write(&dir, "cpu.max", "200000 100000\n");
         let files = CgroupFiles::locate(&root, &parse_membership("0::/app.slice\n"));
         assert_eq!(files.memory_limit(), Some(1 << 30));
-        assert_eq!(files.memory_usage(), Some(256 << 20));
+        assert_eq!(files.memory_working_set(), Some((256 - 64) << 20));
         assert_eq!(files.cpu_quota(), Some(2.0));
         // `max` and missing files mean no limit.
         // Files are re-read every time: a changed limit shows at once.
@@ -225,12 +251,17 @@ mod tests {
         // Inside a container, the controller directory is the cgroup itself.
         write(&root.join("memory"), "memory.limit_in_bytes", "536870912\n");
         write(&root.join("memory"), "memory.usage_in_bytes", "134217728\n");
+        write(
+            &root.join("memory"),
+            "memory.stat",
+            "cache 9\ninactive_file 1\ntotal_inactive_file 33554432\n",
+        );
         write(&root.join("cpu,cpuacct"), "cpu.cfs_quota_us", "50000\n");
         write(&root.join("cpu,cpuacct"), "cpu.cfs_period_us", "100000\n");
         let membership = parse_membership("4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n");
         let files = CgroupFiles::locate(&root, &membership);
         assert_eq!(files.memory_limit(), Some(512 << 20));
-        assert_eq!(files.memory_usage(), Some(128 << 20));
+        assert_eq!(files.memory_working_set(), Some((128 - 32) << 20));
         assert_eq!(files.cpu_quota(), Some(0.5));
         write(
             &root.join("memory"),
@@ -248,7 +279,7 @@ mod tests {
         assert_eq!(
             (
                 files.memory_limit(),
-                files.memory_usage(),
+                files.memory_working_set(),
                 files.cpu_quota()
             ),
             (None, None, None)
