@@ -2,6 +2,8 @@
 
 pub(crate) mod cgroup;
 pub(crate) mod cpus;
+#[cfg(test)]
+mod proptests;
 pub(crate) mod stat;
 
 use std::fs::File;

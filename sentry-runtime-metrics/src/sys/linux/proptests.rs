@@ -1,0 +1,109 @@
+//! Property tests of every parser of system files: arbitrary input never panics, and valid
+//! input parses to the numbers a straightforward reference parse finds.
+
+use proptest::prelude::*;
+
+use super::cgroup::{
+    parse_cfs, parse_cpu_max, parse_membership, parse_stat_key, parse_v1_limit, parse_v2_limit,
+};
+use super::cpus::count_list;
+use super::stat;
+
+/// Arbitrary bytes as the parsers see them (files are read as UTF-8; invalid bytes never reach
+/// a parser, so the lossy form covers what can).
+fn text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(any::<u8>(), 0..600)
+        .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Command names as the kernel allows them: up to 15 bytes of anything but NUL, so spaces,
+/// parentheses and newlines included.
+fn comm() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just(' '),
+            Just('('),
+            Just(')'),
+            Just('\n'),
+            Just('x'),
+            Just('9'),
+            Just('é')
+        ],
+        0..15,
+    )
+    .prop_map(|chars| chars.into_iter().collect())
+}
+
+proptest! {
+    #[test]
+    fn no_parser_panics_on_arbitrary_text(input in text()) {
+        let _ = stat::parse(&input);
+        let _ = parse_membership(&input);
+        let _ = parse_v1_limit(&input);
+        let _ = parse_v2_limit(&input);
+        let _ = parse_cpu_max(&input);
+        let _ = parse_cfs(&input, &input);
+        let _ = parse_stat_key(&input, "inactive_file");
+        let _ = count_list(&input);
+    }
+
+    #[test]
+    fn stat_lines_parse_to_their_fields(
+        pid in 1u32..4_000_000,
+        comm in comm(),
+        fields in proptest::collection::vec(0u64..u64::MAX / 2, 50),
+    ) {
+        // Fields 3.. after the command name; 3 is the state letter.
+        let rest: Vec<String> = fields.iter().map(u64::to_string).collect();
+        let line = format!("{pid} ({comm}) S {}\n", rest.join(" "));
+        // Reference: the numbers at 1-based positions 14, 15, 20, 24 (field 4 is rest[0]).
+        let field = |n: usize| fields[n - 4];
+        let parsed = stat::parse(&line).expect("a valid line parses");
+        prop_assert_eq!(parsed.utime_ticks, field(14));
+        prop_assert_eq!(parsed.stime_ticks, field(15));
+        prop_assert_eq!(parsed.num_threads, field(20));
+        prop_assert_eq!(parsed.rss_pages, field(24));
+    }
+
+    #[test]
+    fn truncated_stat_lines_never_parse_to_wrong_numbers(
+        comm in comm(),
+        fields in proptest::collection::vec(1u64..1_000_000, 50),
+        cut in 0usize..400,
+    ) {
+        let rest: Vec<String> = fields.iter().map(u64::to_string).collect();
+        let line = format!("1 ({comm}) S {}\n", rest.join(" "));
+        let mut end = cut.min(line.len());
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        // A cut line parses to nothing, or (cut after field 24) to the right numbers, or to
+        // a field 24 that is a prefix of the real one (a cut inside the last needed number).
+        if let Some(parsed) = stat::parse(&line[..end]) {
+            prop_assert_eq!(parsed.utime_ticks, fields[10]);
+            prop_assert_eq!(parsed.num_threads, fields[16]);
+            prop_assert!(fields[20].to_string().starts_with(&parsed.rss_pages.to_string()));
+        }
+    }
+
+    #[test]
+    fn limits_and_quotas_parse_like_a_reference(value in 1u64..(1 << 61), period in 1u64..10_000_000) {
+        prop_assert_eq!(parse_v2_limit(&format!("{value}\n")), Some(value));
+        prop_assert_eq!(parse_v1_limit(&format!("{value}\n")), Some(value));
+        let expected = value as f64 / period as f64;
+        prop_assert_eq!(parse_cpu_max(&format!("{value} {period}\n")), Some(expected));
+        prop_assert_eq!(parse_cfs(&format!("{value}\n"), &format!("{period}\n")), Some(expected));
+        let stat = format!("anon 1\ninactive_file {value}\nactive_file 2\n");
+        prop_assert_eq!(parse_stat_key(&stat, "inactive_file"), Some(value));
+    }
+
+    #[test]
+    fn cpu_lists_count_like_a_reference(ranges in proptest::collection::vec((0u64..512, 0u64..64), 1..8)) {
+        let text: Vec<String> = ranges
+            .iter()
+            .map(|(start, len)| if *len == 0 { start.to_string() } else { format!("{start}-{}", start + len) })
+            .collect();
+        let expected: u64 = ranges.iter().map(|(_, len)| len + 1).sum();
+        prop_assert_eq!(count_list(&text.join(",")), Some(expected));
+    }
+}
