@@ -90,3 +90,80 @@ pub fn print_dsn_hint(example: &str) {
          SENTRY_DSN=https://<key>@<org>.ingest.sentry.io/<project> cargo run --example {example}"
     );
 }
+
+/// A stand-in for Sentry's ingestion on 127.0.0.1: accepts envelopes over HTTP/1.1 (keep-alive)
+/// and counts them. For soak runs and demos; it never leaves the machine.
+pub mod loopback {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// Envelopes and bytes received so far.
+    #[derive(Debug, Default)]
+    pub struct Received {
+        /// Requests received.
+        pub envelopes: AtomicU64,
+        /// Body bytes received.
+        pub bytes: AtomicU64,
+    }
+
+    /// Starts the receiver on an ephemeral port; returns the DSN to use and the counts.
+    pub fn start() -> std::io::Result<(String, Arc<Received>)> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let received = Arc::new(Received::default());
+        let counts = received.clone();
+        std::thread::Builder::new()
+            .name("loopback-sentry".into())
+            .spawn(move || {
+                for stream in listener.incoming().flatten() {
+                    let counts = counts.clone();
+                    let _ = std::thread::Builder::new()
+                        .name("loopback-conn".into())
+                        .spawn(move || serve(stream, &counts));
+                }
+            })?;
+        Ok((format!("http://public@127.0.0.1:{port}/1"), received))
+    }
+
+    fn serve(stream: TcpStream, received: &Received) {
+        let Ok(mut writer) = stream.try_clone() else {
+            return;
+        };
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        loop {
+            let mut length = 0usize;
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let header = line.trim_end();
+                if header.is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                return;
+            }
+            received.envelopes.fetch_add(1, Ordering::Relaxed);
+            received.bytes.fetch_add(length as u64, Ordering::Relaxed);
+            let response = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+            if writer.write_all(response.as_bytes()).is_err() {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Long-run check: the integration with every collector at a short interval against a local
+//! receiver, printing RSS, threads and fds at the start and the end.
+//!
+//! ```sh
+//! cargo run --release --example soak -- --rounds 100000 --interval-ms 1
+//! cargo run --example soak -- --rounds 2000 --interval-ms 1 --check   # what CI runs
+//! ```
+//! With `--check` it exits with an error if the thread or fd count grew (and, with
+//! `--max-rss-growth-kib N`, if RSS grew more than that).
+#![allow(clippy::print_stdout, clippy::print_stderr)] // A report on the terminal.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sentry_runtime_metrics::collectors::TokioMetrics;
+use sentry_runtime_metrics::{MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration};
+use sentry_runtime_metrics_examples::loopback;
+
+/// A custom collector next to the built-in ones.
+#[derive(Clone, Default, MetricCollector)]
+#[collector(name = "soak")]
+struct SoakMetrics {
+    /// Work items processed (a running total).
+    #[counter(name = "soak.items")]
+    items: u64,
+    /// Per-shard load.
+    #[gauge(name = "soak.shard.load", attribute = "shard")]
+    shards: Vec<f64>,
+    source: Arc<AtomicU64>,
+}
+
+impl SoakMetrics {
+    fn sample(&mut self) {
+        self.items = self.source.load(Ordering::Relaxed);
+        self.shards = vec![0.25, 0.5, 0.75];
+    }
+}
+
+struct Usage {
+    rss_kib: u64,
+    threads: usize,
+    fds: usize,
+}
+
+fn usage() -> Usage {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss_kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    let count = |dir: &str| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
+    Usage {
+        rss_kib,
+        threads: count("/proc/self/task"),
+        fds: count("/proc/self/fd").saturating_sub(1),
+    }
+}
+
+fn arg(args: &[String], name: &str) -> Option<u64> {
+    let position = args.iter().position(|a| a == name)?;
+    args.get(position + 1)?.parse().ok()
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rounds = arg(&args, "--rounds").unwrap_or(2_000);
+    let interval = Duration::from_millis(arg(&args, "--interval-ms").unwrap_or(1));
+    let check = args.iter().any(|a| a == "--check");
+    let max_rss_growth_kib = arg(&args, "--max-rss-growth-kib");
+
+    let (dsn, received) = match loopback::start() {
+        Ok(started) => started,
+        Err(err) => {
+            eprintln!("cannot start the loopback receiver: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cannot start a Tokio runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let items = Arc::new(AtomicU64::new(0));
+    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+        collection_interval: interval,
+        custom_collectors: vec![Box::new(SoakMetrics {
+            source: items.clone(),
+            ..Default::default()
+        })],
+        ..Default::default()
+    });
+    let mut options = sentry::ClientOptions::new().add_integration(integration.clone());
+    options.dsn = dsn.parse().ok();
+    let guard = sentry::init(options);
+    integration.add_collector(Box::new(
+        TokioMetrics::new(runtime.handle().clone())
+            .per_worker(true)
+            .runtime_name("soak"),
+    ));
+
+    // Warm up (connections, buffers, the SDK's queues) before taking the baseline.
+    let wait_rounds = |target: u64| {
+        while integration.stats().rounds < target {
+            items.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    wait_rounds(200);
+    let start = usage();
+    let started = Instant::now();
+    let first = integration.stats().rounds;
+    wait_rounds(first + rounds);
+    let elapsed = started.elapsed();
+    let end = usage();
+    let stats = integration.stats();
+
+    println!("soak: {rounds} rounds at {interval:?} in {elapsed:.1?}");
+    println!("             start        end     growth");
+    println!(
+        "rss KiB  {:>9} {:>10} {:>+10}",
+        start.rss_kib,
+        end.rss_kib,
+        end.rss_kib as i64 - start.rss_kib as i64
+    );
+    println!(
+        "threads  {:>9} {:>10} {:>+10}",
+        start.threads,
+        end.threads,
+        end.threads as i64 - start.threads as i64
+    );
+    println!(
+        "fds      {:>9} {:>10} {:>+10}",
+        start.fds,
+        end.fds,
+        end.fds as i64 - start.fds as i64
+    );
+    println!(
+        "sent {} metrics, dropped {}, {} envelopes ({} KiB) received",
+        stats.metrics_sent,
+        stats.metrics_dropped,
+        received.envelopes.load(Ordering::Relaxed),
+        received.bytes.load(Ordering::Relaxed) / 1024
+    );
+    drop(guard);
+    drop(runtime);
+
+    if check {
+        let mut failed = false;
+        if end.threads > start.threads {
+            eprintln!("FAIL: threads grew by {}", end.threads - start.threads);
+            failed = true;
+        }
+        if end.fds > start.fds {
+            eprintln!("FAIL: fds grew by {}", end.fds - start.fds);
+            failed = true;
+        }
+        if let Some(limit) = max_rss_growth_kib
+            && end.rss_kib > start.rss_kib + limit
+        {
+            eprintln!(
+                "FAIL: RSS grew by {} KiB (limit {limit})",
+                end.rss_kib - start.rss_kib
+            );
+            failed = true;
+        }
+        if failed {
+            return ExitCode::FAILURE;
+        }
+        println!("soak check: 1 passed; 0 failed");
+    }
+    ExitCode::SUCCESS
+}
