@@ -33,4 +33,8 @@ fn two_hundred_init_drop_cycles_leave_no_thread_behind() {
         "every sampler thread to exit",
         || sampler_threads() == before,
     );
+    // Nor any other thread (the SDK's own batcher and transport threads included).
+    wait_for(Duration::from_secs(30), "no thread left behind", || {
+        common::thread_names().len() <= threads_before
+    });
 }
