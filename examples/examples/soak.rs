@@ -71,7 +71,7 @@ fn main() -> ExitCode {
     let check = args.iter().any(|a| a == "--check");
     let max_rss_growth_kib = arg(&args, "--max-rss-growth-kib");
 
-    let (dsn, received) = match loopback::start() {
+    let (dsn, received) = match loopback::start(false) {
         Ok(started) => started,
         Err(err) => {
             eprintln!("cannot start the loopback receiver: {err}");

@@ -96,8 +96,8 @@ pub fn print_dsn_hint(example: &str) {
 pub mod loopback {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
 
     /// Envelopes and bytes received so far.
     #[derive(Debug, Default)]
@@ -106,13 +106,18 @@ pub mod loopback {
         pub envelopes: AtomicU64,
         /// Body bytes received.
         pub bytes: AtomicU64,
+        /// The request bodies, when kept (tests parse them; long runs would not fit).
+        pub bodies: Option<Mutex<Vec<Vec<u8>>>>,
     }
 
-    /// Starts the receiver on an ephemeral port; returns the DSN to use and the counts.
-    pub fn start() -> std::io::Result<(String, Arc<Received>)> {
+    /// Starts the receiver on an ephemeral port; returns the DSN to use and what arrived.
+    pub fn start(keep_bodies: bool) -> std::io::Result<(String, Arc<Received>)> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
-        let received = Arc::new(Received::default());
+        let received = Arc::new(Received {
+            bodies: keep_bodies.then(Mutex::default),
+            ..Received::default()
+        });
         let counts = received.clone();
         std::thread::Builder::new()
             .name("loopback-sentry".into())
@@ -158,8 +163,14 @@ pub mod loopback {
             if reader.read_exact(&mut body).is_err() {
                 return;
             }
-            received.envelopes.fetch_add(1, Ordering::Relaxed);
             received.bytes.fetch_add(length as u64, Ordering::Relaxed);
+            if let Some(bodies) = &received.bodies
+                && let Ok(mut bodies) = bodies.lock()
+            {
+                bodies.push(body);
+            }
+            // Counted last: once the count moves, the body is there.
+            received.envelopes.fetch_add(1, Ordering::Relaxed);
             let response = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
             if writer.write_all(response.as_bytes()).is_err() {
                 return;
