@@ -6,14 +6,13 @@
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)] // A demo prints.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sentry::ClientOptions;
-use sentry::protocol::Metric;
 use sentry_runtime_metrics::{MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration};
-use sentry_runtime_metrics_examples::{options_showing_metrics, print_dsn_hint, print_round};
+use sentry_runtime_metrics_examples::{LocalView, print_dsn_hint, stop_on_ctrl_c};
 
 const ROUNDS: u64 = 5;
 const INTERVAL: Duration = Duration::from_secs(2);
@@ -57,24 +56,16 @@ fn main() {
     });
 
     // Every metric the SDK is about to send passes here; the demo keeps a copy to print.
-    let seen: Arc<Mutex<Vec<Metric>>> = Arc::default();
-    let (options, sending) = options_showing_metrics(
-        ClientOptions::new().add_integration(integration.clone()),
-        seen.clone(),
-    );
+    let (options, mut view) =
+        LocalView::options(ClientOptions::new().add_integration(integration.clone()));
     let guard = sentry::init(options);
-    if sending {
+    if view.sending {
         println!("Sending runtime metrics to the Sentry project of SENTRY_DSN.");
     } else {
         println!("SENTRY_DSN is not set: showing the metrics here instead of sending them.");
     }
     println!("Collecting every {INTERVAL:?} for {ROUNDS} rounds (Ctrl-C to stop early).\n");
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let stop_on_signal = stop.clone();
-    if let Err(err) = ctrlc::set_handler(move || stop_on_signal.store(true, Ordering::Relaxed)) {
-        eprintln!("(Ctrl-C handler not installed: {err})");
-    }
+    let stop = stop_on_ctrl_c();
 
     let started = Instant::now();
     let mut printed = 0;
@@ -84,16 +75,7 @@ fn main() {
         queue.store(10 + tick % 40, Ordering::Relaxed);
         done.fetch_add(3, Ordering::Relaxed);
         std::thread::sleep(Duration::from_millis(100));
-
-        let rounds = integration.stats().rounds;
-        if rounds > printed {
-            printed = rounds;
-            let metrics = seen
-                .lock()
-                .map(|mut seen| std::mem::take(&mut *seen))
-                .unwrap_or_default();
-            print_round(rounds, &metrics);
-        }
+        printed = view.print_new_round(&integration);
     }
 
     let stats = integration.stats();
@@ -102,7 +84,7 @@ fn main() {
         "Done: {} rounds, {} metrics sent, {} dropped.",
         stats.rounds, stats.metrics_sent, stats.metrics_dropped
     );
-    if !sending {
+    if !view.sending {
         print_dsn_hint("quickstart");
     }
 }

@@ -5,14 +5,12 @@
 //! up as scheduling delay and a busy worker. Without `SENTRY_DSN` the metrics are printed.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // A demo prints.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use sentry::ClientOptions;
-use sentry::protocol::Metric;
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
-use sentry_runtime_metrics_examples::{options_showing_metrics, print_dsn_hint, print_round};
+use sentry_runtime_metrics_examples::{LocalView, print_dsn_hint, stop_on_ctrl_c};
 
 const ROUNDS: u64 = 5;
 
@@ -21,15 +19,12 @@ fn main() {
         collection_interval: Duration::from_secs(2),
         ..Default::default()
     });
-    let seen: Arc<Mutex<Vec<Metric>>> = Arc::default();
-    let (options, sending) = options_showing_metrics(
-        ClientOptions::new().add_integration(integration.clone()),
-        seen.clone(),
-    );
+    let (options, mut view) =
+        LocalView::options(ClientOptions::new().add_integration(integration.clone()));
     let guard = sentry::init(options);
     println!(
         "{}; 5 rounds of 2 s (Ctrl-C to stop early).\n",
-        if sending {
+        if view.sending {
             "Sending to SENTRY_DSN"
         } else {
             "SENTRY_DSN is not set: printing"
@@ -47,11 +42,7 @@ fn main() {
             return;
         }
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    let stop_on_signal = stop.clone();
-    if let Err(err) = ctrlc::set_handler(move || stop_on_signal.store(true, Ordering::Relaxed)) {
-        eprintln!("(Ctrl-C handler not installed: {err})");
-    }
+    let stop = stop_on_ctrl_c();
 
     runtime.block_on(async {
         integration.register_tokio_runtime("app", tokio::runtime::Handle::current());
@@ -68,20 +59,12 @@ fn main() {
         let mut printed = 0;
         while printed < ROUNDS && !stop.load(Ordering::Relaxed) {
             tokio::time::sleep(Duration::from_millis(100)).await;
-            let rounds = integration.stats().rounds;
-            if rounds > printed {
-                printed = rounds;
-                let metrics = seen
-                    .lock()
-                    .map(|mut seen| std::mem::take(&mut *seen))
-                    .unwrap_or_default();
-                print_round(rounds, &metrics);
-            }
+            printed = view.print_new_round(&integration);
         }
     });
     drop(runtime);
     drop(guard);
-    if !sending {
+    if !view.sending {
         print_dsn_hint("tokio_app");
     }
 }

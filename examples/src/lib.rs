@@ -1,11 +1,13 @@
 //! Shared pieces of the examples in `examples/`; run them with `cargo run --example NAME`.
-#![allow(clippy::print_stdout)] // The examples print tables.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // The examples print tables.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sentry::protocol::{Envelope, Metric, MetricType};
 use sentry::{ClientOptions, Transport};
+use sentry_runtime_metrics::RuntimeMetricsIntegration;
 
 /// Without a DSN the SDK would send nothing (and call no hook), so a demo without `SENTRY_DSN`
 /// gets a DSN that is never contacted and a transport that discards: exactly what would be sent
@@ -16,34 +18,76 @@ impl Transport for LocalOnly {
     fn send_envelope(&self, _envelope: Envelope) {}
 }
 
-/// Client options that keep a copy of every metric the SDK is about to send, and send to
-/// `SENTRY_DSN` when it is set. Returns whether a DSN was given.
-pub fn options_showing_metrics(
-    options: ClientOptions,
+/// What a demo shows locally: a copy of every metric the SDK is about to send, printed one table
+/// per collection round.
+pub struct LocalView {
     seen: Arc<Mutex<Vec<Metric>>>,
-) -> (ClientOptions, bool) {
-    let mut options = options.before_send_metric(move |metric| {
-        if let Ok(mut seen) = seen.lock() {
-            seen.push(metric.clone());
-        }
-        Some(metric)
-    });
-    match std::env::var("SENTRY_DSN")
-        .ok()
-        .filter(|dsn| !dsn.is_empty())
-    {
-        Some(dsn) => {
-            options.dsn = dsn.parse().ok();
-            (options, true)
-        }
-        None => {
-            options.dsn = "https://public@sentry.invalid/1".parse().ok();
-            options.transport = Some(Arc::new(|_: &ClientOptions| {
-                Arc::new(LocalOnly) as Arc<dyn Transport>
-            }));
-            (options, false)
-        }
+    printed: u64,
+    /// Whether `SENTRY_DSN` was set, so the metrics are also sent.
+    pub sending: bool,
+}
+
+impl LocalView {
+    /// Client options that keep a copy of every metric the SDK is about to send, and send to
+    /// `SENTRY_DSN` when it is set.
+    pub fn options(options: ClientOptions) -> (ClientOptions, LocalView) {
+        let seen: Arc<Mutex<Vec<Metric>>> = Arc::default();
+        let copy = seen.clone();
+        let mut options = options.before_send_metric(move |metric| {
+            if let Ok(mut copy) = copy.lock() {
+                copy.push(metric.clone());
+            }
+            Some(metric)
+        });
+        let sending = match std::env::var("SENTRY_DSN")
+            .ok()
+            .filter(|dsn| !dsn.is_empty())
+        {
+            Some(dsn) => {
+                options.dsn = dsn.parse().ok();
+                true
+            }
+            None => {
+                options.dsn = "https://public@sentry.invalid/1".parse().ok();
+                options.transport = Some(Arc::new(|_: &ClientOptions| {
+                    Arc::new(LocalOnly) as Arc<dyn Transport>
+                }));
+                false
+            }
+        };
+        let view = LocalView {
+            seen,
+            printed: 0,
+            sending,
+        };
+        (options, view)
     }
+
+    /// Prints the metrics seen since the last table if `integration` finished a round since;
+    /// returns how many rounds have been printed.
+    pub fn print_new_round(&mut self, integration: &RuntimeMetricsIntegration) -> u64 {
+        let rounds = integration.stats().rounds;
+        if rounds > self.printed {
+            self.printed = rounds;
+            let metrics = self
+                .seen
+                .lock()
+                .map(|mut seen| std::mem::take(&mut *seen))
+                .unwrap_or_default();
+            print_round(rounds, &metrics);
+        }
+        self.printed
+    }
+}
+
+/// A flag set on Ctrl-C, so a demo ends cleanly (flushing what it collected).
+pub fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    if let Err(err) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
+        eprintln!("(Ctrl-C handler not installed: {err})");
+    }
+    stop
 }
 
 /// Prints one round as a table: name (with attributes), type, value, unit.
