@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use sentry_core::{ClientOptions, Hub, Integration};
+use sentry_core::{Client, ClientOptions, Hub, Integration};
 
 use crate::emit;
 use crate::engine::{Engine, RuntimeMetricsStats};
@@ -130,13 +130,18 @@ impl RuntimeMetricsIntegration {
     /// Finds the integration of the current hub's client, for code that has no handle to it.
     pub fn of_current_client() -> Option<Self> {
         let client = Hub::current().client()?;
+        Self::all_of(&client).next().cloned()
+    }
+
+    /// The runtime-metrics integrations a client was created with.
+    pub(crate) fn all_of(client: &Client) -> impl Iterator<Item = &Self> {
         client
             .options()
             .integrations
             .iter()
-            .find_map(|integration| {
+            .filter_map(|integration| {
                 let any: &dyn std::any::Any = integration.as_ref();
-                any.downcast_ref::<Self>().cloned()
+                any.downcast_ref::<Self>()
             })
     }
 

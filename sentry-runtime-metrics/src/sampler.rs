@@ -139,11 +139,8 @@ fn run(engine: &Arc<Engine>, hub: &Weak<Hub>, interval: Duration, stop: &Stop) {
 /// `sentry::init` binds the client right after creating it, so this succeeds on the first check.
 fn find_our_client(engine: &Arc<Engine>, hub: &Hub) -> Option<Arc<Client>> {
     let client = hub.client()?;
-    let ours = client.options().integrations.iter().any(|integration| {
-        let any: &dyn std::any::Any = integration.as_ref();
-        any.downcast_ref::<RuntimeMetricsIntegration>()
-            .is_some_and(|integration| Arc::ptr_eq(integration.engine(), engine))
-    });
+    let ours = RuntimeMetricsIntegration::all_of(&client)
+        .any(|integration| Arc::ptr_eq(integration.engine(), engine));
     ours.then_some(client)
 }
 
