@@ -13,6 +13,7 @@ use sentry_core::Hub;
 use crate::counters::CounterState;
 use crate::emit;
 use crate::sanitize::{self, Problem};
+use crate::sync::lock;
 use crate::{MetricCollector, MetricType, MetricValue, RuntimeMetric, Tags};
 
 /// Most metrics one collector may send per round; the rest are dropped and counted. Generous
@@ -91,12 +92,6 @@ pub(crate) struct Engine {
     dropped: AtomicU64,
     corrected: AtomicU64,
     failures: AtomicU64,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while a lock is held cannot leave these values half-updated in a harmful way
-    // (collectors are behind catch_unwind), so a poisoned lock is used as is.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Engine {

@@ -8,6 +8,7 @@ use sentry_core::{Client, ClientOptions, Hub, Integration};
 use crate::emit;
 use crate::engine::{Engine, RuntimeMetricsStats};
 use crate::sampler::Sampler;
+use crate::sync::lock;
 use crate::{MetricCollector, RuntimeMetricsConfig};
 
 /// The shortest collection interval; shorter ones (including zero) are raised to it so the
@@ -179,11 +180,7 @@ impl Integration for RuntimeMetricsIntegration {
             // A client without DSN sends nothing, so there is nothing to sample for.
             return;
         }
-        let mut sampler = self
-            .inner
-            .sampler
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut sampler = lock(&self.inner.sampler);
         if sampler.is_some() {
             emit::debug(
                 &hub,

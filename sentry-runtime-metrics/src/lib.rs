@@ -78,6 +78,7 @@ mod integration;
 mod metric;
 mod sampler;
 mod sanitize;
+mod sync;
 mod sys;
 mod tracking_alloc;
 

@@ -19,6 +19,7 @@ use sentry_core::{Client, Hub};
 
 use crate::RuntimeMetricsIntegration;
 use crate::engine::Engine;
+use crate::sync::lock;
 
 /// Name of the sampler thread (`/proc/self/task/*/comm` shows its first 15 bytes).
 pub(crate) const THREAD_NAME: &str = "sentry-runtime-metrics";
@@ -49,7 +50,7 @@ impl Stop {
 
     /// Sleeps up to `timeout`, returning early when stopped.
     fn sleep(&self, timeout: Duration) {
-        let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let guard = lock(&self.lock);
         // Checked under the lock: a stop between the check and the wait still wakes us.
         if self.is_set() {
             return;
@@ -84,11 +85,7 @@ impl Sampler {
     /// running, which it finishes first. Never blocks.
     pub(crate) fn stop(&self) {
         self.stop.stopped.store(true, Ordering::Release);
-        let _guard = self
-            .stop
-            .lock
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let _guard = lock(&self.stop.lock);
         self.stop.wake.notify_all();
     }
 }

@@ -1,9 +1,10 @@
 //! [`ProcessMetrics`]: threads, file descriptors, CPU time and utilization.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::MetricCollector;
+use crate::sync::lock;
 
 /// Shortest window utilization is computed over: CPU time has a 10 ms resolution, which over
 /// 250 ms is at most 4% of one CPU.
@@ -75,7 +76,7 @@ impl ProcessMetrics {
         self.system_time = snapshot.system_ms;
         self.cpus_available = sys::cpus_available(sys::affinity_cpus(), self.cgroup.cpu_quota());
         let cpu_ms = snapshot.total_cpu_ms;
-        let mut previous = self.previous.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut previous = lock(&self.previous);
         match (*previous, cpu_ms, self.cpus_available) {
             (Some((then, then_cpu_ms)), Some(cpu_ms), Some(cpus)) => {
                 let wall_ms = now.duration_since(then).as_secs_f64() * 1000.0;

@@ -1,11 +1,12 @@
 //! [`TokioMetrics`]: scheduler health of a Tokio runtime, read from outside it.
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::runtime::{Handle, RuntimeMetrics};
 use tokio::task::JoinHandle;
 
+use crate::sync::lock;
 use crate::{MetricCollector, Tags};
 
 /// Probe tasks spawned per round to measure scheduling delay.
@@ -226,11 +227,7 @@ impl TokioMetrics {
     /// The runtime shut down: send nothing now or later, and let go of its handle.
     fn forget_runtime(&mut self) {
         *self = Self::empty(Arc::clone(&self.state), std::mem::take(&mut self.labels));
-        *self
-            .state
-            .handle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+        *lock(&self.state.handle) = None;
     }
 
     /// Busy ratios from the increase of each worker's busy time since the previous sample.
@@ -238,11 +235,7 @@ impl TokioMetrics {
         let busy: Vec<Duration> = (0..workers)
             .map(|w| metrics.worker_total_busy_duration(w))
             .collect();
-        let mut previous = self
-            .state
-            .previous
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut previous = lock(&self.state.previous);
         if let Some(previous) = previous.as_ref()
             && previous.busy.len() == workers
             && workers > 0
@@ -292,16 +285,13 @@ impl State {
     }
 
     fn handle(&self) -> Option<Handle> {
-        self.handle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        lock(&self.handle).clone()
     }
 
     /// Delays of the probes that ran (or timed out) since the last harvest; `true` when a probe
     /// was dropped unpolled, which happens when its runtime shut down.
     fn harvest_probes(&self, now: Instant) -> (Vec<Duration>, bool) {
-        let mut probes = self.probes.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut probes = lock(&self.probes);
         let mut delays = Vec::new();
         let mut gone = false;
         probes.retain(|probe| {
@@ -329,7 +319,7 @@ impl State {
     /// Spawns this round's probes; never waits for them. `false` if the runtime cancelled them
     /// at once, i.e. it has shut down.
     fn spawn_probes(&self, handle: &Handle, now: Instant) -> bool {
-        let mut probes = self.probes.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut probes = lock(&self.probes);
         for _ in 0..PROBES_PER_ROUND {
             if probes.len() >= MAX_PENDING_PROBES {
                 break;

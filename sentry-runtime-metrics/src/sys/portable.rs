@@ -4,11 +4,12 @@
 //! sysinfo gives the resident set, the total CPU time (no user/system split: those counters are
 //! not sent there) and, where the OS allows, open files; threads only on Linux.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
 use super::ProcessSnapshot;
+use crate::sync::lock;
 
 /// A reused `System` refreshing only this process.
 #[derive(Debug)]
@@ -30,7 +31,7 @@ impl SysinfoProcess {
     /// Refreshes this process and returns what sysinfo knows of it; also remembers the open
     /// file count for [`open_fds`](Self::open_fds).
     pub(crate) fn snapshot(&self) -> ProcessSnapshot {
-        let mut system = self.system.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut system = lock(&self.system);
         let (Some(system), Some(pid)) = (system.as_mut(), self.pid) else {
             return ProcessSnapshot::default();
         };
@@ -42,11 +43,7 @@ impl SysinfoProcess {
         let Some(process) = system.process(pid) else {
             return ProcessSnapshot::default();
         };
-        *self
-            .open_files
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) =
-            process.open_files().map(|count| count as u64);
+        *lock(&self.open_files) = process.open_files().map(|count| count as u64);
         #[allow(clippy::cast_precision_loss)] // Milliseconds of CPU stay far below 2^53.
         ProcessSnapshot {
             threads: process.tasks().map(|tasks| tasks.len() as u64),
@@ -59,10 +56,7 @@ impl SysinfoProcess {
 
     /// Open files as of the last [`snapshot`](Self::snapshot).
     pub(crate) fn open_fds(&self) -> Option<u64> {
-        *self
-            .open_files
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        *lock(&self.open_files)
     }
 }
 
