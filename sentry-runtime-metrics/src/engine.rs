@@ -1,11 +1,13 @@
 //! One collection round: sample every collector, check what it returned, turn counter totals
-//! into increases, and hand the result to a sink. Shared by the sampler thread and
-//! `collect_now()`; collectors are locked one at a time, so a slow one never runs twice at once.
+//! into increases, and hand the result to the SDK. Shared by the sampler thread and
+//! `collect_now()`. Each collector has its own lock, so none ever runs twice at once; in the
+//! sampler's rounds the application's collectors run on worker threads, so a slow one delays
+//! only itself.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use sentry_core::Hub;
@@ -14,6 +16,7 @@ use crate::counters::CounterState;
 use crate::emit;
 use crate::sanitize::{self, Problem};
 use crate::sync::lock;
+use crate::workers::Workers;
 use crate::{MetricCollector, MetricType, MetricValue, RuntimeMetric, Tags};
 
 /// Most metrics one collector may send per round; the rest are dropped and counted. Generous
@@ -21,7 +24,8 @@ use crate::{MetricCollector, MetricType, MetricValue, RuntimeMetric, Tags};
 /// enough that a runaway collector cannot flood the SDK's queue.
 pub const MAX_METRICS_PER_COLLECTOR: usize = 1_000;
 
-/// Name of the counter that reports metrics dropped by this integration, by `reason`.
+/// Name of the counter that reports metrics dropped by this integration, by `collector` and
+/// `reason`.
 pub(crate) const DROPPED_METRIC: &str = "runtime_metrics.dropped";
 
 /// What the integration has done so far, for users who want to see that nothing is lost.
@@ -33,14 +37,18 @@ pub struct RuntimeMetricsStats {
     /// Metrics handed to the SDK.
     pub metrics_sent: u64,
     /// Metrics dropped: empty or over-long name, NaN or infinite value, negative counter
-    /// increase, or over the per-collector cap. Each drop is also sent, by reason, as the
-    /// `runtime_metrics.dropped` counter. (A collector that panics or fails sends nothing that
-    /// round; that is counted in `collector_failures`.)
+    /// increase, over the per-collector cap, or lost with a collector round that panicked,
+    /// failed or was skipped (counted as the metrics that collector sent in its last good
+    /// round). Each drop is also sent, by collector and reason, as the
+    /// `runtime_metrics.dropped` counter.
     pub metrics_dropped: u64,
     /// Metrics sent in a corrected form (name rewritten, unknown unit stripped, attributes cut).
     pub metrics_corrected: u64,
     /// Collector rounds that panicked or returned an error.
     pub collector_failures: u64,
+    /// Times a background round skipped one of the application's collectors because its
+    /// previous run had not returned yet (it is slower than the collection interval).
+    pub collector_skips: u64,
 }
 
 /// A problem that is logged once per collector, not every round.
@@ -50,7 +58,21 @@ enum Once {
     Error = 2,
     OverCap = 4,
     BadMetric = 8,
+    Busy = 16,
 }
+
+/// Most rounds a collector that keeps panicking is rested between attempts (the rest doubles
+/// from one round with every consecutive panic). Each panic also runs the application's panic
+/// hook, which may report it as an error event (sentry-panic does), so a collector that panics
+/// every round must not do so every round.
+const MAX_PANIC_REST_ROUNDS: u32 = 64;
+
+/// Metrics lost in one round, by collector and reason.
+type Drops = BTreeMap<(&'static str, Problem), u64>;
+
+/// Whether a background run may still send: false once the client it was started for is closed
+/// or replaced (a slow collector can finish after that).
+pub(crate) type Gate = Arc<dyn Fn(&Hub) -> bool + Send + Sync>;
 
 struct Slot {
     name: &'static str,
@@ -58,26 +80,85 @@ struct Slot {
     /// Counters whose values are already per-round increases.
     deltas: HashSet<Cow<'static, str>>,
     reported: AtomicU8,
+    /// The application's own collector: in background rounds it runs on a worker thread, so a
+    /// slow one cannot delay the round. (The built-in ones are ours and take microseconds.)
+    isolated: bool,
+    /// A background run of this collector is queued or running.
+    busy: AtomicBool,
+    /// What a lost round costs: the metrics sent in the last good round (at first, the metrics
+    /// the collector declares).
+    expected: AtomicUsize,
+    /// Consecutive rounds that panicked.
+    panics: AtomicU32,
+    /// Rounds left to skip after a panic.
+    rest: AtomicU32,
 }
 
 impl Slot {
-    fn new(collector: Box<dyn MetricCollector>) -> Arc<Self> {
+    fn new(collector: Box<dyn MetricCollector>, isolated: bool) -> Arc<Self> {
+        let descriptors = collector.descriptors();
         Arc::new(Slot {
             name: collector.name(),
-            deltas: collector
-                .descriptors()
+            expected: AtomicUsize::new(descriptors.len()),
+            deltas: descriptors
                 .into_iter()
                 .filter(|d| d.delta && d.metric_type == MetricType::Counter)
                 .map(|d| d.name)
                 .collect(),
             collector: Mutex::new(collector),
             reported: AtomicU8::new(0),
+            isolated,
+            busy: AtomicBool::new(false),
+            panics: AtomicU32::new(0),
+            rest: AtomicU32::new(0),
         })
     }
 
     /// True the first time `what` happens for this collector.
     fn first(&self, what: Once) -> bool {
         self.reported.fetch_or(what as u8, Ordering::Relaxed) & what as u8 == 0
+    }
+
+    /// Whether this round is skipped because the collector panicked recently (uses up one
+    /// round of the rest).
+    fn resting(&self) -> bool {
+        self.rest
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |rest| {
+                rest.checked_sub(1)
+            })
+            .is_ok()
+    }
+
+    /// Records how a real round of the collector ended.
+    fn record_outcome(&self, panicked: bool) {
+        if panicked {
+            let panics = self
+                .panics
+                .fetch_add(1, Ordering::Relaxed)
+                .saturating_add(1);
+            let rest = 1u32
+                .checked_shl(panics - 1)
+                .unwrap_or(u32::MAX)
+                .min(MAX_PANIC_REST_ROUNDS);
+            self.rest.store(rest, Ordering::Relaxed);
+        } else {
+            self.panics.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a round in which this collector sent nothing.
+    fn lost(&self, problem: Problem, drops: &mut Drops) {
+        let expected = self.expected.load(Ordering::Relaxed) as u64;
+        *drops.entry((self.name, problem)).or_default() += expected;
+    }
+}
+
+/// Clears a slot's `busy` flag when its background run ends or is dropped unrun.
+struct BusyGuard(Arc<Slot>);
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        self.0.busy.store(false, Ordering::Release);
     }
 }
 
@@ -92,11 +173,26 @@ pub(crate) struct Engine {
     dropped: AtomicU64,
     corrected: AtomicU64,
     failures: AtomicU64,
+    skips: AtomicU64,
 }
 
 impl Engine {
-    pub(crate) fn new(collectors: Vec<Box<dyn MetricCollector>>, attributes: Tags) -> Self {
-        let slots = collectors.into_iter().map(Slot::new).collect();
+    /// An engine for the built-in collectors (run on the sampler thread) and the application's
+    /// `custom` ones (run on worker threads in background rounds).
+    pub(crate) fn new(
+        builtin: Vec<Box<dyn MetricCollector>>,
+        custom: Vec<Box<dyn MetricCollector>>,
+        attributes: Tags,
+    ) -> Self {
+        let slots = builtin
+            .into_iter()
+            .map(|collector| Slot::new(collector, false))
+            .chain(
+                custom
+                    .into_iter()
+                    .map(|collector| Slot::new(collector, true)),
+            )
+            .collect();
         let mut common = attributes;
         common.insert(Cow::Borrowed("sentry.origin"), Cow::Borrowed(emit::ORIGIN));
         Engine {
@@ -108,18 +204,70 @@ impl Engine {
             dropped: AtomicU64::new(0),
             corrected: AtomicU64::new(0),
             failures: AtomicU64::new(0),
+            skips: AtomicU64::new(0),
         }
     }
 
     /// Samples every collector once and records counter totals without sending anything, so
     /// the first real round sends the increase since this moment.
     pub(crate) fn take_baseline(&self, hub: &Hub) {
-        self.run(hub, false);
+        self.begin_round();
+        let mut drops = Drops::new();
+        for (index, slot) in self.slots().iter().enumerate() {
+            self.run_slot(hub, index, slot, false, &mut drops);
+        }
     }
 
-    /// One round: sample, check, send on `hub`.
+    /// One round on the calling thread (`collect_now`): every collector, the application's
+    /// included, is sampled here; one still running in the background is waited for.
     pub(crate) fn round(&self, hub: &Hub) {
-        self.run(hub, true);
+        self.begin_round();
+        let mut drops = Drops::new();
+        for (index, slot) in self.slots().iter().enumerate() {
+            let outgoing = self.run_slot(hub, index, slot, true, &mut drops);
+            self.emit(hub, outgoing);
+        }
+        self.send_drops(hub, &drops);
+        self.rounds.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One round of the sampler thread: built-in collectors run here, the application's are
+    /// handed to `workers` and send when they finish; one whose previous run is still going is
+    /// skipped (counted, reported once), so no collector ever runs twice at once and none
+    /// delays the others.
+    pub(crate) fn background_round(
+        self: &Arc<Self>,
+        hub: &Arc<Hub>,
+        workers: &Workers,
+        gate: &Gate,
+    ) {
+        self.begin_round();
+        let mut drops = Drops::new();
+        for (index, slot) in self.slots().into_iter().enumerate() {
+            if !slot.isolated {
+                let outgoing = self.run_slot(hub, index, &slot, true, &mut drops);
+                self.emit(hub, outgoing);
+            } else if slot.busy.swap(true, Ordering::AcqRel) {
+                self.skip_busy(hub, index, &slot, &mut drops);
+            } else {
+                let busy = BusyGuard(slot);
+                let (engine, hub, gate) = (Arc::clone(self), Arc::clone(hub), Arc::clone(gate));
+                workers.submit(Box::new(move || {
+                    let slot = &busy.0;
+                    if !gate(&hub) {
+                        return;
+                    }
+                    let mut drops = Drops::new();
+                    let outgoing = engine.run_slot(&hub, index, slot, true, &mut drops);
+                    // Checked again: the client may have closed while the collector ran.
+                    if gate(&hub) {
+                        engine.emit(&hub, outgoing);
+                        engine.send_drops(&hub, &drops);
+                    }
+                }));
+            }
+        }
+        self.send_drops(hub, &drops);
         self.rounds.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -130,13 +278,15 @@ impl Engine {
             metrics_dropped: self.dropped.load(Ordering::Relaxed),
             metrics_corrected: self.corrected.load(Ordering::Relaxed),
             collector_failures: self.failures.load(Ordering::Relaxed),
+            collector_skips: self.skips.load(Ordering::Relaxed),
         }
     }
 
     /// Adds a collector (e.g. a runtime registered after init), taking its counter baseline now
-    /// so its first round sends increases since registration.
-    pub(crate) fn add(&self, hub: &Hub, collector: Box<dyn MetricCollector>) {
-        let slot = Slot::new(collector);
+    /// so its first round sends increases since registration. `isolated`: the application's
+    /// own collector (see [`Slot::isolated`]).
+    pub(crate) fn add(&self, hub: &Hub, collector: Box<dyn MetricCollector>, isolated: bool) {
+        let slot = Slot::new(collector, isolated);
         // Locked before it becomes visible, so no round samples it before its baseline exists.
         let collector = lock(&slot.collector);
         let index = {
@@ -144,23 +294,35 @@ impl Engine {
             slots.push(Arc::clone(&slot));
             slots.len() - 1
         };
-        let mut problems = BTreeMap::new();
-        self.run_locked(hub, index, &slot, collector, false, &mut problems);
+        self.run_locked(hub, index, &slot, collector, false, &mut Drops::new());
     }
 
-    fn run(&self, hub: &Hub, send: bool) {
-        lock(&self.counters).begin_round();
-        let slots = self
-            .slots
+    fn slots(&self) -> Vec<Arc<Slot>> {
+        self.slots
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        let mut problems: BTreeMap<Problem, u64> = BTreeMap::new();
-        for (index, slot) in slots.iter().enumerate() {
-            self.run_slot(hub, index, slot, send, &mut problems);
-        }
-        if send {
-            self.send_drops(hub, &problems);
+            .clone()
+    }
+
+    fn begin_round(&self) {
+        lock(&self.counters).begin_round();
+    }
+
+    /// A background round found the collector still running from an earlier one.
+    fn skip_busy(&self, hub: &Hub, index: usize, slot: &Slot, drops: &mut Drops) {
+        self.skips.fetch_add(1, Ordering::Relaxed);
+        // Its series are alive, just late: they must not be forgotten meanwhile.
+        lock(&self.counters).keep_collector(index);
+        slot.lost(Problem::CollectorBusy, drops);
+        if slot.first(Once::Busy) {
+            emit::debug(
+                hub,
+                format_args!(
+                    "collector `{}` is still running from an earlier round (it takes longer than \
+                     the collection interval); rounds skip it until it returns (reported once)",
+                    slot.name
+                ),
+            );
         }
     }
 
@@ -170,13 +332,19 @@ impl Engine {
         index: usize,
         slot: &Slot,
         send: bool,
-        problems: &mut BTreeMap<Problem, u64>,
-    ) {
-        self.run_locked(hub, index, slot, lock(&slot.collector), send, problems);
+        drops: &mut Drops,
+    ) -> Vec<RuntimeMetric> {
+        if send && slot.resting() {
+            lock(&self.counters).keep_collector(index);
+            slot.lost(Problem::CollectorPanicked, drops);
+            return Vec::new();
+        }
+        self.run_locked(hub, index, slot, lock(&slot.collector), send, drops)
     }
 
-    /// One collector's part of a round. The collector stays locked until its counters are
-    /// recorded, so a concurrent `collect_now` cannot record an older total after a newer one.
+    /// One collector's part of a round: what to send. The collector stays locked until its
+    /// counters are recorded, so a concurrent `collect_now` cannot record an older total after
+    /// a newer one.
     fn run_locked(
         &self,
         hub: &Hub,
@@ -184,29 +352,30 @@ impl Engine {
         slot: &Slot,
         mut collector: MutexGuard<'_, Box<dyn MetricCollector>>,
         send: bool,
-        problems: &mut BTreeMap<Problem, u64>,
-    ) {
-        let Some(metrics) = self.sample(hub, slot, &mut **collector, send) else {
+        drops: &mut Drops,
+    ) -> Vec<RuntimeMetric> {
+        let Some(metrics) = self.sample(hub, slot, &mut **collector, send, drops) else {
             // Keep the failed collector's series so a recovery does not look like new series
             // (which would send whole lifetime totals).
             lock(&self.counters).keep_collector(index);
-            return;
+            return Vec::new();
         };
         let mut outgoing = Vec::new();
-        self.check(hub, index, slot, metrics, send, problems, &mut outgoing);
-        drop(collector);
-        // No lock of ours is held while the SDK runs (its `before_send_metric` hook may call
-        // back into `collect_now`).
-        if send {
-            for metric in outgoing {
-                emit::capture(hub, metric, &self.common);
-                self.sent.fetch_add(1, Ordering::Relaxed);
-            }
+        self.check(hub, index, slot, metrics, send, drops, &mut outgoing);
+        outgoing
+    }
+
+    /// Hands checked metrics to the SDK. No lock of ours may be held: the SDK's
+    /// `before_send_metric` hook may call back into `collect_now`.
+    fn emit(&self, hub: &Hub, outgoing: Vec<RuntimeMetric>) {
+        for metric in outgoing {
+            emit::capture(hub, metric, &self.common);
+            self.sent.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Checks one collector's output, turning counter totals into increases; what may be sent
-    /// goes to `outgoing`, problems are counted in `problems`.
+    /// goes to `outgoing`, problems are counted in `drops`.
     #[allow(clippy::too_many_arguments)] // One call site; a struct would only rename them.
     fn check(
         &self,
@@ -215,13 +384,13 @@ impl Engine {
         slot: &Slot,
         mut metrics: Vec<RuntimeMetric>,
         send: bool,
-        problems: &mut BTreeMap<Problem, u64>,
+        drops: &mut Drops,
         outgoing: &mut Vec<RuntimeMetric>,
     ) {
         if metrics.len() > MAX_METRICS_PER_COLLECTOR {
             let over = metrics.len() - MAX_METRICS_PER_COLLECTOR;
             metrics.truncate(MAX_METRICS_PER_COLLECTOR);
-            *problems.entry(Problem::OverCap).or_default() += over as u64;
+            *drops.entry((slot.name, Problem::OverCap)).or_default() += over as u64;
             if send && slot.first(Once::OverCap) {
                 emit::debug(
                     hub,
@@ -258,7 +427,7 @@ impl Engine {
                 }
             }
             for problem in &found {
-                *problems.entry(*problem).or_default() += 1;
+                *drops.entry((slot.name, *problem)).or_default() += 1;
             }
             if !found.is_empty() && send && slot.first(Once::BadMetric) {
                 emit::debug(
@@ -290,21 +459,29 @@ impl Engine {
         slot: &Slot,
         collector: &mut dyn MetricCollector,
         count: bool,
+        drops: &mut Drops,
     ) -> Option<Vec<RuntimeMetric>> {
         let result = catch_unwind(AssertUnwindSafe(|| collector.collect_mut()));
-        if count && !matches!(result, Ok(Ok(_))) {
-            self.failures.fetch_add(1, Ordering::Relaxed);
+        if count {
+            slot.record_outcome(result.is_err());
         }
-        match result {
-            Ok(Ok(metrics)) => Some(metrics),
+        let problem = match result {
+            Ok(Ok(metrics)) => {
+                let sent = metrics.len().min(MAX_METRICS_PER_COLLECTOR);
+                slot.expected.store(sent, Ordering::Relaxed);
+                return Some(metrics);
+            }
             Ok(Err(err)) => {
-                if slot.first(Once::Error) {
-                    emit::debug(hub, format_args!("{err} (reported once)"));
+                if count && slot.first(Once::Error) {
+                    emit::debug(
+                        hub,
+                        format_args!("{err}; its metrics are skipped this round (reported once)"),
+                    );
                 }
-                None
+                Problem::CollectorFailed
             }
             Err(payload) => {
-                if slot.first(Once::Panic) {
+                if count && slot.first(Once::Panic) {
                     let message = payload
                         .downcast_ref::<&str>()
                         .copied()
@@ -314,20 +491,26 @@ impl Engine {
                         hub,
                         format_args!(
                             "collector `{}` panicked: {message}; its metrics are skipped, the \
-                             other collectors still send (reported once)",
+                             other collectors still send; while it keeps panicking it is retried \
+                             after 1, 2, 4 .. {MAX_PANIC_REST_ROUNDS} rounds (reported once)",
                             slot.name
                         ),
                     );
                 }
-                None
+                Problem::CollectorPanicked
             }
+        };
+        if count {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+            slot.lost(problem, drops);
         }
+        None
     }
 
-    /// Sends `runtime_metrics.dropped` for the metrics lost this round, by reason.
-    fn send_drops(&self, hub: &Hub, problems: &BTreeMap<Problem, u64>) {
-        for (problem, count) in problems {
-            if !problem.drops_metric() {
+    /// Sends `runtime_metrics.dropped` for the metrics lost this round, by collector and reason.
+    fn send_drops(&self, hub: &Hub, drops: &Drops) {
+        for ((collector, problem), count) in drops {
+            if !problem.drops_metric() || *count == 0 {
                 continue;
             }
             self.dropped.fetch_add(*count, Ordering::Relaxed);
@@ -337,7 +520,10 @@ impl Engine {
                 metric_type: MetricType::Counter,
                 value: MetricValue::Float(*count as f64),
                 unit: None,
-                tags: Tags::from([(Cow::Borrowed("reason"), Cow::Borrowed(problem.as_str()))]),
+                tags: Tags::from([
+                    (Cow::Borrowed("collector"), Cow::Borrowed(*collector)),
+                    (Cow::Borrowed("reason"), Cow::Borrowed(problem.as_str())),
+                ]),
             };
             emit::capture(hub, metric, &self.common);
         }

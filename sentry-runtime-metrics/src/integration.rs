@@ -75,23 +75,22 @@ impl RuntimeMetricsIntegration {
             custom_collectors,
             attributes,
         } = config;
-        let mut collectors: Vec<Box<dyn MetricCollector>> = Vec::new();
+        let mut builtin: Vec<Box<dyn MetricCollector>> = Vec::new();
         #[cfg(feature = "memory")]
         if collect_memory {
-            collectors.push(Box::new(crate::collectors::MemoryMetrics::new()));
+            builtin.push(Box::new(crate::collectors::MemoryMetrics::new()));
             #[cfg(feature = "jemalloc")]
-            collectors.push(Box::new(crate::collectors::JemallocMetrics::new()));
+            builtin.push(Box::new(crate::collectors::JemallocMetrics::new()));
         }
         #[cfg(feature = "process")]
         if collect_process {
-            collectors.push(Box::new(crate::collectors::ProcessMetrics::new()));
+            builtin.push(Box::new(crate::collectors::ProcessMetrics::new()));
         }
         // Without the features the flags have nothing to switch.
         let _ = (collect_memory, collect_process);
-        collectors.extend(custom_collectors);
         RuntimeMetricsIntegration {
             inner: Arc::new(Inner {
-                engine: Arc::new(Engine::new(collectors, attributes)),
+                engine: Arc::new(Engine::new(builtin, custom_collectors, attributes)),
                 interval: collection_interval.max(MIN_COLLECTION_INTERVAL),
                 collect_async_runtime,
                 sampler: Mutex::new(None),
@@ -109,8 +108,12 @@ impl RuntimeMetricsIntegration {
 
     /// Adds a collector after init (sampled from the next round on; its counters send increases
     /// since this call).
+    ///
+    /// Like those in [`RuntimeMetricsConfig::custom_collectors`], it runs on a worker thread
+    /// in background rounds: if it is slower than the collection interval, rounds skip it until
+    /// it returns (counted in [`stats`](Self::stats)), and the other collectors are not delayed.
     pub fn add_collector(&self, collector: Box<dyn MetricCollector>) {
-        self.inner.engine.add(&Hub::current(), collector);
+        self.inner.engine.add(&Hub::current(), collector, true);
     }
 
     /// Collects the metrics of the Tokio runtime of `handle`, labelled `runtime = name`.
@@ -125,7 +128,9 @@ impl RuntimeMetricsIntegration {
         handle: tokio::runtime::Handle,
     ) {
         let collector = crate::collectors::TokioMetrics::new(handle).runtime_name(name);
-        self.add_collector(Box::new(collector));
+        self.inner
+            .engine
+            .add(&Hub::current(), Box::new(collector), false);
     }
 
     /// Finds the integration of the current hub's client, for code that has no handle to it.
@@ -193,7 +198,7 @@ impl Integration for RuntimeMetricsIntegration {
             && let Ok(handle) = tokio::runtime::Handle::try_current()
         {
             let collector = crate::collectors::TokioMetrics::new(handle).runtime_name("main");
-            self.inner.engine.add(&hub, Box::new(collector));
+            self.inner.engine.add(&hub, Box::new(collector), false);
         }
         match Sampler::spawn(Arc::clone(&self.inner.engine), &hub, self.inner.interval) {
             Ok(started) => *sampler = Some(started),

@@ -81,6 +81,7 @@ mod sanitize;
 mod sync;
 mod sys;
 mod tracking_alloc;
+mod workers;
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]

@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 use sentry_core::{Client, Hub};
 
 use crate::RuntimeMetricsIntegration;
-use crate::engine::Engine;
+use crate::engine::{Engine, Gate};
 use crate::sync::lock;
+use crate::workers::Workers;
 
 /// Name of the sampler thread (`/proc/self/task/*/comm` shows its first 15 bytes).
 pub(crate) const THREAD_NAME: &str = "sentry-runtime-metrics";
@@ -27,6 +28,10 @@ pub(crate) const THREAD_NAME: &str = "sentry-runtime-metrics";
 /// How often the thread checks that its client is still open. sentry-core tells integrations
 /// nothing when the client closes, so this bounds how long the thread outlives it.
 const LIVENESS_CHECK: Duration = Duration::from_millis(50);
+
+/// Most threads that run the application's collectors at once; more slow collectors than this
+/// wait for a free thread (and are skipped meanwhile).
+const MAX_WORKERS: usize = 8;
 
 /// Handle to a running sampler thread; dropping it does not stop the thread, [`stop`] does.
 ///
@@ -92,6 +97,13 @@ impl Sampler {
 
 fn run(engine: &Arc<Engine>, hub: &Weak<Hub>, interval: Duration, stop: &Stop) {
     let mut client: Option<Weak<Client>> = None;
+    let mut gate: Option<Gate> = None;
+    // Idle workers stay for two rounds (so steady collection reuses them), at most a minute.
+    let idle_exit = interval
+        .saturating_mul(2)
+        .clamp(Duration::from_secs(1), Duration::from_secs(60));
+    // Dropped when this thread exits, which stops the workers.
+    let workers = Workers::new(MAX_WORKERS, idle_exit);
     // `None`: so far in the future that it never comes due (a "disabled" interval).
     let mut due = Instant::now().checked_add(interval);
     loop {
@@ -112,7 +124,12 @@ fn run(engine: &Arc<Engine>, hub: &Weak<Hub>, interval: Duration, stop: &Stop) {
             None => match find_our_client(engine, &hub) {
                 // Closed before the first check (init and drop in quick succession).
                 Some(found) if !found.is_enabled() => return,
-                Some(found) => client = Some(Arc::downgrade(&found)),
+                Some(found) => {
+                    let ours = Arc::downgrade(&found);
+                    let check = ours.clone();
+                    gate = Some(Arc::new(move |hub: &Hub| still_ours(hub, &check)));
+                    client = Some(ours);
+                }
                 // Not bound to this hub (yet, or ever: then the thread ends when the
                 // integration is dropped with its client).
                 None => {}
@@ -126,8 +143,8 @@ fn run(engine: &Arc<Engine>, hub: &Weak<Hub>, interval: Duration, stop: &Stop) {
         due = current_due
             .checked_add(interval)
             .map(|next| next.max(Instant::now()));
-        if client.is_some() {
-            engine.round(&hub);
+        if let Some(gate) = &gate {
+            engine.background_round(&hub, &workers, gate);
         }
     }
 }

@@ -33,6 +33,12 @@ pub(crate) enum Problem {
     Attributes,
     /// The collector sent more series than the per-round cap: the rest dropped.
     OverCap,
+    /// The collector panicked: its metrics for the round are lost.
+    CollectorPanicked,
+    /// The collector returned an error: its metrics for the round are lost.
+    CollectorFailed,
+    /// The collector was still running from an earlier round and was skipped.
+    CollectorBusy,
 }
 
 impl Problem {
@@ -45,6 +51,9 @@ impl Problem {
                 | Problem::NonFinite
                 | Problem::NegativeCounter
                 | Problem::OverCap
+                | Problem::CollectorPanicked
+                | Problem::CollectorFailed
+                | Problem::CollectorBusy
         )
     }
 
@@ -59,6 +68,9 @@ impl Problem {
             Problem::UnknownUnit => "unknown_unit",
             Problem::Attributes => "attributes",
             Problem::OverCap => "over_cap",
+            Problem::CollectorPanicked => "collector_panicked",
+            Problem::CollectorFailed => "collector_failed",
+            Problem::CollectorBusy => "collector_busy",
         }
     }
 }

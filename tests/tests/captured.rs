@@ -176,11 +176,12 @@ impl MetricCollector for Hostile {
     }
 }
 
-/// Panics every round.
-struct Panicking;
+/// Panics every time it runs; counts its runs.
+struct Panicking(Arc<AtomicU64>);
 
 impl MetricCollector for Panicking {
     fn collect(&self) -> Vec<RuntimeMetric> {
+        self.0.fetch_add(1, Ordering::Relaxed);
         panic!("collector bug");
     }
 
@@ -194,15 +195,23 @@ fn bad_metrics_are_fixed_or_dropped_and_a_panicking_collector_does_not_stop_the_
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {})); // Keep the expected panic out of the test output.
     let queue = QueueMetrics::default();
+    let panicking_runs = Arc::new(AtomicU64::new(0));
     let (metrics, integration) = capture(
         RuntimeMetricsConfig {
-            custom_collectors: vec![Box::new(Panicking), Box::new(Hostile), Box::new(queue)],
+            custom_collectors: vec![
+                Box::new(Panicking(panicking_runs.clone())),
+                Box::new(Hostile),
+                Box::new(queue),
+            ],
             ..Default::default()
         },
-        2,
+        4,
     );
     std::panic::set_hook(previous_hook);
 
+    // The panicking collector ran at the baseline and in rounds 1 and 3: after a panic it
+    // rests one round, after the next two, and so on.
+    assert_eq!(panicking_runs.load(Ordering::Relaxed), 3);
     // Dropped: the empty name, NaN and infinity (3 per round). Sentry would drop them too.
     assert!(
         metrics
@@ -212,33 +221,38 @@ fn bad_metrics_are_fixed_or_dropped_and_a_panicking_collector_does_not_stop_the_
     assert!(named(&metrics, "app.nan").is_empty() && named(&metrics, "app.inf").is_empty());
     // Rewritten as Sentry would, and sent; the unknown unit `count` is stripped.
     let renamed = named(&metrics, "app.bad_name");
-    assert_eq!(renamed.len(), 2);
+    assert_eq!(renamed.len(), 4);
     assert!(renamed.iter().all(|m| m.unit.is_none()));
-    assert_eq!(named(&metrics, "app.good").len(), 2);
+    assert_eq!(named(&metrics, "app.good").len(), 4);
     // The collector after the panicking one still reports every round.
-    assert_eq!(named(&metrics, "app.queue.depth").len(), 2);
+    assert_eq!(named(&metrics, "app.queue.depth").len(), 4);
     // Drops are counted and sent, by reason.
     let dropped = named(&metrics, "runtime_metrics.dropped");
-    let mut reasons: Vec<(&str, f64)> = dropped
+    let mut reasons: Vec<(&str, &str, f64)> = dropped
         .iter()
-        .map(|m| (attribute(m, "reason").unwrap(), m.value))
+        .map(|m| {
+            let collector = attribute(m, "collector").unwrap();
+            (collector, attribute(m, "reason").unwrap(), m.value)
+        })
         .collect();
     reasons.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    reasons.dedup();
+    // Each round: one empty name, two non-finite values. (The panicking collector never sent
+    // anything, so its lost rounds cost no metrics.)
     assert_eq!(
         reasons,
         [
-            ("empty_name", 1.0),
-            ("empty_name", 1.0),
-            ("non_finite_value", 2.0),
-            ("non_finite_value", 2.0)
+            ("hostile", "empty_name", 1.0),
+            ("hostile", "non_finite_value", 2.0)
         ]
     );
+    assert_eq!(dropped.len(), 8, "two reasons, four rounds");
     let stats = integration.stats();
-    assert_eq!(stats.metrics_dropped, 6);
+    assert_eq!(stats.metrics_dropped, 12);
     assert_eq!(stats.collector_failures, 2);
     assert_eq!(
-        stats.metrics_corrected, 4,
-        "bad name and unknown unit, twice each"
+        stats.metrics_corrected, 8,
+        "bad name and unknown unit, four times each"
     );
 }
 

@@ -11,13 +11,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{QueueMetrics, sampler_threads, wait_for};
+use common::{QueueMetrics, library_threads, wait_for};
 use sentry::test::TestTransport;
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
 
 #[test]
 fn two_hundred_init_drop_cycles_leave_no_thread_behind() {
-    let before = sampler_threads();
+    let before = library_threads();
     let threads_before = common::thread_names().len();
     for _ in 0..200 {
         let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
@@ -31,7 +31,7 @@ fn two_hundred_init_drop_cycles_leave_no_thread_behind() {
     wait_for(
         Duration::from_secs(30),
         "every sampler thread to exit",
-        || sampler_threads() == before,
+        || library_threads() == before,
     );
     // Nor any other thread (the SDK's own batcher and transport threads included).
     wait_for(Duration::from_secs(30), "no thread left behind", || {

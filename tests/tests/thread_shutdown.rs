@@ -12,24 +12,24 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{init_with_queue as init, sampler_threads, wait_for};
+use common::{init_with_queue as init, library_threads, wait_for};
 
 #[test]
 fn the_thread_is_gone_promptly_after_the_guard_is_dropped() {
     {
-        let before = sampler_threads();
+        let before = library_threads();
         let (guard, integration, _transport) = init(Duration::from_secs(3600));
         wait_for(
             Duration::from_secs(10),
             "the sampler thread to start",
-            || sampler_threads() > before,
+            || library_threads() > before,
         );
         let dropped_at = Instant::now();
         drop(guard);
         wait_for(
             Duration::from_secs(10),
             "the sampler thread to exit",
-            || sampler_threads() == before,
+            || library_threads() == before,
         );
         eprintln!("guard drop -> sampler exit: {:?}", dropped_at.elapsed());
         assert_eq!(

@@ -64,11 +64,12 @@ pub fn thread_names() -> Vec<String> {
     names
 }
 
-/// How many sampler threads are alive (the kernel keeps the first 15 bytes of the name).
-pub fn sampler_threads() -> usize {
+/// How many threads of this library are alive: sampler threads and the worker threads that run
+/// custom collectors (the kernel keeps the first 15 bytes of a thread's name).
+pub fn library_threads() -> usize {
     thread_names()
         .iter()
-        .filter(|name| name.as_str() == "sentry-runtime-")
+        .filter(|name| matches!(name.as_str(), "sentry-runtime-" | "sentry-rtm-coll"))
         .count()
 }
 

@@ -1,0 +1,217 @@
+//! Threads that run the application's own collectors, so that one that is slow (blocked on a
+//! lock, a slow file system, a sleep) cannot hold up the round: the sampler thread hands each
+//! custom collector to a worker and goes on; a collector whose previous run has not finished is
+//! skipped, never run twice at once.
+//!
+//! The pool grows only when every worker is busy, and never beyond one worker per custom
+//! collector (each has at most one run in flight), so with fast collectors it is one thread.
+//! Idle workers exit after [`Workers::new`]'s idle time; all exit when the pool is dropped
+//! (a worker inside a slow collector exits when that collector returns: a thread cannot be
+//! interrupted). Like the sampler, nothing here ever joins or waits for a worker.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use crate::sync::lock;
+
+/// Name of the worker threads (the kernel keeps 15 bytes: `sentry-rtm-coll`).
+pub(crate) const THREAD_NAME: &str = "sentry-rtm-collector";
+
+/// One collector run.
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
+/// A small pool of worker threads, stopped when dropped.
+pub(crate) struct Workers {
+    shared: Arc<Shared>,
+    /// Most threads the pool may start.
+    max_threads: usize,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+    idle_exit: Duration,
+}
+
+#[derive(Default)]
+struct State {
+    jobs: VecDeque<Job>,
+    threads: usize,
+    idle: usize,
+    stopped: bool,
+}
+
+impl Workers {
+    /// A pool of at most `max_threads` threads (at least one); idle ones exit after `idle_exit`.
+    pub(crate) fn new(max_threads: usize, idle_exit: Duration) -> Self {
+        Workers {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                wake: Condvar::new(),
+                idle_exit,
+            }),
+            max_threads: max_threads.max(1),
+        }
+    }
+
+    /// Runs `job` on a worker, starting one if all are busy. If no thread can be started and
+    /// none is running, runs it on the calling thread (degraded, but nothing is lost).
+    pub(crate) fn submit(&self, job: Job) {
+        let mut state = lock(&self.shared.state);
+        state.jobs.push_back(job);
+        if state.idle >= state.jobs.len() || state.threads >= self.max_threads {
+            self.shared.wake.notify_one();
+            return;
+        }
+        state.threads += 1;
+        drop(state);
+        let shared = Arc::clone(&self.shared);
+        let started = thread::Builder::new()
+            .name(THREAD_NAME.to_owned())
+            .spawn(move || work(&shared));
+        if started.is_err() {
+            let mut state = lock(&self.shared.state);
+            state.threads -= 1;
+            if state.threads == 0 {
+                let jobs: Vec<Job> = state.jobs.drain(..).collect();
+                drop(state);
+                jobs.into_iter().for_each(run);
+            }
+        }
+    }
+
+    /// Threads currently started (for tests).
+    #[cfg(test)]
+    fn threads(&self) -> usize {
+        lock(&self.shared.state).threads
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        let mut state = lock(&self.shared.state);
+        state.stopped = true;
+        // Queued runs are not started: whoever submitted them is gone.
+        state.jobs.clear();
+        self.shared.wake.notify_all();
+    }
+}
+
+fn work(shared: &Shared) {
+    let mut state = lock(&shared.state);
+    loop {
+        if state.stopped {
+            break;
+        }
+        if let Some(job) = state.jobs.pop_front() {
+            drop(state);
+            run(job);
+            state = lock(&shared.state);
+            continue;
+        }
+        state.idle += 1;
+        let (next, timeout) = shared
+            .wake
+            .wait_timeout(state, shared.idle_exit)
+            .unwrap_or_else(PoisonError::into_inner);
+        state = next;
+        state.idle -= 1;
+        if timeout.timed_out() && state.jobs.is_empty() {
+            break;
+        }
+    }
+    state.threads -= 1;
+}
+
+/// Runs one job; a panic (the engine already contains collector panics) ends only the job.
+fn run(job: Job) {
+    let _ = catch_unwind(AssertUnwindSafe(job));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    use super::*;
+
+    #[test]
+    fn a_busy_worker_does_not_delay_the_next_job() {
+        let workers = Workers::new(2, Duration::from_secs(10));
+        let (release, blocked) = mpsc::channel::<()>();
+        workers.submit(Box::new(move || {
+            let _ = blocked.recv();
+        }));
+        let (done, finished) = mpsc::channel();
+        workers.submit(Box::new(move || done.send(()).unwrap()));
+        finished
+            .recv_timeout(Duration::from_secs(30))
+            .expect("second job ran while the first is blocked");
+        assert_eq!(workers.threads(), 2);
+        release.send(()).unwrap();
+    }
+
+    #[test]
+    fn never_more_threads_than_allowed() {
+        let workers = Workers::new(1, Duration::from_secs(10));
+        let ran = Arc::new(AtomicUsize::new(0));
+        for _ in 0..10 {
+            let ran = Arc::clone(&ran);
+            workers.submit(Box::new(move || {
+                ran.fetch_add(1, Ordering::SeqCst);
+            }));
+        }
+        assert_eq!(workers.threads(), 1);
+        let start = Instant::now();
+        while ran.load(Ordering::SeqCst) < 10 {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "jobs did not run"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_panicking_job_leaves_the_worker_running() {
+        let workers = Workers::new(1, Duration::from_secs(10));
+        workers.submit(Box::new(|| panic!("job panics")));
+        let (done, finished) = mpsc::channel();
+        workers.submit(Box::new(move || done.send(()).unwrap()));
+        finished
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the worker survived the panic");
+        assert_eq!(workers.threads(), 1);
+    }
+
+    #[test]
+    fn workers_exit_when_idle_and_when_dropped() {
+        let workers = Workers::new(1, Duration::from_millis(1));
+        workers.submit(Box::new(|| {}));
+        let start = Instant::now();
+        while workers.threads() > 0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "idle worker stayed"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+
+        let workers = Workers::new(1, Duration::from_secs(3600));
+        workers.submit(Box::new(|| {}));
+        let shared = Arc::clone(&workers.shared);
+        drop(workers);
+        let start = Instant::now();
+        while lock(&shared.state).threads > 0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "worker outlived the pool"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
