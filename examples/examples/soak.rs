@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use sentry_runtime_metrics::collectors::TokioMetrics;
 use sentry_runtime_metrics::{MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration};
-use sentry_runtime_metrics_examples::loopback;
+use sentry_runtime_metrics_examples::{HTTP_TIMEOUT, TimeoutTransport, loopback};
 
 /// A custom collector next to the built-in ones.
 #[derive(Clone, Default, MetricCollector)]
@@ -99,6 +99,7 @@ fn main() -> ExitCode {
     });
     let mut options = sentry::ClientOptions::new().add_integration(integration.clone());
     options.dsn = dsn.parse().ok();
+    options.transport = Some(Arc::new(TimeoutTransport(HTTP_TIMEOUT)));
     let guard = sentry::init(options);
     integration.add_collector(Box::new(
         TokioMetrics::new(runtime.handle().clone())

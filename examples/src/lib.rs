@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use sentry::protocol::{Envelope, Metric, MetricType};
-use sentry::{ClientOptions, Transport};
+use sentry::{ClientOptions, Transport, TransportOptions};
 use sentry_runtime_metrics::RuntimeMetricsIntegration;
 
 /// Without a DSN the SDK would send nothing (and call no hook), so a demo without `SENTRY_DSN`
@@ -17,6 +18,34 @@ struct LocalOnly;
 impl Transport for LocalOnly {
     fn send_envelope(&self, _envelope: Envelope) {}
 }
+
+/// The SDK's ureq transport with a time limit on every request (a `TransportFactory` for
+/// `ClientOptions::transport`).
+///
+/// With the default transport, a Sentry endpoint that accepts the connection and never answers
+/// blocks the SDK's transport thread indefinitely, and dropping the guard (which joins that
+/// thread after the shutdown timeout) never returns. A request timeout bounds the guard drop by
+/// `shutdown_timeout + timeout`. (The SDK's own agent also applies `http_proxy` /
+/// `https_proxy`; this one does not.)
+#[derive(Clone, Copy, Debug)]
+pub struct TimeoutTransport(pub Duration);
+
+impl sentry::TransportFactory for TimeoutTransport {
+    fn create_transport_with_options(&self, options: TransportOptions) -> Arc<dyn Transport> {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(self.0))
+            .build()
+            .new_agent();
+        Arc::new(
+            sentry::transports::UreqHttpTransportOptions::from(options)
+                .with_agent(agent)
+                .build(),
+        )
+    }
+}
+
+/// How long the demos let one request to Sentry take.
+pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a demo shows locally: a copy of every metric the SDK is about to send, printed one table
 /// per collection round.
@@ -45,6 +74,7 @@ impl LocalView {
         {
             Some(dsn) => {
                 options.dsn = dsn.parse().ok();
+                options.transport = Some(Arc::new(TimeoutTransport(HTTP_TIMEOUT)));
                 true
             }
             None => {
@@ -136,12 +166,31 @@ pub fn print_dsn_hint(example: &str) {
 }
 
 /// A stand-in for Sentry's ingestion on 127.0.0.1: accepts envelopes over HTTP/1.1 (keep-alive)
-/// and counts them. For soak runs and demos; it never leaves the machine.
+/// and counts them. For soak runs, demos and fault tests (it can also answer like a failing or
+/// rate-limiting Sentry, or not at all); it never leaves the machine.
 pub mod loopback {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::{Arc, Mutex};
+
+    /// How the receiver answers each request.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub enum Answer {
+        /// `200 OK`, like a healthy Sentry.
+        #[default]
+        Ok,
+        /// This status with an empty JSON body (e.g. 500).
+        Status(u16),
+        /// `429` with `Retry-After` and `X-Sentry-Rate-Limits` for the `trace_metric` category,
+        /// both saying `seconds`.
+        RateLimited {
+            /// Seconds the client is told to wait.
+            seconds: u32,
+        },
+        /// Reads the request and never answers (the connection stays open).
+        Never,
+    }
 
     /// Envelopes and bytes received so far.
     #[derive(Debug, Default)]
@@ -154,8 +203,17 @@ pub mod loopback {
         pub bodies: Option<Mutex<Vec<Vec<u8>>>>,
     }
 
-    /// Starts the receiver on an ephemeral port; returns the DSN to use and what arrived.
+    /// Starts a receiver that answers `200 OK` on an ephemeral port; returns the DSN to use and
+    /// what arrived.
     pub fn start(keep_bodies: bool) -> std::io::Result<(String, Arc<Received>)> {
+        start_answering(Answer::Ok, keep_bodies)
+    }
+
+    /// Starts a receiver that answers every request with `answer`.
+    pub fn start_answering(
+        answer: Answer,
+        keep_bodies: bool,
+    ) -> std::io::Result<(String, Arc<Received>)> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let received = Arc::new(Received {
@@ -170,13 +228,43 @@ pub mod loopback {
                     let counts = counts.clone();
                     let _ = std::thread::Builder::new()
                         .name("loopback-conn".into())
-                        .spawn(move || serve(stream, &counts));
+                        .spawn(move || serve(stream, &counts, answer));
                 }
             })?;
-        Ok((format!("http://public@127.0.0.1:{port}/1"), received))
+        Ok((dsn(port), received))
     }
 
-    fn serve(stream: TcpStream, received: &Received) {
+    /// A DSN for a port on 127.0.0.1 that nothing listens on (connections are refused).
+    pub fn not_listening() -> std::io::Result<String> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        drop(listener);
+        Ok(dsn(port))
+    }
+
+    fn dsn(port: u16) -> String {
+        format!("http://public@127.0.0.1:{port}/1")
+    }
+
+    fn response(answer: Answer) -> Option<String> {
+        let (status, headers) = match answer {
+            Answer::Ok => ("200 OK".to_owned(), String::new()),
+            Answer::Status(code) => (format!("{code} Error"), String::new()),
+            Answer::RateLimited { seconds } => (
+                "429 Too Many Requests".to_owned(),
+                format!(
+                    "retry-after: {seconds}\r\n\
+                     x-sentry-rate-limits: {seconds}:trace_metric:organization\r\n"
+                ),
+            ),
+            Answer::Never => return None,
+        };
+        Some(format!(
+            "HTTP/1.1 {status}\r\n{headers}content-length: 2\r\n\r\n{{}}"
+        ))
+    }
+
+    fn serve(stream: TcpStream, received: &Received, answer: Answer) {
         let Ok(mut writer) = stream.try_clone() else {
             return;
         };
@@ -215,7 +303,11 @@ pub mod loopback {
             }
             // Counted last: once the count moves, the body is there.
             received.envelopes.fetch_add(1, Ordering::Relaxed);
-            let response = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+            let Some(response) = response(answer) else {
+                // Never answer: wait for a next request that will not come until the client
+                // gives up and closes the connection.
+                continue;
+            };
             if writer.write_all(response.as_bytes()).is_err() {
                 return;
             }
