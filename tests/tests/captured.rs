@@ -10,6 +10,7 @@
 mod common;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -290,4 +291,164 @@ fn a_collector_over_the_cap_is_truncated_and_counted() {
     assert_eq!(dropped[0].value, (100_000 - cap) as f64);
     assert_eq!(integration.stats().metrics_dropped, (100_000 - cap) as u64);
     let _ = Ordering::Relaxed;
+}
+
+/// A hand-written collector returning every bad shape a metric can have.
+struct EveryBadShape {
+    rounds: AtomicU64,
+}
+
+impl MetricCollector for EveryBadShape {
+    fn collect(&self) -> Vec<RuntimeMetric> {
+        let round = self.rounds.fetch_add(1, Ordering::Relaxed) + 1;
+        let gauge = |name: String, value: MetricValue, unit: Option<&'static str>| RuntimeMetric {
+            name: Cow::Owned(name),
+            metric_type: MetricType::Gauge,
+            value,
+            unit: unit.map(Cow::Borrowed),
+            tags: Tags::new(),
+        };
+        let mut wide = gauge("app.wide".into(), MetricValue::Int(1), None);
+        wide.tags = (0..1000)
+            .map(|i| (Cow::Owned(format!("key{i:04}")), Cow::Owned(i.to_string())))
+            .collect();
+        let mut odd_attributes = gauge("app.odd_attributes".into(), MetricValue::Int(1), None);
+        odd_attributes.tags = Tags::from([
+            (Cow::Borrowed("bad key!"), Cow::Borrowed("dropped")),
+            (Cow::Borrowed(""), Cow::Borrowed("dropped")),
+            (Cow::Borrowed("long"), Cow::Owned("ä".repeat(5 * 1024))),
+            (Cow::Borrowed("unicode"), Cow::Borrowed("größe ✓")),
+        ]);
+        vec![
+            gauge(String::new(), MetricValue::Int(1), None),
+            gauge("a".repeat(10 * 1024), MetricValue::Int(1), None),
+            gauge("app.größe".into(), MetricValue::Int(2), Some("byte")),
+            gauge(
+                "app.line\nbreak and space".into(),
+                MetricValue::Int(3),
+                None,
+            ),
+            gauge("app.nan".into(), MetricValue::Float(f64::NAN), None),
+            gauge("app.inf".into(), MetricValue::Float(f64::INFINITY), None),
+            gauge(
+                "app.neg_inf".into(),
+                MetricValue::Float(f64::NEG_INFINITY),
+                None,
+            ),
+            gauge("app.widgets".into(), MetricValue::Int(4), Some("widgets")),
+            wide,
+            odd_attributes,
+            // A running total that only goes down: every round is a negative increase.
+            RuntimeMetric {
+                name: Cow::Borrowed("app.shrinking"),
+                metric_type: MetricType::Counter,
+                value: MetricValue::Int(-5 * round as i64),
+                unit: None,
+                tags: Tags::new(),
+            },
+            gauge("app.fine".into(), MetricValue::Float(-1.5), Some("second")),
+        ]
+    }
+
+    fn name(&self) -> &'static str {
+        "every-bad-shape"
+    }
+}
+
+/// What Sentry's ingestion accepts unchanged: the same rules, written out independently.
+fn assert_well_formed(metric: &sentry::protocol::Metric) {
+    let name = metric.name.as_ref();
+    assert!(!name.is_empty() && name.len() <= 256, "name {name:?}");
+    assert!(
+        name.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.'),
+        "name {name:?}"
+    );
+    assert!(metric.value.is_finite(), "{name}: {}", metric.value);
+    if is(metric, Sent::Counter) {
+        assert!(metric.value >= 0.0, "{name}: negative counter");
+        assert_eq!(metric.unit, None);
+    }
+    if let Some(unit) = &metric.unit {
+        assert!(!matches!(unit, Unit::Other(_)), "{name}: unit {unit:?}");
+    }
+    for (key, value) in &metric.attributes {
+        assert!(
+            !key.is_empty()
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.'),
+            "{name}: attribute key {key:?}"
+        );
+        if let sentry::protocol::Value::String(value) = &value.0 {
+            assert!(value.len() <= 200, "{name}: {key} is {} bytes", value.len());
+        }
+    }
+}
+
+#[test]
+fn every_bad_shape_is_fixed_or_dropped_before_it_reaches_sentry() {
+    let (metrics, integration) = capture(
+        RuntimeMetricsConfig {
+            custom_collectors: vec![Box::new(EveryBadShape {
+                rounds: AtomicU64::new(0),
+            })],
+            ..Default::default()
+        },
+        2,
+    );
+    metrics.iter().for_each(assert_well_formed);
+
+    // Sent as collected, but fixed the way Sentry would fix them.
+    let renamed = named(&metrics, "app.gr__e");
+    assert_eq!(renamed.len(), 2, "{metrics:#?}");
+    assert_eq!(renamed[0].unit, Some(Unit::Byte));
+    assert_eq!(named(&metrics, "app.line_break_and_space").len(), 2);
+    let widgets = named(&metrics, "app.widgets");
+    assert_eq!((widgets.len(), widgets[0].unit.clone()), (2, None));
+    let wide = named(&metrics, "app.wide");
+    let collected_keys =
+        |m: &sentry::protocol::Metric| m.attributes.keys().filter(|k| k.starts_with("key")).count();
+    assert_eq!(collected_keys(wide[0]), 32, "the first 32 of 1000");
+    assert!(wide[0].attributes.contains_key("key0000"));
+    let odd = named(&metrics, "app.odd_attributes")[0];
+    assert!(!odd.attributes.contains_key("bad key!") && !odd.attributes.contains_key(""));
+    assert_eq!(attribute(odd, "unicode"), Some("größe ✓"));
+    assert!(attribute(odd, "long").unwrap().len() <= 200);
+    assert_eq!(named(&metrics, "app.fine").len(), 2);
+
+    // Dropped, and counted by reason each round.
+    for gone in ["app.nan", "app.inf", "app.neg_inf", "app.shrinking"] {
+        assert!(named(&metrics, gone).is_empty(), "{gone} was sent");
+    }
+    let mut dropped: BTreeMap<&str, f64> = BTreeMap::new();
+    for metric in named(&metrics, "runtime_metrics.dropped") {
+        assert_eq!(attribute(metric, "collector"), Some("every-bad-shape"));
+        *dropped
+            .entry(attribute(metric, "reason").unwrap())
+            .or_default() += metric.value;
+    }
+    assert_eq!(
+        dropped,
+        BTreeMap::from([
+            ("empty_name", 2.0),
+            ("long_name", 2.0),
+            ("negative_counter", 2.0),
+            ("non_finite_value", 6.0),
+        ])
+    );
+    let stats = integration.stats();
+    assert_eq!(stats.metrics_dropped, 12);
+    // Per round: two rewritten names, the unknown unit, two attribute sets.
+    assert_eq!(stats.metrics_corrected, 10);
+
+    // And what is sent survives the SDK's serialization as a valid envelope.
+    let mut envelope = sentry::Envelope::new();
+    envelope.add_item(sentry::protocol::EnvelopeItem::ItemContainer(
+        sentry::protocol::ItemContainer::Metrics(metrics.clone()),
+    ));
+    let mut bytes = Vec::new();
+    envelope.to_writer(&mut bytes).unwrap();
+    let parsed = sentry::Envelope::from_slice(&bytes).expect("a valid envelope");
+    assert_eq!(common::metrics_in(&[parsed]).len(), metrics.len());
 }
