@@ -144,9 +144,11 @@ fn main() -> ExitCode {
         end.fds as i64 - start.fds as i64
     );
     println!(
-        "sent {} metrics, dropped {}, {} envelopes ({} KiB) received",
+        "sent {} metrics, dropped {} ({} collector runs skipped: still running from the \
+         previous round), {} envelopes ({} KiB) received",
         stats.metrics_sent,
         stats.metrics_dropped,
+        stats.collector_skips,
         received.envelopes.load(Ordering::Relaxed),
         received.bytes.load(Ordering::Relaxed) / 1024
     );

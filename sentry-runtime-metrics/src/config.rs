@@ -28,7 +28,10 @@ pub struct RuntimeMetricsConfig {
     pub collect_process: bool,
     /// Enable async runtime metrics (default: on; needs the `tokio-runtime` feature).
     pub collect_async_runtime: bool,
-    /// Custom metric collectors, sampled every round after the built-in ones.
+    /// Custom metric collectors, sampled every round. They run on worker threads of the
+    /// integration (once at init, for counter baselines, on the thread calling `sentry::init`),
+    /// so one slower than the interval delays only itself: it is never run twice at once, and
+    /// rounds skip it until it returns.
     pub custom_collectors: Vec<Box<dyn MetricCollector>>,
     /// Attributes added to every metric this integration sends (e.g. `service = "api"`).
     pub attributes: Tags,

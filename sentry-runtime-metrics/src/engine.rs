@@ -243,7 +243,9 @@ impl Engine {
     ) {
         self.begin_round();
         let mut drops = Drops::new();
-        for (index, slot) in self.slots().into_iter().enumerate() {
+        let slots = self.slots();
+        workers.ensure(slots.iter().filter(|slot| slot.isolated).count());
+        for (index, slot) in slots.into_iter().enumerate() {
             if !slot.isolated {
                 let outgoing = self.run_slot(hub, index, &slot, true, &mut drops);
                 self.emit(hub, outgoing);

@@ -29,8 +29,8 @@ pub(crate) const THREAD_NAME: &str = "sentry-runtime-metrics";
 /// nothing when the client closes, so this bounds how long the thread outlives it.
 const LIVENESS_CHECK: Duration = Duration::from_millis(50);
 
-/// Most threads that run the application's collectors at once; more slow collectors than this
-/// wait for a free thread (and are skipped meanwhile).
+/// Most threads that run the application's collectors (one per collector up to this); beyond
+/// it, collectors share threads, and a slow one can delay those queued behind it.
 const MAX_WORKERS: usize = 8;
 
 /// Handle to a running sampler thread; dropping it does not stop the thread, [`stop`] does.

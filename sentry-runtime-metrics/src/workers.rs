@@ -3,11 +3,11 @@
 //! custom collector to a worker and goes on; a collector whose previous run has not finished is
 //! skipped, never run twice at once.
 //!
-//! The pool grows only when every worker is busy, and never beyond one worker per custom
-//! collector (each has at most one run in flight), so with fast collectors it is one thread.
-//! Idle workers exit after [`Workers::new`]'s idle time; all exit when the pool is dropped
-//! (a worker inside a slow collector exits when that collector returns: a thread cannot be
-//! interrupted). Like the sampler, nothing here ever joins or waits for a worker.
+//! The pool has one worker per custom collector (each has at most one run in flight, so each
+//! finds a free worker), up to a limit. Idle workers exit after [`Workers::new`]'s idle time
+//! (with long intervals, between rounds); all exit when the pool is dropped (a worker inside a
+//! slow collector exits when that collector returns: a thread cannot be interrupted). Like the
+//! sampler, nothing here ever joins or waits for a worker.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -57,30 +57,45 @@ impl Workers {
         }
     }
 
-    /// Runs `job` on a worker, starting one if all are busy. If no thread can be started and
-    /// none is running, runs it on the calling thread (degraded, but nothing is lost).
+    /// Starts workers until there are `wanted` (at most the pool's limit). The sampler asks for
+    /// one per custom collector, so every collector that is not still running finds a free
+    /// worker at once, and the thread count does not depend on timing.
+    pub(crate) fn ensure(&self, wanted: usize) {
+        let wanted = wanted.min(self.max_threads);
+        while lock(&self.shared.state).threads < wanted {
+            if !self.spawn() {
+                break;
+            }
+        }
+    }
+
+    /// Runs `job` on a worker. If no worker can be started at all, runs it on the calling
+    /// thread (degraded, but nothing is lost).
     pub(crate) fn submit(&self, job: Job) {
         let mut state = lock(&self.shared.state);
         state.jobs.push_back(job);
-        if state.idle >= state.jobs.len() || state.threads >= self.max_threads {
+        if state.threads > 0 {
             self.shared.wake.notify_one();
             return;
         }
-        state.threads += 1;
         drop(state);
+        if !self.spawn() {
+            let jobs: Vec<Job> = lock(&self.shared.state).jobs.drain(..).collect();
+            jobs.into_iter().for_each(run);
+        }
+    }
+
+    /// Starts one worker; false if the OS refused.
+    fn spawn(&self) -> bool {
+        lock(&self.shared.state).threads += 1;
         let shared = Arc::clone(&self.shared);
         let started = thread::Builder::new()
             .name(THREAD_NAME.to_owned())
             .spawn(move || work(&shared));
         if started.is_err() {
-            let mut state = lock(&self.shared.state);
-            state.threads -= 1;
-            if state.threads == 0 {
-                let jobs: Vec<Job> = state.jobs.drain(..).collect();
-                drop(state);
-                jobs.into_iter().for_each(run);
-            }
+            lock(&self.shared.state).threads -= 1;
         }
+        started.is_ok()
     }
 
     /// Threads currently started (for tests).
@@ -142,6 +157,7 @@ mod tests {
     #[test]
     fn a_busy_worker_does_not_delay_the_next_job() {
         let workers = Workers::new(2, Duration::from_secs(10));
+        workers.ensure(2);
         let (release, blocked) = mpsc::channel::<()>();
         workers.submit(Box::new(move || {
             let _ = blocked.recv();
@@ -158,6 +174,7 @@ mod tests {
     #[test]
     fn never_more_threads_than_allowed() {
         let workers = Workers::new(1, Duration::from_secs(10));
+        workers.ensure(5);
         let ran = Arc::new(AtomicUsize::new(0));
         for _ in 0..10 {
             let ran = Arc::clone(&ran);

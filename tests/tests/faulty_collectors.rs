@@ -259,9 +259,10 @@ fn scenario() {
     assert!(dropped("slow", "collector_busy") >= 1.0);
 
     // The panicking collector: rested 1, 2, 4 .. rounds after each panic, so in 50 rounds it
-    // ran about six times (plus once at init for the baseline), not 50.
+    // ran at most six times (plus once at init for the baseline), not 50. (Fewer on a loaded
+    // machine: the panic hook's backtrace can keep its worker busy for many rounds.)
     let panicked = panics.load(Ordering::SeqCst);
-    assert!((3..=9).contains(&panicked), "ran {panicked} times");
+    assert!((2..=9).contains(&panicked), "ran {panicked} times");
     assert!(stats.collector_failures + 1 >= panicked - 1, "{stats:?}");
 
     // The flood: every run capped at the limit, the rest counted as dropped.
