@@ -26,7 +26,8 @@ impl Transport for LocalOnly {
 /// blocks the SDK's transport thread indefinitely, and dropping the guard (which joins that
 /// thread after the shutdown timeout) never returns. A request timeout bounds the guard drop by
 /// `shutdown_timeout + timeout`. (The SDK's own agent also applies `http_proxy` /
-/// `https_proxy`; this one does not.)
+/// `https_proxy` and `accept_invalid_certs`, and picks the TLS provider of sentry's `native-tls`
+/// feature; this one uses ureq's defaults, which is rustls here. Copy it with that in mind.)
 #[derive(Clone, Copy, Debug)]
 pub struct TimeoutTransport(pub Duration);
 

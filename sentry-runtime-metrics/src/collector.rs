@@ -34,6 +34,11 @@ use crate::{MetricDescriptor, RuntimeMetric};
 /// Counters are reported as running totals (the integration sends the increase since the previous
 /// round) unless [`descriptors`](MetricCollector::descriptors) marks them as
 /// [`delta`](MetricDescriptor::delta).
+///
+/// A collector is never run twice at once, but not always on the same thread: once at init (on
+/// the thread calling `sentry::init`, for counter baselines), then on the integration's worker
+/// threads, or on the thread calling `collect_now`. Do not rely on thread-locals or per-thread
+/// statistics in it.
 pub trait MetricCollector: Send {
     /// Samples now and returns the metrics.
     fn collect(&self) -> Vec<RuntimeMetric>;

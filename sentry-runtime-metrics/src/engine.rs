@@ -46,8 +46,9 @@ pub struct RuntimeMetricsStats {
     pub metrics_corrected: u64,
     /// Collector rounds that panicked or returned an error.
     pub collector_failures: u64,
-    /// Times a background round skipped one of the application's collectors because its
-    /// previous run had not returned yet (it is slower than the collection interval).
+    /// Times a round skipped one of the application's collectors because its previous
+    /// background run had not returned yet (it is slower than the collection interval, or, with
+    /// more than 8 custom collectors, waited for a free worker). Its run sends when it returns.
     pub collector_skips: u64,
 }
 
@@ -146,9 +147,10 @@ impl Slot {
         }
     }
 
-    /// Counts a round in which this collector sent nothing.
+    /// Counts a round in which this collector sent nothing: as many metrics as it sent last
+    /// time, at least one (a collector that never worked still lost its round).
     fn lost(&self, problem: Problem, drops: &mut Drops) {
-        let expected = self.expected.load(Ordering::Relaxed) as u64;
+        let expected = self.expected.load(Ordering::Relaxed).max(1) as u64;
         *drops.entry((self.name, problem)).or_default() += expected;
     }
 }
@@ -219,11 +221,17 @@ impl Engine {
     }
 
     /// One round on the calling thread (`collect_now`): every collector, the application's
-    /// included, is sampled here; one still running in the background is waited for.
+    /// included, is sampled here, except one still running in the background.
     pub(crate) fn round(&self, hub: &Hub) {
         self.begin_round();
         let mut drops = Drops::new();
         for (index, slot) in self.slots().iter().enumerate() {
+            // One still running in the background is skipped, not waited for: the caller is an
+            // application thread. (Its background run sends when it returns.)
+            if slot.busy.load(Ordering::Acquire) {
+                self.skip_busy(hub, index, slot, &mut drops);
+                continue;
+            }
             let outgoing = self.run_slot(hub, index, slot, true, &mut drops);
             self.emit(hub, outgoing);
         }
@@ -253,15 +261,19 @@ impl Engine {
                 self.skip_busy(hub, index, &slot, &mut drops);
             } else {
                 let busy = BusyGuard(slot);
-                let (engine, hub, gate) = (Arc::clone(self), Arc::clone(hub), Arc::clone(gate));
+                // A weak hub, like the sampler's: a collector stuck in a run must not keep the
+                // hub, its client and this integration alive.
+                let (engine, hub, gate) = (Arc::clone(self), Arc::downgrade(hub), Arc::clone(gate));
                 workers.submit(Box::new(move || {
                     let slot = &busy.0;
-                    if !gate(&hub) {
+                    let Some(hub) = hub.upgrade().filter(|hub| gate(hub)) else {
                         return;
-                    }
+                    };
                     let mut drops = Drops::new();
                     let outgoing = engine.run_slot(&hub, index, slot, true, &mut drops);
-                    // Checked again: the client may have closed while the collector ran.
+                    // Checked again: the client may have closed while the collector ran. (It
+                    // can still close between this check and the capture; the SDK then drops
+                    // the metrics, as it does for any capture on a closed client.)
                     if gate(&hub) {
                         engine.emit(&hub, outgoing);
                         engine.send_drops(&hub, &drops);
@@ -321,7 +333,8 @@ impl Engine {
                 hub,
                 format_args!(
                     "collector `{}` is still running from an earlier round (it takes longer than \
-                     the collection interval); rounds skip it until it returns (reported once)",
+                     the collection interval, or waits for a free worker); rounds skip it until \
+                     it returns (reported once)",
                     slot.name
                 ),
             );

@@ -109,9 +109,12 @@ impl Drop for Workers {
     fn drop(&mut self) {
         let mut state = lock(&self.shared.state);
         state.stopped = true;
-        // Queued runs are not started: whoever submitted them is gone.
-        state.jobs.clear();
+        // Queued runs are not started: whoever submitted them is gone. They are dropped after
+        // unlocking, since dropping one can run arbitrary `Drop` code (collectors, the engine).
+        let queued = std::mem::take(&mut state.jobs);
         self.shared.wake.notify_all();
+        drop(state);
+        drop(queued);
     }
 }
 

@@ -238,18 +238,19 @@ fn bad_metrics_are_fixed_or_dropped_and_a_panicking_collector_does_not_stop_the_
         .collect();
     reasons.sort_by(|a, b| a.partial_cmp(b).unwrap());
     reasons.dedup();
-    // Each round: one empty name, two non-finite values. (The panicking collector never sent
-    // anything, so its lost rounds cost no metrics.)
+    // Each round: one empty name, two non-finite values, and the panicking collector's round
+    // (it never sent anything, so each lost round counts as one metric).
     assert_eq!(
         reasons,
         [
             ("hostile", "empty_name", 1.0),
-            ("hostile", "non_finite_value", 2.0)
+            ("hostile", "non_finite_value", 2.0),
+            ("panicking", "collector_panicked", 1.0)
         ]
     );
-    assert_eq!(dropped.len(), 8, "two reasons, four rounds");
+    assert_eq!(dropped.len(), 12, "three reasons, four rounds");
     let stats = integration.stats();
-    assert_eq!(stats.metrics_dropped, 12);
+    assert_eq!(stats.metrics_dropped, 16);
     assert_eq!(stats.collector_failures, 2);
     assert_eq!(
         stats.metrics_corrected, 8,

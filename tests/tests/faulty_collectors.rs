@@ -161,6 +161,9 @@ fn text(metric: &Metric, key: &str) -> String {
 }
 
 fn scenario() {
+    // Panics of the panicking collector cost nothing here (no message, no backtrace), so its
+    // retry schedule does not depend on how fast the machine symbolizes backtraces.
+    std::panic::set_hook(Box::new(|_| {}));
     let slow = Slow::default();
     let (running, most_at_once) = (slow.running.clone(), slow.most_at_once.clone());
     let panics = Arc::new(AtomicU64::new(0));
@@ -190,6 +193,9 @@ fn scenario() {
             (metric.name != "flood.value").then_some(metric)
         });
     options.debug = true;
+    // Without sentry-panic (the examples crate enables it in this test build), which would
+    // turn every collector panic into an error event with a symbolized backtrace.
+    options.default_integrations = false;
 
     let threads_before = library_threads();
     let start = Instant::now();
@@ -259,11 +265,11 @@ fn scenario() {
     assert!(dropped("slow", "collector_busy") >= 1.0);
 
     // The panicking collector: rested 1, 2, 4 .. rounds after each panic, so in 50 rounds it
-    // ran at most six times (plus once at init for the baseline), not 50. (Fewer on a loaded
-    // machine: the panic hook's backtrace can keep its worker busy for many rounds.)
+    // ran in rounds 1, 3, 6, 11, 20 and 37 (plus once at init for the baseline), not 50 times.
+    // (The bound allows one run lost to a busy machine.)
     let panicked = panics.load(Ordering::SeqCst);
-    assert!((2..=9).contains(&panicked), "ran {panicked} times");
-    assert!(stats.collector_failures + 1 >= panicked - 1, "{stats:?}");
+    assert!((6..=8).contains(&panicked), "ran {panicked} times");
+    assert_eq!(stats.collector_failures, panicked - 1, "{stats:?}");
 
     // The flood: every run capped at the limit, the rest counted as dropped.
     let flood_sent = count("flood.value");
