@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{QueueMetrics, attribute, is, metrics_in, named};
+use common::{Panicking, QueueMetrics, attribute, is, metrics_in, named};
 use sentry::ClientOptions;
 use sentry::protocol::{MetricType as Sent, Unit};
 use sentry::test::with_captured_envelopes_options;
@@ -174,20 +174,6 @@ impl MetricCollector for Hostile {
 
     fn name(&self) -> &'static str {
         "hostile"
-    }
-}
-
-/// Panics every time it runs; counts its runs.
-struct Panicking(Arc<AtomicU64>);
-
-impl MetricCollector for Panicking {
-    fn collect(&self) -> Vec<RuntimeMetric> {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        panic!("collector bug");
-    }
-
-    fn name(&self) -> &'static str {
-        "panicking"
     }
 }
 

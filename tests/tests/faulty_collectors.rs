@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{library_threads, wait_for};
+use common::{Panicking, library_threads, wait_for};
 use sentry::protocol::{Metric, Value};
 use sentry::test::TestTransport;
 use sentry_runtime_metrics::{
@@ -107,20 +107,6 @@ impl Slow {
         thread::sleep(SLOW);
         self.running.fetch_sub(1, Ordering::SeqCst);
         self.runs += 1;
-    }
-}
-
-/// Panics every time it runs.
-struct Panicking(Arc<AtomicU64>);
-
-impl MetricCollector for Panicking {
-    fn collect(&self) -> Vec<RuntimeMetric> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        panic!("collector bug");
-    }
-
-    fn name(&self) -> &'static str {
-        "panicking"
     }
 }
 

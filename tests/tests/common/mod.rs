@@ -73,6 +73,21 @@ pub fn library_threads() -> usize {
         .count()
 }
 
+/// A hand-written collector named `panicking` that panics every time it runs ("collector bug")
+/// and counts its runs.
+pub struct Panicking(pub Arc<AtomicU64>);
+
+impl MetricCollector for Panicking {
+    fn collect(&self) -> Vec<sentry_runtime_metrics::RuntimeMetric> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        panic!("collector bug");
+    }
+
+    fn name(&self) -> &'static str {
+        "panicking"
+    }
+}
+
 /// Health of the work queue (the example of the derive's docs).
 #[derive(Clone, Default, MetricCollector)]
 #[collector(name = "work-queue")]
