@@ -35,7 +35,9 @@ impl CachedFile {
         }
     }
 
-    /// The whole current content, if it fits `buf` and is UTF-8.
+    /// The whole current content, if it fits `buf`, as text: bytes that are not UTF-8 become
+    /// `?` (a process name set with `prctl` can hold any bytes, and must not make the whole of
+    /// `/proc/self/stat` unreadable; the kernel's numbers are always ASCII).
     pub(crate) fn read<'b>(&self, buf: &'b mut [u8]) -> Option<&'b str> {
         let file = self.file.as_ref()?;
         let mut len = 0;
@@ -47,7 +49,15 @@ impl CachedFile {
                 Err(_) => return None,
             }
         }
-        std::str::from_utf8(&buf[..len]).ok()
+        let text = &mut buf[..len];
+        let mut start = 0;
+        while let Err(err) = std::str::from_utf8(&text[start..]) {
+            let bad = start + err.valid_up_to();
+            let end = bad + err.error_len().unwrap_or(text.len() - bad);
+            text[bad..end].fill(b'?');
+            start = end;
+        }
+        std::str::from_utf8(text).ok()
     }
 
     /// `fstat` of the open file.
@@ -108,4 +118,27 @@ impl ProcFiles {
 fn constants() -> (Option<u64>, Option<u64>) {
     static CONSTANTS: OnceLock<(Option<u64>, Option<u64>)> = OnceLock::new();
     *CONSTANTS.get_or_init(|| (ffi::page_size(), ffi::clock_ticks_per_second()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_that_are_not_utf8_do_not_hide_the_numbers() {
+        // A `/proc/self/stat` line whose command name holds bytes that are not UTF-8 (any bytes
+        // but NUL are allowed there), including a truncated sequence at the end of the name.
+        let mut line = b"4242 (bad \xff\xfe name \xe2\x82) S".to_vec();
+        line.extend_from_slice(&b" 1".repeat(49));
+        line.push(b'\n');
+        let path = std::env::temp_dir().join(format!("srm-stat-{}", std::process::id()));
+        std::fs::write(&path, &line).unwrap();
+        let mut buf = [0u8; 1024];
+        let text = read_small(&path, &mut buf).map(str::to_owned);
+        std::fs::remove_file(&path).unwrap();
+        let text = text.expect("read as text");
+        assert!(text.starts_with("4242 (bad ?? name ??) S 1 1"), "{text:?}");
+        let stat = stat::parse(&text).expect("parses");
+        assert_eq!(stat.num_threads, 1);
+    }
 }

@@ -9,8 +9,8 @@ use super::cgroup::{
 use super::cpus::count_list;
 use super::stat;
 
-/// Arbitrary bytes as the parsers see them (files are read as UTF-8; invalid bytes never reach
-/// a parser, so the lossy form covers what can).
+/// Arbitrary bytes as the parsers see them (files are read as text with bytes that are not
+/// UTF-8 replaced, so the lossy form covers what reaches a parser).
 fn text() -> impl Strategy<Value = String> {
     proptest::collection::vec(any::<u8>(), 0..600)
         .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
