@@ -35,10 +35,9 @@ use crate::{MetricDescriptor, RuntimeMetric};
 /// round) unless [`descriptors`](MetricCollector::descriptors) marks them as
 /// [`delta`](MetricDescriptor::delta).
 ///
-/// A collector is never run twice at once, but not always on the same thread: once at init (on
-/// the thread calling `sentry::init`, for counter baselines), then on the integration's worker
-/// threads, or on the thread calling `collect_now`. Do not rely on thread-locals or per-thread
-/// statistics in it.
+/// A collector is never run twice at once, but not always on the same thread: on the
+/// integration's own threads (at init, for counter baselines, then every round), or on the
+/// thread calling `collect_now`. Do not rely on thread-locals or per-thread statistics in it.
 pub trait MetricCollector: Send {
     /// Samples now and returns the metrics.
     fn collect(&self) -> Vec<RuntimeMetric>;

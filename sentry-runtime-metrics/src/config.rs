@@ -28,8 +28,8 @@ pub struct RuntimeMetricsConfig {
     pub collect_process: bool,
     /// Enable async runtime metrics (default: on; needs the `tokio-runtime` feature).
     pub collect_async_runtime: bool,
-    /// Custom metric collectors, sampled every round. They run on worker threads of the
-    /// integration (once at init, for counter baselines, on the thread calling `sentry::init`),
+    /// Custom metric collectors, sampled every round. They run on threads of the integration
+    /// (also for the counter baseline at init, which `sentry::init` waits for at most 100 ms),
     /// so one slower than the interval delays only itself: it is never run twice at once, and
     /// rounds skip it until it returns.
     pub custom_collectors: Vec<Box<dyn MetricCollector>>,

@@ -1,6 +1,7 @@
 //! Sending checked metrics with the SDK's public metrics API, and the integration's debug log.
 
 use std::fmt;
+use std::io::Write;
 
 use sentry_core::Hub;
 use sentry_core::metrics;
@@ -55,9 +56,7 @@ pub(crate) fn capture(hub: &Hub, metric: RuntimeMetric, common: &Tags) {
 /// but for an explicit hub (the sampler thread's current hub is not the client's).
 pub(crate) fn debug(hub: &Hub, message: fmt::Arguments<'_>) {
     if hub.client().is_some_and(|client| client.options().debug) {
-        #[allow(clippy::print_stderr)] // The SDK's debug log is stderr.
-        {
-            eprintln!("[sentry] [runtime-metrics] {message}");
-        }
+        // The SDK's debug log is stderr. Not `eprintln!`, which panics when stderr is closed.
+        let _ = writeln!(std::io::stderr(), "[sentry] [runtime-metrics] {message}");
     }
 }

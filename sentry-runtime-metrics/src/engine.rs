@@ -8,7 +8,9 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, mpsc};
+use std::thread;
+use std::time::Duration;
 
 use sentry_core::Hub;
 
@@ -16,7 +18,7 @@ use crate::counters::CounterState;
 use crate::emit;
 use crate::sanitize::{self, Problem};
 use crate::sync::lock;
-use crate::workers::Workers;
+use crate::workers::{self, Workers};
 use crate::{MetricCollector, MetricType, MetricValue, RuntimeMetric, Tags};
 
 /// Most metrics one collector may send per round; the rest are dropped and counted. Generous
@@ -71,6 +73,11 @@ const MAX_PANIC_REST_ROUNDS: u32 = 64;
 /// Metrics lost in one round, by collector and reason.
 type Drops = BTreeMap<(&'static str, Problem), u64>;
 
+/// How long `sentry::init` and `add_collector` wait for the first sample of the application's
+/// collectors (their counter baseline). Real collectors take microseconds; a slower one
+/// finishes its baseline in the background and is skipped by rounds until then.
+const BASELINE_WAIT: Duration = Duration::from_millis(100);
+
 /// Whether a background run may still send: false once the client it was started for is closed
 /// or replaced (a slow collector can finish after that).
 pub(crate) type Gate = Arc<dyn Fn(&Hub) -> bool + Send + Sync>;
@@ -93,6 +100,10 @@ struct Slot {
     panics: AtomicU32,
     /// Rounds left to skip after a panic.
     rest: AtomicU32,
+    /// Its counter totals have been recorded once, so counters can send increases. Until then
+    /// a run records them without sending them (a first total is a lifetime, not an
+    /// increase). Only read and written with `collector` locked.
+    baselined: AtomicBool,
 }
 
 impl Slot {
@@ -112,6 +123,7 @@ impl Slot {
             busy: AtomicBool::new(false),
             panics: AtomicU32::new(0),
             rest: AtomicU32::new(0),
+            baselined: AtomicBool::new(false),
         })
     }
 
@@ -211,12 +223,56 @@ impl Engine {
     }
 
     /// Samples every collector once and records counter totals without sending anything, so
-    /// the first real round sends the increase since this moment.
-    pub(crate) fn take_baseline(&self, hub: &Hub) {
+    /// the first real round sends the increase since this moment. Built-in collectors (ours,
+    /// microseconds) are sampled here; the application's on a thread of their own, waited for at
+    /// most [`BASELINE_WAIT`], since one could be slow or wait on a lock the caller of
+    /// `sentry::init` holds. A collector that already has a baseline (a second client) keeps it.
+    pub(crate) fn take_baseline(self: &Arc<Self>, hub: &Hub) {
         self.begin_round();
         let mut drops = Drops::new();
-        for (index, slot) in self.slots().iter().enumerate() {
-            self.run_slot(hub, index, slot, false, &mut drops);
+        let mut claimed = Vec::new();
+        for (index, slot) in self.slots().into_iter().enumerate() {
+            if slot.isolated {
+                if !slot.busy.swap(true, Ordering::AcqRel) {
+                    claimed.push((index, BusyGuard(slot)));
+                }
+                continue;
+            }
+            let collector = lock(&slot.collector);
+            if !slot.baselined.load(Ordering::Relaxed) {
+                self.run_locked(hub, index, &slot, collector, false, &mut drops);
+            }
+        }
+        self.baseline_elsewhere(claimed);
+    }
+
+    /// Takes the baseline of the application's collectors `claimed` (marked busy, so rounds
+    /// skip them meanwhile) on a new thread, and waits for it at most [`BASELINE_WAIT`]. A
+    /// collector whose baseline is not taken (no thread could be started, or it panicked)
+    /// gets it from its first successful run, which then sends no counters.
+    fn baseline_elsewhere(self: &Arc<Self>, claimed: Vec<(usize, BusyGuard)>) {
+        if claimed.is_empty() {
+            return;
+        }
+        let engine = Arc::clone(self);
+        let (done, finished) = mpsc::channel::<()>();
+        let started = thread::Builder::new()
+            .name(workers::THREAD_NAME.to_owned())
+            .spawn(move || {
+                // The baseline logs and sends nothing: a hub without client, so that a stuck
+                // collector keeps no client alive.
+                let quiet = Hub::new(None, Arc::default());
+                for (index, busy) in claimed {
+                    let slot = &busy.0;
+                    let collector = lock(&slot.collector);
+                    if !slot.baselined.load(Ordering::Relaxed) {
+                        engine.run_locked(&quiet, index, slot, collector, false, &mut Drops::new());
+                    }
+                }
+                let _ = done.send(());
+            });
+        if started.is_ok() {
+            let _ = finished.recv_timeout(BASELINE_WAIT);
         }
     }
 
@@ -225,14 +281,20 @@ impl Engine {
     pub(crate) fn round(&self, hub: &Hub) {
         self.begin_round();
         let mut drops = Drops::new();
-        for (index, slot) in self.slots().iter().enumerate() {
-            // One still running in the background is skipped, not waited for: the caller is an
-            // application thread. (Its background run sends when it returns.)
-            if slot.busy.load(Ordering::Acquire) {
-                self.skip_busy(hub, index, slot, &mut drops);
-                continue;
-            }
-            let outgoing = self.run_slot(hub, index, slot, true, &mut drops);
+        for (index, slot) in self.slots().into_iter().enumerate() {
+            // The application's collectors are claimed like a background run claims them: one
+            // already running elsewhere is skipped, not waited for, since the caller is an
+            // application thread. (That run sends when it returns.)
+            let _claim = if slot.isolated {
+                if slot.busy.swap(true, Ordering::AcqRel) {
+                    self.skip_busy(hub, index, &slot, &mut drops);
+                    continue;
+                }
+                Some(BusyGuard(Arc::clone(&slot)))
+            } else {
+                None
+            };
+            let outgoing = self.run_slot(hub, index, &slot, &mut drops);
             self.emit(hub, outgoing);
         }
         self.send_drops(hub, &drops);
@@ -255,10 +317,15 @@ impl Engine {
         workers.ensure(slots.iter().filter(|slot| slot.isolated).count());
         for (index, slot) in slots.into_iter().enumerate() {
             if !slot.isolated {
-                let outgoing = self.run_slot(hub, index, &slot, true, &mut drops);
+                let outgoing = self.run_slot(hub, index, &slot, &mut drops);
                 self.emit(hub, outgoing);
             } else if slot.busy.swap(true, Ordering::AcqRel) {
                 self.skip_busy(hub, index, &slot, &mut drops);
+            } else if slot.resting() {
+                // Decided here rather than on the worker, so a panicking collector's rest is
+                // counted in rounds whatever the workers are doing.
+                slot.busy.store(false, Ordering::Release);
+                self.rest_round(index, &slot, &mut drops);
             } else {
                 let busy = BusyGuard(slot);
                 // A weak hub, like the sampler's: a collector stuck in a run must not keep the
@@ -270,7 +337,9 @@ impl Engine {
                         return;
                     };
                     let mut drops = Drops::new();
-                    let outgoing = engine.run_slot(&hub, index, slot, true, &mut drops);
+                    let collector = lock(&slot.collector);
+                    let outgoing =
+                        engine.run_locked(&hub, index, slot, collector, true, &mut drops);
                     // Checked again: the client may have closed while the collector ran. (It
                     // can still close between this check and the capture; the SDK then drops
                     // the metrics, as it does for any capture on a closed client.)
@@ -298,9 +367,26 @@ impl Engine {
 
     /// Adds a collector (e.g. a runtime registered after init), taking its counter baseline now
     /// so its first round sends increases since registration. `isolated`: the application's
-    /// own collector (see [`Slot::isolated`]).
-    pub(crate) fn add(&self, hub: &Hub, collector: Box<dyn MetricCollector>, isolated: bool) {
+    /// own collector (see [`Slot::isolated`]), whose baseline is taken like at init.
+    pub(crate) fn add(
+        self: &Arc<Self>,
+        hub: &Hub,
+        collector: Box<dyn MetricCollector>,
+        isolated: bool,
+    ) {
         let slot = Slot::new(collector, isolated);
+        if isolated {
+            // Busy before it becomes visible, so rounds skip it until its baseline exists.
+            slot.busy.store(true, Ordering::Release);
+            let claimed = BusyGuard(Arc::clone(&slot));
+            let index = {
+                let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
+                slots.push(slot);
+                slots.len() - 1
+            };
+            self.baseline_elsewhere(vec![(index, claimed)]);
+            return;
+        }
         // Locked before it becomes visible, so no round samples it before its baseline exists.
         let collector = lock(&slot.collector);
         let index = {
@@ -341,20 +427,25 @@ impl Engine {
         }
     }
 
+    /// A round in which a collector that panicked recently is not run.
+    fn rest_round(&self, index: usize, slot: &Slot, drops: &mut Drops) {
+        lock(&self.counters).keep_collector(index);
+        slot.lost(Problem::CollectorPanicked, drops);
+    }
+
+    /// One real run of a collector on the calling thread, unless it is resting after a panic.
     fn run_slot(
         &self,
         hub: &Hub,
         index: usize,
         slot: &Slot,
-        send: bool,
         drops: &mut Drops,
     ) -> Vec<RuntimeMetric> {
-        if send && slot.resting() {
-            lock(&self.counters).keep_collector(index);
-            slot.lost(Problem::CollectorPanicked, drops);
+        if slot.resting() {
+            self.rest_round(index, slot, drops);
             return Vec::new();
         }
-        self.run_locked(hub, index, slot, lock(&slot.collector), send, drops)
+        self.run_locked(hub, index, slot, lock(&slot.collector), true, drops)
     }
 
     /// One collector's part of a round: what to send. The collector stays locked until its
@@ -419,8 +510,12 @@ impl Engine {
                 );
             }
         }
+        // A collector's first successful run records its counter totals without sending them.
+        let baseline = !slot.baselined.swap(true, Ordering::Relaxed);
         let mut counters = lock(&self.counters);
         let mut found = Vec::new();
+        // Logged after the counters are unlocked: stderr can block.
+        let mut first_bad = None;
         for mut metric in metrics {
             found.clear();
             // Series are keyed by the name as collected, so two names that only differ in
@@ -433,7 +528,11 @@ impl Engine {
                 let increase = if slot.deltas.contains(&collected_name) {
                     total
                 } else {
-                    counters.increase(index, &collected_name, &metric.tags, total)
+                    let increase = counters.increase(index, &collected_name, &metric.tags, total);
+                    if baseline {
+                        continue;
+                    }
+                    increase
                 };
                 if increase < 0.0 {
                     found.push(Problem::NegativeCounter);
@@ -444,17 +543,14 @@ impl Engine {
             for problem in &found {
                 *drops.entry((slot.name, *problem)).or_default() += 1;
             }
-            if !found.is_empty() && send && slot.first(Once::BadMetric) {
-                emit::debug(
-                    hub,
-                    format_args!(
-                        "collector `{}` sent metric `{}` with problems {:?}; such metrics are \
-                         fixed or dropped and counted in `{DROPPED_METRIC}` (reported once)",
-                        slot.name,
-                        metric.name,
-                        found.iter().map(|p| p.as_str()).collect::<Vec<_>>()
-                    ),
-                );
+            if !found.is_empty() && send && first_bad.is_none() && slot.first(Once::BadMetric) {
+                first_bad = Some(format!(
+                    "collector `{}` sent metric `{}` with problems {:?}; such metrics are fixed \
+                     or dropped and counted in `{DROPPED_METRIC}` (reported once)",
+                    slot.name,
+                    metric.name,
+                    found.iter().map(|p| p.as_str()).collect::<Vec<_>>()
+                ));
             }
             if found.iter().any(|p| p.drops_metric()) {
                 continue;
@@ -463,6 +559,10 @@ impl Engine {
                 self.corrected.fetch_add(1, Ordering::Relaxed);
             }
             outgoing.push(metric);
+        }
+        drop(counters);
+        if let Some(message) = first_bad {
+            emit::debug(hub, format_args!("{message}"));
         }
     }
 

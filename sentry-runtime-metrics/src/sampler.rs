@@ -10,6 +10,7 @@
 //! while it drops the previous client; joining there could wait on a thread that waits on the
 //! hub.) A stopped thread exits at its next wake-up, which the stop itself triggers.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 use std::thread;
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 use sentry_core::{Client, Hub};
 
 use crate::RuntimeMetricsIntegration;
+use crate::emit;
 use crate::engine::{Engine, Gate};
 use crate::sync::lock;
 use crate::workers::Workers;
@@ -98,6 +100,7 @@ impl Sampler {
 fn run(engine: &Arc<Engine>, hub: &Weak<Hub>, interval: Duration, stop: &Stop) {
     let mut client: Option<Weak<Client>> = None;
     let mut gate: Option<Gate> = None;
+    let mut reported_panic = false;
     // Idle workers stay for two rounds (so steady collection reuses them), at most a minute.
     let idle_exit = interval
         .saturating_mul(2)
@@ -144,7 +147,22 @@ fn run(engine: &Arc<Engine>, hub: &Weak<Hub>, interval: Duration, stop: &Stop) {
             .checked_add(interval)
             .map(|next| next.max(Instant::now()));
         if let Some(gate) = &gate {
-            engine.background_round(&hub, &workers, gate);
+            // Collectors run behind their own `catch_unwind`; what can still panic here is the
+            // SDK's capture path with the application's `before_send_metric` hook. That must
+            // not end collection for good.
+            let round = catch_unwind(AssertUnwindSafe(|| {
+                engine.background_round(&hub, &workers, gate);
+            }));
+            if round.is_err() && !reported_panic {
+                reported_panic = true;
+                emit::debug(
+                    &hub,
+                    format_args!(
+                        "a collection round panicked while sending (a `before_send_metric` hook?); \
+                         the next round runs as planned (reported once)"
+                    ),
+                );
+            }
         }
     }
 }

@@ -40,7 +40,6 @@ struct Shared {
 struct State {
     jobs: VecDeque<Job>,
     threads: usize,
-    idle: usize,
     stopped: bool,
 }
 
@@ -130,13 +129,11 @@ fn work(shared: &Shared) {
             state = lock(&shared.state);
             continue;
         }
-        state.idle += 1;
         let (next, timeout) = shared
             .wake
             .wait_timeout(state, shared.idle_exit)
             .unwrap_or_else(PoisonError::into_inner);
         state = next;
-        state.idle -= 1;
         if timeout.timed_out() && state.jobs.is_empty() {
             break;
         }

@@ -37,6 +37,8 @@ fn capture(
     let options = ClientOptions::new().add_integration(integration.clone());
     let envelopes = with_captured_envelopes_options(
         || {
+            // Rounds right after init would skip a collector still in its baseline (the flood).
+            common::wait_for_collector_threads_to_finish();
             for _ in 0..rounds {
                 integration.collect_now();
             }
@@ -149,6 +151,55 @@ fn counters_send_increases_over_rounds_including_a_reset() {
             .iter()
             .all(|m| m.unit == Some(Unit::Percent))
     );
+}
+
+/// Fails its first sample (the baseline at init), then reports the totals it is given.
+#[derive(Clone, Default, MetricCollector)]
+struct FailsFirst {
+    #[counter(name = "app.lifetime")]
+    total: u64,
+    #[gauge(name = "app.alive")]
+    alive: u8,
+    script: Arc<std::sync::Mutex<Vec<u64>>>,
+    runs: u64,
+}
+
+impl FailsFirst {
+    fn sample(&mut self) -> Result<(), String> {
+        self.runs += 1;
+        if self.runs == 1 {
+            return Err("source not ready".into());
+        }
+        self.total = self.script.lock().unwrap().remove(0);
+        self.alive = 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failed_baseline_never_sends_a_lifetime_total() {
+    // The baseline fails; the first good run sees a lifetime total of 1000, which is not an
+    // increase since init: it is recorded, not sent. The next run sends the increase.
+    let script = Arc::new(std::sync::Mutex::new(vec![1000, 1010, 1015]));
+    let (metrics, integration) = capture(
+        RuntimeMetricsConfig {
+            custom_collectors: vec![Box::new(FailsFirst {
+                script,
+                ..Default::default()
+            })],
+            ..Default::default()
+        },
+        3,
+    );
+    let totals: Vec<f64> = named(&metrics, "app.lifetime")
+        .iter()
+        .map(|m| m.value)
+        .collect();
+    assert_eq!(totals, [10.0, 5.0]);
+    // Its gauges are sent from the first good run on.
+    assert_eq!(named(&metrics, "app.alive").len(), 3);
+    // A failed baseline is not a failed round.
+    assert_eq!(integration.stats().collector_failures, 0);
 }
 
 /// A hand-written collector that returns every bad shape at once.

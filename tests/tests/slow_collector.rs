@@ -1,5 +1,5 @@
-//! A custom collector stuck in a background run: `collect_now()` on an application thread skips
-//! it instead of waiting, and the stuck run is not started again while it lasts.
+//! A custom collector that blocks: neither `sentry::init` nor `collect_now()` on an application
+//! thread waits for it, and a stuck run is not started again while it lasts.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -19,12 +19,14 @@ use common::wait_for;
 use sentry::test::TestTransport;
 use sentry_runtime_metrics::{MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration};
 
-/// Blocks in its second run (the first is the baseline at init) until released.
+/// Blocks in its run number `block_at` (0-based; with a client, run 0 is the baseline at init)
+/// until released.
 #[derive(Clone, MetricCollector)]
 #[collector(name = "stuck")]
 struct Stuck {
     #[gauge(name = "stuck.runs")]
     runs: u64,
+    block_at: u64,
     entered: Sender<()>,
     release: Arc<Mutex<Receiver<()>>>,
     started: Arc<AtomicU64>,
@@ -32,7 +34,7 @@ struct Stuck {
 
 impl Stuck {
     fn sample(&mut self) {
-        if self.started.fetch_add(1, Ordering::SeqCst) == 1 {
+        if self.started.fetch_add(1, Ordering::SeqCst) == self.block_at {
             let _ = self.entered.send(());
             let _ = self.release.lock().unwrap().recv();
         }
@@ -51,6 +53,7 @@ fn collect_now_skips_a_collector_stuck_in_the_background() {
         collect_process: false,
         custom_collectors: vec![Box::new(Stuck {
             runs: 0,
+            block_at: 1,
             entered,
             release: Arc::new(Mutex::new(released)),
             started: started.clone(),
@@ -90,4 +93,110 @@ fn collect_now_skips_a_collector_stuck_in_the_background() {
         || started.load(Ordering::SeqCst) >= 3,
     );
     drop(guard);
+}
+
+#[test]
+fn collect_now_skips_a_collector_stuck_in_another_collect_now() {
+    let (entered, stuck) = mpsc::channel();
+    let (release, released) = mpsc::channel();
+    let started = Arc::new(AtomicU64::new(0));
+    // No client: `collect_now` still samples (and sends nothing), which is all this needs.
+    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+        collect_memory: false,
+        collect_process: false,
+        custom_collectors: vec![Box::new(Stuck {
+            runs: 0,
+            block_at: 0,
+            entered,
+            release: Arc::new(Mutex::new(released)),
+            started: started.clone(),
+        })],
+        ..Default::default()
+    });
+    let first = integration.clone();
+    let first = std::thread::spawn(move || first.collect_now());
+    stuck
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the first collect_now entered the collector");
+
+    let (done, returned) = mpsc::channel();
+    let second = integration.clone();
+    std::thread::spawn(move || {
+        second.collect_now();
+        let _ = done.send(());
+    });
+    returned
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the second collect_now returned while the first is stuck");
+    assert_eq!(integration.stats().collector_skips, 1);
+    assert_eq!(started.load(Ordering::SeqCst), 1, "not run a second time");
+
+    release.send(()).unwrap();
+    first.join().unwrap();
+    assert_eq!(integration.stats().rounds, 2);
+}
+
+/// Reads a value behind a lock that the application may hold.
+#[derive(Clone, MetricCollector)]
+#[collector(name = "locking")]
+struct Locking {
+    #[gauge(name = "locking.value")]
+    value: u64,
+    shared: Arc<Mutex<u64>>,
+    runs: Arc<AtomicU64>,
+}
+
+impl Locking {
+    fn sample(&mut self) {
+        self.value = *self.shared.lock().unwrap();
+        self.runs.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn sentry_init_does_not_wait_for_a_collector_blocked_on_the_callers_lock() {
+    let shared = Arc::new(Mutex::new(7));
+    let runs = Arc::new(AtomicU64::new(0));
+    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+        collection_interval: Duration::from_millis(10),
+        collect_memory: false,
+        collect_process: false,
+        custom_collectors: vec![Box::new(Locking {
+            value: 0,
+            shared: shared.clone(),
+            runs: runs.clone(),
+        })],
+        ..Default::default()
+    });
+    let transport = TestTransport::new();
+    let options = common::options_with(&integration, &transport);
+    let (done, returned) = mpsc::channel();
+    let (finish, finished) = mpsc::channel::<()>();
+    let (handle, lock) = (integration.clone(), shared.clone());
+    // Its own thread (and hub), so a hang fails the test instead of hanging it.
+    let app = std::thread::spawn(move || {
+        let held = lock.lock().unwrap();
+        let guard = sentry::init(options);
+        let _ = done.send(());
+        drop(held);
+        wait_for(Duration::from_secs(30), "rounds with the lock free", || {
+            handle.stats().rounds >= 3 && runs.load(Ordering::SeqCst) >= 3
+        });
+        let _ = finished.recv();
+        drop(guard);
+    });
+    returned
+        .recv_timeout(Duration::from_secs(30))
+        .expect("sentry::init returned while the collector waits for the caller's lock");
+    finish.send(()).unwrap();
+    app.join().unwrap();
+    let values: Vec<f64> = common::metrics_in(&transport.fetch_and_clear_envelopes())
+        .iter()
+        .filter(|m| m.name == "locking.value")
+        .map(|m| m.value)
+        .collect();
+    assert!(
+        !values.is_empty() && values.iter().all(|v| *v == 7.0),
+        "{values:?}"
+    );
 }

@@ -73,6 +73,17 @@ pub fn library_threads() -> usize {
         .count()
 }
 
+/// Waits until no thread of this process runs an application collector, e.g. the thread that
+/// takes their counter baselines at init (`sentry::init` waits for it at most 100 ms, and a
+/// round that comes sooner skips a collector still in its baseline).
+pub fn wait_for_collector_threads_to_finish() {
+    wait_for(
+        Duration::from_secs(30),
+        "collector threads to finish",
+        || !thread_names().iter().any(|name| name == "sentry-rtm-coll"),
+    );
+}
+
 /// A hand-written collector named `panicking` that panics every time it runs ("collector bug")
 /// and counts its runs.
 pub struct Panicking(pub Arc<AtomicU64>);
