@@ -35,9 +35,9 @@ impl CachedFile {
         }
     }
 
-    /// The whole current content, if it fits `buf`, as text: bytes that are not UTF-8 become
-    /// `?` (a process name set with `prctl` can hold any bytes, and must not make the whole of
-    /// `/proc/self/stat` unreadable; the kernel's numbers are always ASCII).
+    /// The whole current content as text, if it fits `buf` with room to spare (a full buffer
+    /// may be a cut file, whose last number would be wrong). Bytes that are not UTF-8 become
+    /// `?`: see [`text_of`].
     pub(crate) fn read<'b>(&self, buf: &'b mut [u8]) -> Option<&'b str> {
         let file = self.file.as_ref()?;
         let mut len = 0;
@@ -49,21 +49,32 @@ impl CachedFile {
                 Err(_) => return None,
             }
         }
-        let text = &mut buf[..len];
-        let mut start = 0;
-        while let Err(err) = std::str::from_utf8(&text[start..]) {
-            let bad = start + err.valid_up_to();
-            let end = bad + err.error_len().unwrap_or(text.len() - bad);
-            text[bad..end].fill(b'?');
-            start = end;
+        if len == buf.len() {
+            return None;
         }
-        std::str::from_utf8(text).ok()
+        Some(text_of(&mut buf[..len]))
     }
 
     /// `fstat` of the open file.
     pub(crate) fn size(&self) -> Option<u64> {
         Some(self.file.as_ref()?.metadata().ok()?.len())
     }
+}
+
+/// `bytes` as text, with every byte that is not part of valid UTF-8 replaced by `?` in place
+/// (no allocation; the length and every ASCII byte stay as they were). A process name set with
+/// `prctl` can hold any bytes but NUL, and must not make the whole of `/proc/self/stat`
+/// unreadable; the kernel's numbers are always ASCII.
+pub(crate) fn text_of(bytes: &mut [u8]) -> &str {
+    let mut start = 0;
+    while let Err(err) = std::str::from_utf8(&bytes[start..]) {
+        let bad = start + err.valid_up_to();
+        let end = bad + err.error_len().unwrap_or(bytes.len() - bad);
+        bytes[bad..end].fill(b'?');
+        start = end;
+    }
+    // Valid now: every invalid sequence was replaced by ASCII.
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 /// The `/proc/self` files the collectors read, opened once.
@@ -95,7 +106,10 @@ impl ProcFiles {
             rss_bytes: page_size.and_then(|size| stat.rss_pages.checked_mul(size)),
             user_ms: to_ms(stat.utime_ticks),
             system_ms: to_ms(stat.stime_ticks),
-            total_cpu_ms: to_ms(stat.utime_ticks + stat.stime_ticks),
+            total_cpu_ms: stat
+                .utime_ticks
+                .checked_add(stat.stime_ticks)
+                .and_then(to_ms),
         }
     }
 
@@ -123,6 +137,19 @@ fn constants() -> (Option<u64>, Option<u64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_that_fills_the_buffer_may_be_cut_and_is_not_read() {
+        let path = std::env::temp_dir().join(format!("srm-full-{}", std::process::id()));
+        let mut buf = [0u8; 16];
+        std::fs::write(&path, "1234567890123456").unwrap();
+        let full = read_small(&path, &mut buf).map(str::to_owned);
+        std::fs::write(&path, "123456789012345").unwrap();
+        let fits = read_small(&path, &mut buf).map(str::to_owned);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(full, None);
+        assert_eq!(fits.as_deref(), Some("123456789012345"));
+    }
 
     #[test]
     fn bytes_that_are_not_utf8_do_not_hide_the_numbers() {

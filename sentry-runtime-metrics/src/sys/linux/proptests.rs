@@ -7,13 +7,11 @@ use super::cgroup::{
     parse_cfs, parse_cpu_max, parse_membership, parse_stat_key, parse_v1_limit, parse_v2_limit,
 };
 use super::cpus::count_list;
-use super::stat;
+use super::{stat, text_of};
 
-/// Arbitrary bytes as the parsers see them (files are read as text with bytes that are not
-/// UTF-8 replaced, so the lossy form covers what reaches a parser).
-fn text() -> impl Strategy<Value = String> {
+/// Arbitrary bytes, as read from a file.
+fn bytes() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(any::<u8>(), 0..600)
-        .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Command names as the kernel allows them: up to 15 bytes of anything but NUL, so spaces,
@@ -36,15 +34,33 @@ fn comm() -> impl Strategy<Value = String> {
 
 proptest! {
     #[test]
-    fn no_parser_panics_on_arbitrary_text(input in text()) {
-        let _ = stat::parse(&input);
-        let _ = parse_membership(&input);
-        let _ = parse_v1_limit(&input);
-        let _ = parse_v2_limit(&input);
-        let _ = parse_cpu_max(&input);
-        let _ = parse_cfs(&input, &input);
-        let _ = parse_stat_key(&input, "inactive_file");
-        let _ = count_list(&input);
+    fn bytes_become_text_of_the_same_length_keeping_ascii(original in bytes()) {
+        let mut buf = original.clone();
+        let text = text_of(&mut buf);
+        prop_assert_eq!(text.len(), original.len());
+        for (byte, kept) in original.iter().zip(text.bytes()) {
+            if byte.is_ascii() {
+                prop_assert_eq!(*byte, kept);
+            }
+        }
+        // Valid UTF-8 is left as it is.
+        if let Ok(valid) = std::str::from_utf8(&original) {
+            prop_assert_eq!(text, valid);
+        }
+    }
+
+    #[test]
+    fn no_parser_panics_on_arbitrary_bytes(mut raw in bytes()) {
+        // What a parser gets from a file of these bytes.
+        let input = text_of(&mut raw);
+        let _ = stat::parse(input);
+        let _ = parse_membership(input);
+        let _ = parse_v1_limit(input);
+        let _ = parse_v2_limit(input);
+        let _ = parse_cpu_max(input);
+        let _ = parse_cfs(input, input);
+        let _ = parse_stat_key(input, "inactive_file");
+        let _ = count_list(input);
     }
 
     #[test]
@@ -77,12 +93,13 @@ proptest! {
         while !line.is_char_boundary(end) {
             end -= 1;
         }
-        // A cut line parses to nothing, or (cut after field 24) to the right numbers, or to
-        // a field 24 that is a prefix of the real one (a cut inside the last needed number).
+        // A cut line parses to nothing or (cut after field 24) to the right numbers, never to
+        // a number cut short.
         if let Some(parsed) = stat::parse(&line[..end]) {
             prop_assert_eq!(parsed.utime_ticks, fields[10]);
+            prop_assert_eq!(parsed.stime_ticks, fields[11]);
             prop_assert_eq!(parsed.num_threads, fields[16]);
-            prop_assert!(fields[20].to_string().starts_with(&parsed.rss_pages.to_string()));
+            prop_assert_eq!(parsed.rss_pages, fields[20]);
         }
     }
 

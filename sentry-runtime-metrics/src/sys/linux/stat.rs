@@ -30,6 +30,9 @@ pub(crate) fn parse(text: &str) -> Option<Stat> {
     let stime_ticks = field(15, &mut next)?;
     let num_threads = field(20, &mut next)?;
     let rss_pages = field(24, &mut next)?;
+    // The kernel writes 52 fields; one after field 24 proves that field 24 was not cut short
+    // (a cut "2560" reads as a valid, wrong, "25").
+    fields.next()?;
     Some(Stat {
         utime_ticks,
         stime_ticks,
@@ -82,5 +85,15 @@ mod tests {
         let full = line("x");
         assert_eq!(parse(&full[..full.len() / 2]), None);
         assert_eq!(parse(&full.replace(" 250 ", " -250 ")), None);
+        // Cut inside or right after field 24 (rss, "2560"): no number rather than a wrong one.
+        let rss_end = full.find(" 2560 ").unwrap() + " 2560".len();
+        for cut in rss_end - 2..=rss_end {
+            assert_eq!(
+                parse(&full[..cut]),
+                None,
+                "cut at {cut}: {:?}",
+                &full[..cut]
+            );
+        }
     }
 }
