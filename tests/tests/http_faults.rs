@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{QueueMetrics, library_threads, metrics_in, wait_for};
+use common::{QueueMetrics, library_threads, metrics_in, rss_kib, wait_for};
 use sentry::Envelope;
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
 use sentry_runtime_metrics_examples::TimeoutTransport;
@@ -62,12 +62,6 @@ struct Outcome {
 enum Transport {
     Default,
     WithTimeout,
-}
-
-fn rss_kib() -> i64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 /// Runs the integration (built-in collectors and a custom one) against `dsn` for

@@ -1,5 +1,5 @@
 //! Two clients alive at once, each initialized on its own thread: each gets only the metrics of
-//! its own integration.
+//! its own integration, and closing both leaves none of their threads behind.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly.
 
 mod common;
@@ -57,10 +57,15 @@ fn run(collector: Box<dyn MetricCollector>, both_started: Arc<Barrier>) -> Vec<S
 
 #[test]
 fn two_clients_at_once_each_get_only_their_own_metrics() {
+    let threads_before = common::thread_names().len();
     let barrier = Arc::new(Barrier::new(2));
     let (b1, b2) = (barrier.clone(), barrier);
     let first = std::thread::spawn(move || run(Box::new(First::default()), b1));
     let second = std::thread::spawn(move || run(Box::new(Second::default()), b2));
     assert_eq!(first.join().unwrap(), ["first.value"]);
     assert_eq!(second.join().unwrap(), ["second.value"]);
+    // Both clients closed: none of their threads (ours or the SDK's) is left.
+    wait_for(Duration::from_secs(30), "no thread left behind", || {
+        common::library_threads() == 0 && common::thread_names().len() <= threads_before
+    });
 }

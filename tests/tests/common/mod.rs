@@ -52,6 +52,19 @@ pub fn wait_for(limit: Duration, what: &str, mut condition: impl FnMut() -> bool
     }
 }
 
+/// Resident set size of this process in KiB, from `/proc/self/status` (Linux).
+pub fn rss_kib() -> i64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS");
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|kib| kib.parse().ok())
+        .expect("VmRSS value")
+}
+
 /// Names of this process's threads, from `/proc/self/task/*/comm` (Linux).
 pub fn thread_names() -> Vec<String> {
     let mut names = Vec::new();
