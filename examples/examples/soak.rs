@@ -5,7 +5,8 @@
 //! cargo run --release --example soak -- --rounds 100000 --interval-ms 1
 //! cargo run --example soak -- --rounds 2000 --interval-ms 1 --check   # what CI runs
 //! ```
-//! With `--check` it exits with an error if the thread or fd count grew (and, with
+//! With `--check` it exits with an error if the thread (not counting the receiver's) or fd count
+//! grew, or a thread of the library is still running after shutdown (and, with
 //! `--max-rss-growth-kib N`, if RSS grew more than that).
 #![allow(clippy::print_stdout, clippy::print_stderr)] // A report on the terminal.
 
@@ -54,9 +55,33 @@ fn usage() -> Usage {
     let count = |dir: &str| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
     Usage {
         rss_kib,
-        threads: count("/proc/self/task"),
+        threads: threads(),
         fds: count("/proc/self/fd").saturating_sub(1),
     }
+}
+
+/// Threads of this process, leaving out the loopback receiver's (it stands in for Sentry, so
+/// its connection threads are not the application's).
+fn threads() -> usize {
+    thread_names()
+        .filter(|name| !name.starts_with("loopback-"))
+        .count()
+}
+
+/// The sampler and collector threads of the library (the kernel keeps 15 bytes of a name).
+fn library_threads() -> usize {
+    thread_names()
+        .filter(|name| name == "sentry-runtime-" || name == "sentry-rtm-coll")
+        .count()
+}
+
+fn thread_names() -> impl Iterator<Item = String> {
+    std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+        .map(|comm| comm.trim_end().to_owned())
 }
 
 fn arg(args: &[String], name: &str) -> Option<u64> {
@@ -154,9 +179,24 @@ fn main() -> ExitCode {
     );
     drop(guard);
     drop(runtime);
+    // After shutdown none of the library's threads may remain (they exit within a few 50 ms
+    // liveness ticks; 5 s is generous).
+    let stopping = Instant::now();
+    while library_threads() > 0 && stopping.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let left = library_threads();
+    println!(
+        "library threads after shutdown: {left} ({:.1?} after the guard drop)",
+        stopping.elapsed()
+    );
 
     if check {
         let mut failed = false;
+        if left > 0 {
+            eprintln!("FAIL: {left} library threads still running after shutdown");
+            failed = true;
+        }
         if end.threads > start.threads {
             eprintln!("FAIL: threads grew by {}", end.threads - start.threads);
             failed = true;
