@@ -43,6 +43,8 @@ struct Usage {
     rss_kib: u64,
     threads: usize,
     fds: usize,
+    /// The names of those threads, to tell which one grew.
+    thread_names: Vec<String>,
 }
 
 fn usage() -> Usage {
@@ -53,19 +55,17 @@ fn usage() -> Usage {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0);
     let count = |dir: &str| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
+    // Leaving out the loopback receiver's threads: it stands in for Sentry, so its connection
+    // threads are not the application's.
+    let thread_names: Vec<String> = thread_names()
+        .filter(|name| !name.starts_with("loopback-"))
+        .collect();
     Usage {
         rss_kib,
-        threads: threads(),
+        threads: thread_names.len(),
+        thread_names,
         fds: count("/proc/self/fd").saturating_sub(1),
     }
-}
-
-/// Threads of this process, leaving out the loopback receiver's (it stands in for Sentry, so
-/// its connection threads are not the application's).
-fn threads() -> usize {
-    thread_names()
-        .filter(|name| !name.starts_with("loopback-"))
-        .count()
 }
 
 /// The sampler and collector threads of the library (the kernel keeps 15 bytes of a name).
@@ -145,8 +145,25 @@ fn main() -> ExitCode {
     let first = integration.stats().rounds;
     wait_rounds(first + rounds);
     let elapsed = started.elapsed();
-    let end = usage();
+    let mut end = usage();
     let stats = integration.stats();
+    // Growth means a thread or fd that stays. One that only comes and goes (a short-lived
+    // thread of the SDK or its HTTP client caught mid-life) is reported, then looked at again
+    // for up to a second while collection goes on.
+    let settling = Instant::now();
+    while (end.threads > start.threads || end.fds > start.fds)
+        && settling.elapsed() < Duration::from_secs(1)
+    {
+        eprintln!(
+            "not settled: threads {:?}, fds {}",
+            end.thread_names, end.fds
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        end = Usage {
+            rss_kib: end.rss_kib,
+            ..usage()
+        };
+    }
 
     println!("soak: {rounds} rounds at {interval:?} in {elapsed:.1?}");
     println!("             start        end     growth");
@@ -198,7 +215,12 @@ fn main() -> ExitCode {
             failed = true;
         }
         if end.threads > start.threads {
-            eprintln!("FAIL: threads grew by {}", end.threads - start.threads);
+            eprintln!(
+                "FAIL: threads grew by {}: {:?} -> {:?}",
+                end.threads - start.threads,
+                start.thread_names,
+                end.thread_names
+            );
             failed = true;
         }
         if end.fds > start.fds {
