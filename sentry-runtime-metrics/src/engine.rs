@@ -10,7 +10,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, mpsc};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sentry_core::Hub;
 
@@ -247,32 +247,54 @@ impl Engine {
     }
 
     /// Takes the baseline of the application's collectors `claimed` (marked busy, so rounds
-    /// skip them meanwhile) on a new thread, and waits for it at most [`BASELINE_WAIT`]. A
-    /// collector whose baseline is not taken (no thread could be started, or it panicked)
-    /// gets it from its first successful run, which then sends no counters.
+    /// skip them meanwhile) on threads of their own, one per collector up to
+    /// [`workers::MAX_THREADS`] (so a slow one delays no other), and waits for them at most
+    /// [`BASELINE_WAIT`]. A collector whose baseline is not taken (no thread could be started,
+    /// or it panicked) gets it from its first successful run, which then sends no counters.
     fn baseline_elsewhere(self: &Arc<Self>, claimed: Vec<(usize, BusyGuard)>) {
-        if claimed.is_empty() {
-            return;
+        let wanted = claimed.len();
+        let threads = wanted.min(workers::MAX_THREADS);
+        let mut shares: Vec<Vec<(usize, BusyGuard)>> = (0..threads).map(|_| Vec::new()).collect();
+        for (i, claim) in claimed.into_iter().enumerate() {
+            shares[i % threads].push(claim);
         }
-        let engine = Arc::clone(self);
         let (done, finished) = mpsc::channel::<()>();
-        let started = thread::Builder::new()
-            .name(workers::THREAD_NAME.to_owned())
-            .spawn(move || {
-                // The baseline logs and sends nothing: a hub without client, so that a stuck
-                // collector keeps no client alive.
-                let quiet = Hub::new(None, Arc::default());
-                for (index, busy) in claimed {
-                    let slot = &busy.0;
-                    let collector = lock(&slot.collector);
-                    if !slot.baselined.load(Ordering::Relaxed) {
-                        engine.run_locked(&quiet, index, slot, collector, false, &mut Drops::new());
+        let mut started = 0;
+        for share in shares {
+            let (engine, done) = (Arc::clone(self), done.clone());
+            let count = share.len();
+            let spawned = thread::Builder::new()
+                .name(workers::THREAD_NAME.to_owned())
+                .spawn(move || {
+                    // The baseline logs and sends nothing: a hub without client, so that a
+                    // stuck collector keeps no client alive.
+                    let quiet = Hub::new(None, Arc::default());
+                    for (index, busy) in share {
+                        let slot = &busy.0;
+                        let collector = lock(&slot.collector);
+                        if !slot.baselined.load(Ordering::Relaxed) {
+                            engine.run_locked(
+                                &quiet,
+                                index,
+                                slot,
+                                collector,
+                                false,
+                                &mut Drops::new(),
+                            );
+                        }
+                        let _ = done.send(());
                     }
-                }
-                let _ = done.send(());
-            });
-        if started.is_ok() {
-            let _ = finished.recv_timeout(BASELINE_WAIT);
+                });
+            if spawned.is_ok() {
+                started += count;
+            }
+        }
+        let deadline = Instant::now() + BASELINE_WAIT;
+        for _ in 0..started {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if finished.recv_timeout(left).is_err() {
+                break;
+            }
         }
     }
 

@@ -22,7 +22,7 @@ use crate::RuntimeMetricsIntegration;
 use crate::emit;
 use crate::engine::{Engine, Gate};
 use crate::sync::lock;
-use crate::workers::Workers;
+use crate::workers::{self, Workers};
 
 /// Name of the sampler thread (`/proc/self/task/*/comm` shows its first 15 bytes).
 pub(crate) const THREAD_NAME: &str = "sentry-runtime-metrics";
@@ -30,10 +30,6 @@ pub(crate) const THREAD_NAME: &str = "sentry-runtime-metrics";
 /// How often the thread checks that its client is still open. sentry-core tells integrations
 /// nothing when the client closes, so this bounds how long the thread outlives it.
 const LIVENESS_CHECK: Duration = Duration::from_millis(50);
-
-/// Most threads that run the application's collectors (one per collector up to this); beyond
-/// it, collectors share threads, and a slow one can delay those queued behind it.
-const MAX_WORKERS: usize = 8;
 
 /// Handle to a running sampler thread; dropping it does not stop the thread, [`stop`] does.
 ///
@@ -106,7 +102,7 @@ fn run(engine: &Arc<Engine>, hub: &Weak<Hub>, interval: Duration, stop: &Stop) {
         .saturating_mul(2)
         .clamp(Duration::from_secs(1), Duration::from_secs(60));
     // Dropped when this thread exits, which stops the workers.
-    let workers = Workers::new(MAX_WORKERS, idle_exit);
+    let workers = Workers::new(workers::MAX_THREADS, idle_exit);
     // `None`: so far in the future that it never comes due (a "disabled" interval).
     let mut due = Instant::now().checked_add(interval);
     loop {

@@ -20,6 +20,10 @@ use crate::sync::lock;
 /// Name of the worker threads (the kernel keeps 15 bytes: `sentry-rtm-coll`).
 pub(crate) const THREAD_NAME: &str = "sentry-rtm-collector";
 
+/// Most threads that run the application's collectors (one per collector up to this); beyond
+/// it, collectors share threads, and a slow one can delay those queued behind it.
+pub(crate) const MAX_THREADS: usize = 8;
+
 /// One collector run.
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
