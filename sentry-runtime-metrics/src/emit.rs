@@ -1,7 +1,10 @@
 //! Sending checked metrics with the SDK's public metrics API, and the integration's debug log.
 
+use std::any::Any;
 use std::fmt;
 use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use sentry_core::Hub;
 use sentry_core::metrics;
@@ -11,6 +14,75 @@ use crate::{MetricType, RuntimeMetric, Tags};
 
 /// The `sentry.origin` of every metric this crate sends, so they can be told from manual ones.
 pub(crate) const ORIGIN: &str = "auto.runtime_metrics";
+
+/// Most rounds sending pauses after the SDK's capture path panicked (the pause doubles from one
+/// round with every panic). The capture path runs the application's `before_send_metric` hook,
+/// and each panic runs the application's panic hook, which may report it as an error event, so
+/// a hook that always panics must not do so for every metric of every round.
+const MAX_PAUSE_ROUNDS: u64 = 64;
+
+/// Captures metrics, containing panics of the SDK's capture path: after one, the integration
+/// stops sending for the rest of the round and pauses for 1, 2, 4 .. [`MAX_PAUSE_ROUNDS`]
+/// rounds (the count of panics is never reset: a hook that panicked before may again).
+#[derive(Default)]
+pub(crate) struct Capture {
+    panics: AtomicU32,
+    /// The round from which sending may resume.
+    resumes_at: AtomicU64,
+    reported: AtomicBool,
+}
+
+impl Capture {
+    /// Captures `metric` unless sending is paused in `round`; false if it was not captured
+    /// (paused, or the capture panicked and paused it).
+    pub(crate) fn capture(
+        &self,
+        hub: &Hub,
+        metric: RuntimeMetric,
+        common: &Tags,
+        round: u64,
+    ) -> bool {
+        if round < self.resumes_at.load(Ordering::Relaxed) {
+            return false;
+        }
+        let Err(payload) = catch_unwind(AssertUnwindSafe(|| capture(hub, metric, common))) else {
+            return true;
+        };
+        let panics = self
+            .panics
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
+        let pause = 1u64
+            .checked_shl(panics - 1)
+            .unwrap_or(u64::MAX)
+            .min(MAX_PAUSE_ROUNDS);
+        // The round in progress is `round` (completed rounds), so `round + 1 + pause` skips
+        // the rest of this one and `pause` more.
+        self.resumes_at
+            .fetch_max(round.saturating_add(1 + pause), Ordering::Relaxed);
+        if !self.reported.swap(true, Ordering::Relaxed) {
+            debug(
+                hub,
+                format_args!(
+                    "sending a metric panicked (in a `before_send_metric` hook?): {}; the \
+                     integration stops sending for the round, and pauses 1, 2, 4 .. \
+                     {MAX_PAUSE_ROUNDS} rounds after each such panic (reported once)",
+                    panic_message(payload.as_ref())
+                ),
+            );
+        }
+        false
+    }
+}
+
+/// The message of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("non-string panic payload")
+}
 
 /// Captures one checked metric on `hub`, with `common` attributes (the user's static attributes
 /// and the origin) below the series' own.

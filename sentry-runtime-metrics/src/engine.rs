@@ -48,9 +48,11 @@ pub struct RuntimeMetricsStats {
     pub metrics_corrected: u64,
     /// Collector rounds that panicked or returned an error.
     pub collector_failures: u64,
-    /// Times a round skipped one of the application's collectors because its previous
-    /// background run had not returned yet (it is slower than the collection interval, or, with
-    /// more than 8 custom collectors, waited for a free worker). Its run sends when it returns.
+    /// Times a round skipped one of the application's collectors because it was still running:
+    /// its previous background run had not returned (it is slower than the collection interval,
+    /// or, with more than 8 custom collectors, waited for a free worker), its baseline at init
+    /// was still running, or another `collect_now` was running it. That run sends when it
+    /// returns.
     pub collector_skips: u64,
 }
 
@@ -188,6 +190,7 @@ pub(crate) struct Engine {
     corrected: AtomicU64,
     failures: AtomicU64,
     skips: AtomicU64,
+    capture: emit::Capture,
 }
 
 impl Engine {
@@ -219,6 +222,7 @@ impl Engine {
             corrected: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             skips: AtomicU64::new(0),
+            capture: emit::Capture::default(),
         }
     }
 
@@ -233,7 +237,11 @@ impl Engine {
         let mut claimed = Vec::new();
         for (index, slot) in self.slots().into_iter().enumerate() {
             if slot.isolated {
-                if !slot.busy.swap(true, Ordering::AcqRel) {
+                // One that has its baseline (a second client) is left alone: claiming it would
+                // make the first client's rounds skip it meanwhile.
+                if !slot.baselined.load(Ordering::Relaxed)
+                    && !slot.busy.swap(true, Ordering::AcqRel)
+                {
                     claimed.push((index, BusyGuard(slot)));
                 }
                 continue;
@@ -270,18 +278,17 @@ impl Engine {
                     // stuck collector keeps no client alive.
                     let quiet = Hub::new(None, Arc::default());
                     for (index, busy) in share {
-                        let slot = &busy.0;
+                        let slot = Arc::clone(&busy.0);
                         let collector = lock(&slot.collector);
-                        if !slot.baselined.load(Ordering::Relaxed) {
-                            engine.run_locked(
-                                &quiet,
-                                index,
-                                slot,
-                                collector,
-                                false,
-                                &mut Drops::new(),
-                            );
+                        if slot.baselined.load(Ordering::Relaxed) {
+                            drop(collector);
+                        } else {
+                            let mut drops = Drops::new();
+                            engine.run_locked(&quiet, index, &slot, collector, false, &mut drops);
                         }
+                        // Released before telling the caller, so a round right after
+                        // `sentry::init` returns finds the collector free.
+                        drop(busy);
                         let _ = done.send(());
                     }
                 });
@@ -317,7 +324,7 @@ impl Engine {
                 None
             };
             let outgoing = self.run_slot(hub, index, &slot, &mut drops);
-            self.emit(hub, outgoing);
+            self.emit(hub, slot.name, outgoing, &mut drops);
         }
         self.send_drops(hub, &drops);
         self.rounds.fetch_add(1, Ordering::Relaxed);
@@ -340,7 +347,7 @@ impl Engine {
         for (index, slot) in slots.into_iter().enumerate() {
             if !slot.isolated {
                 let outgoing = self.run_slot(hub, index, &slot, &mut drops);
-                self.emit(hub, outgoing);
+                self.emit(hub, slot.name, outgoing, &mut drops);
             } else if slot.busy.swap(true, Ordering::AcqRel) {
                 self.skip_busy(hub, index, &slot, &mut drops);
             } else if slot.resting() {
@@ -366,7 +373,7 @@ impl Engine {
                     // can still close between this check and the capture; the SDK then drops
                     // the metrics, as it does for any capture on a closed client.)
                     if gate(&hub) {
-                        engine.emit(&hub, outgoing);
+                        engine.emit(&hub, slot.name, outgoing, &mut drops);
                         engine.send_drops(&hub, &drops);
                     }
                 }));
@@ -440,9 +447,10 @@ impl Engine {
             emit::debug(
                 hub,
                 format_args!(
-                    "collector `{}` is still running from an earlier round (it takes longer than \
-                     the collection interval, or waits for a free worker); rounds skip it until \
-                     it returns (reported once)",
+                    "collector `{}` is still running from an earlier round, its baseline at \
+                     init or another `collect_now` (it takes longer than the collection \
+                     interval, or waits for a free worker); rounds skip it until it returns \
+                     (reported once)",
                     slot.name
                 ),
             );
@@ -493,11 +501,27 @@ impl Engine {
         outgoing
     }
 
-    /// Hands checked metrics to the SDK. No lock of ours may be held: the SDK's
-    /// `before_send_metric` hook may call back into `collect_now`.
-    fn emit(&self, hub: &Hub, outgoing: Vec<RuntimeMetric>) {
-        for metric in outgoing {
-            emit::capture(hub, metric, &self.common);
+    /// Hands `collector`'s checked metrics to the SDK; those it could not take (its capture
+    /// path panicked, or sending is paused after such a panic) are counted in `drops`. No lock
+    /// of ours may be held: the SDK's `before_send_metric` hook may call back into
+    /// `collect_now`.
+    fn emit(
+        &self,
+        hub: &Hub,
+        collector: &'static str,
+        outgoing: Vec<RuntimeMetric>,
+        drops: &mut Drops,
+    ) {
+        let round = self.rounds.load(Ordering::Relaxed);
+        let mut metrics = outgoing.into_iter();
+        while let Some(metric) = metrics.next() {
+            if !self.capture.capture(hub, metric, &self.common, round) {
+                let lost = 1 + metrics.len() as u64;
+                *drops
+                    .entry((collector, Problem::CaptureFailed))
+                    .or_default() += lost;
+                return;
+            }
             self.sent.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -619,11 +643,7 @@ impl Engine {
             }
             Err(payload) => {
                 if count && slot.first(Once::Panic) {
-                    let message = payload
-                        .downcast_ref::<&str>()
-                        .copied()
-                        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                        .unwrap_or("non-string panic payload");
+                    let message = emit::panic_message(payload.as_ref());
                     emit::debug(
                         hub,
                         format_args!(
@@ -644,8 +664,10 @@ impl Engine {
         None
     }
 
-    /// Sends `runtime_metrics.dropped` for the metrics lost this round, by collector and reason.
+    /// Counts the metrics lost this round and sends them as `runtime_metrics.dropped`, by
+    /// collector and reason (unless sending is paused).
     fn send_drops(&self, hub: &Hub, drops: &Drops) {
+        let round = self.rounds.load(Ordering::Relaxed);
         for ((collector, problem), count) in drops {
             if !problem.drops_metric() || *count == 0 {
                 continue;
@@ -662,7 +684,7 @@ impl Engine {
                     (Cow::Borrowed("reason"), Cow::Borrowed(problem.as_str())),
                 ]),
             };
-            emit::capture(hub, metric, &self.common);
+            self.capture.capture(hub, metric, &self.common, round);
         }
     }
 }

@@ -112,6 +112,9 @@ impl RuntimeMetricsIntegration {
     /// Like those in [`RuntimeMetricsConfig::custom_collectors`], it runs on a worker thread
     /// in background rounds: if it is slower than the collection interval, rounds skip it until
     /// it returns (counted in [`stats`](Self::stats)), and the other collectors are not delayed.
+    /// Its first sample (the counter baseline) runs on a thread of its own; this call waits for
+    /// it at most 100 ms, so it may block that long: from async code, call it where a short
+    /// block is fine (e.g. at startup) or from `spawn_blocking`.
     pub fn add_collector(&self, collector: Box<dyn MetricCollector>) {
         self.inner.engine.add(&Hub::current(), collector, true);
     }

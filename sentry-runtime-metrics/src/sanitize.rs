@@ -37,8 +37,12 @@ pub(crate) enum Problem {
     CollectorPanicked,
     /// The collector returned an error: its metrics for the round are lost.
     CollectorFailed,
-    /// The collector was still running from an earlier round and was skipped.
+    /// The collector was still running (from an earlier round, its baseline at init, or
+    /// another `collect_now`) and was skipped.
     CollectorBusy,
+    /// The SDK's capture path panicked (a `before_send_metric` hook), or sending was paused
+    /// after such a panic: the metric is lost.
+    CaptureFailed,
 }
 
 impl Problem {
@@ -54,6 +58,7 @@ impl Problem {
                 | Problem::CollectorPanicked
                 | Problem::CollectorFailed
                 | Problem::CollectorBusy
+                | Problem::CaptureFailed
         )
     }
 
@@ -71,6 +76,7 @@ impl Problem {
             Problem::CollectorPanicked => "collector_panicked",
             Problem::CollectorFailed => "collector_failed",
             Problem::CollectorBusy => "collector_busy",
+            Problem::CaptureFailed => "capture_panicked",
         }
     }
 }
