@@ -146,12 +146,11 @@ fn main() -> ExitCode {
     for _ in 0..10 {
         std::thread::sleep(Duration::from_millis(10));
         let next = usage();
-        if (next.threads, next.fds) < (start.threads, start.fds) {
-            start = Usage {
-                rss_kib: start.rss_kib,
-                ..next
-            };
+        if next.threads < start.threads {
+            start.threads = next.threads;
+            start.thread_names = next.thread_names;
         }
+        start.fds = start.fds.min(next.fds);
     }
     let started = Instant::now();
     let first = integration.stats().rounds;

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use common::{Panicking, QueueMetrics, attribute, is, metrics_in, named};
 use sentry::ClientOptions;
@@ -28,6 +29,17 @@ fn capture(
     config: RuntimeMetricsConfig,
     rounds: usize,
 ) -> (Vec<sentry::protocol::Metric>, RuntimeMetricsIntegration) {
+    capture_when(config, rounds, || true)
+}
+
+/// [`capture`], starting the rounds once `started()` says the collectors' baseline runs have
+/// started and no collector thread is left running them (`sentry::init` waits for them at most
+/// 100 ms, and a round that comes sooner skips a collector still in its baseline).
+fn capture_when(
+    config: RuntimeMetricsConfig,
+    rounds: usize,
+    started: impl Fn() -> bool,
+) -> (Vec<sentry::protocol::Metric>, RuntimeMetricsIntegration) {
     let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
         collect_memory: false,
         collect_process: false,
@@ -37,7 +49,7 @@ fn capture(
     let options = ClientOptions::new().add_integration(integration.clone());
     let envelopes = with_captured_envelopes_options(
         || {
-            // Rounds right after init would skip a collector still in its baseline (the flood).
+            common::wait_for(Duration::from_secs(30), "the baselines to start", &started);
             common::wait_for_collector_threads_to_finish();
             for _ in 0..rounds {
                 integration.collect_now();
@@ -297,9 +309,10 @@ fn bad_metrics_are_fixed_or_dropped_and_a_panicking_collector_does_not_stop_the_
 
 #[test]
 fn a_collector_over_the_cap_is_truncated_and_counted() {
-    struct Flood;
+    struct Flood(Arc<AtomicU64>);
     impl MetricCollector for Flood {
         fn collect(&self) -> Vec<RuntimeMetric> {
+            self.0.fetch_add(1, Ordering::SeqCst);
             (0..100_000)
                 .map(|i| RuntimeMetric {
                     name: "app.flood".into(),
@@ -314,12 +327,15 @@ fn a_collector_over_the_cap_is_truncated_and_counted() {
             "flood"
         }
     }
-    let (metrics, integration) = capture(
+    let runs = Arc::new(AtomicU64::new(0));
+    // Its baseline takes longer than `sentry::init` waits for in a debug build.
+    let (metrics, integration) = capture_when(
         RuntimeMetricsConfig {
-            custom_collectors: vec![Box::new(Flood)],
+            custom_collectors: vec![Box::new(Flood(runs.clone()))],
             ..Default::default()
         },
         1,
+        || runs.load(Ordering::SeqCst) >= 1,
     );
     let cap = sentry_runtime_metrics::MAX_METRICS_PER_COLLECTOR;
     assert_eq!(named(&metrics, "app.flood").len(), cap);
@@ -328,7 +344,7 @@ fn a_collector_over_the_cap_is_truncated_and_counted() {
     assert_eq!(attribute(dropped[0], "reason"), Some("over_cap"));
     assert_eq!(dropped[0].value, (100_000 - cap) as f64);
     assert_eq!(integration.stats().metrics_dropped, (100_000 - cap) as u64);
-    let _ = Ordering::Relaxed;
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "the baseline and one round");
 }
 
 /// A hand-written collector returning every bad shape a metric can have.

@@ -1,5 +1,6 @@
 //! 200 init/drop cycles in one process, each with a background round (so the sampler and its
-//! worker threads run), leave no thread behind (counted in /proc/self/task) and no memory.
+//! worker threads run), leave no thread behind (counted in /proc/self/task) and no memory (live
+//! heap bytes counted by the global allocator, and RSS).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,11 +11,20 @@
 
 mod common;
 
+use std::alloc::System;
 use std::time::Duration;
 
 use common::{QueueMetrics, library_threads, rss_kib, wait_for};
 use sentry::test::TestTransport;
-use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
+use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration, TrackingAllocator};
+
+#[global_allocator]
+static ALLOCATOR: TrackingAllocator<System> = TrackingAllocator::new(System);
+
+fn live_heap_bytes() -> i64 {
+    let bytes = TrackingAllocator::<System>::heap_allocated().expect("tracking allocator");
+    i64::try_from(bytes).expect("fits")
+}
 
 const CYCLES: usize = 200;
 /// Cycles run before memory is first measured (allocator and SDK caches settle).
@@ -42,6 +52,7 @@ fn two_hundred_init_drop_cycles_leave_no_thread_or_memory_behind() {
         cycle();
     }
     let rss_before = rss_kib();
+    let heap_before = live_heap_bytes();
     for _ in 0..CYCLES {
         cycle();
     }
@@ -54,8 +65,15 @@ fn two_hundred_init_drop_cycles_leave_no_thread_or_memory_behind() {
     wait_for(Duration::from_secs(30), "no thread left behind", || {
         common::thread_names().len() <= threads_before
     });
-    let growth = rss_kib() - rss_before;
-    println!("RSS growth over {CYCLES} cycles: {growth} KiB");
-    // A leak of one client, integration or thread stack per cycle would be far above this.
-    assert!(growth < 1024, "RSS grew {growth} KiB over {CYCLES} cycles");
+    let heap = live_heap_bytes() - heap_before;
+    let rss = rss_kib() - rss_before;
+    println!("over {CYCLES} cycles: live heap {heap:+} bytes, RSS {rss:+} KiB");
+    // Exact: what one cycle leaves on the heap (a client, an integration, a collector) shows
+    // 200 times over.
+    assert!(
+        heap < 16 * 1024,
+        "live heap grew {heap} bytes over {CYCLES} cycles"
+    );
+    // Coarse (the allocator keeps freed pages), but also catches thread stacks.
+    assert!(rss < 1024, "RSS grew {rss} KiB over {CYCLES} cycles");
 }

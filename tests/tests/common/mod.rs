@@ -86,9 +86,9 @@ pub fn library_threads() -> usize {
         .count()
 }
 
-/// Waits until no thread of this process runs an application collector, e.g. the thread that
-/// takes their counter baselines at init (`sentry::init` waits for it at most 100 ms, and a
-/// round that comes sooner skips a collector still in its baseline).
+/// Waits until no thread of this process runs an application collector, e.g. the threads that
+/// take their counter baselines at init. (A thread not yet scheduled still has its parent's
+/// name: wait for the collector to have started first.)
 pub fn wait_for_collector_threads_to_finish() {
     wait_for(
         Duration::from_secs(30),
