@@ -10,16 +10,17 @@ use sentry_core::Hub;
 use sentry_core::metrics;
 use sentry_core::protocol::Unit;
 
+use crate::backoff;
 use crate::{MetricType, RuntimeMetric, Tags};
 
 /// The `sentry.origin` of every metric this crate sends, so they can be told from manual ones.
 pub(crate) const ORIGIN: &str = "auto.runtime_metrics";
 
 /// Most rounds sending pauses after the SDK's capture path panicked (the pause doubles from one
-/// round with every panic). The capture path runs the application's `before_send_metric` hook,
-/// and each panic runs the application's panic hook, which may report it as an error event, so
-/// a hook that always panics must not do so for every metric of every round.
-const MAX_PAUSE_ROUNDS: u64 = 64;
+/// round with every panic; see [`backoff`]). The capture path runs the application's
+/// `before_send_metric` hook: one that always panics must not do so for every metric of every
+/// round.
+const MAX_PAUSE_ROUNDS: u32 = 64;
 
 /// Captures metrics, containing panics of the SDK's capture path: after one, the integration
 /// stops sending for the rest of the round and pauses for 1, 2, 4 .. [`MAX_PAUSE_ROUNDS`]
@@ -52,10 +53,7 @@ impl Capture {
             .panics
             .fetch_add(1, Ordering::Relaxed)
             .saturating_add(1);
-        let pause = 1u64
-            .checked_shl(panics - 1)
-            .unwrap_or(u64::MAX)
-            .min(MAX_PAUSE_ROUNDS);
+        let pause = u64::from(backoff::rest_rounds(panics, MAX_PAUSE_ROUNDS));
         // The round in progress is `round` (completed rounds), so `round + 1 + pause` skips
         // the rest of this one and `pause` more.
         self.resumes_at

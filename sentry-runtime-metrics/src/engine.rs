@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use sentry_core::Hub;
 
+use crate::backoff;
 use crate::counters::CounterState;
 use crate::emit;
 use crate::sanitize::{self, Problem};
@@ -67,9 +68,7 @@ enum Once {
 }
 
 /// Most rounds a collector that keeps panicking is rested between attempts (the rest doubles
-/// from one round with every consecutive panic). Each panic also runs the application's panic
-/// hook, which may report it as an error event (sentry-panic does), so a collector that panics
-/// every round must not do so every round.
+/// from one round with every consecutive panic; see [`backoff`]).
 const MAX_PANIC_REST_ROUNDS: u32 = 64;
 
 /// Metrics lost in one round, by collector and reason.
@@ -151,10 +150,7 @@ impl Slot {
                 .panics
                 .fetch_add(1, Ordering::Relaxed)
                 .saturating_add(1);
-            let rest = 1u32
-                .checked_shl(panics - 1)
-                .unwrap_or(u32::MAX)
-                .min(MAX_PANIC_REST_ROUNDS);
+            let rest = backoff::rest_rounds(panics, MAX_PANIC_REST_ROUNDS);
             self.rest.store(rest, Ordering::Relaxed);
         } else {
             self.panics.store(0, Ordering::Relaxed);

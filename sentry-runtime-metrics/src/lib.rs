@@ -67,6 +67,7 @@
 // `::sentry_runtime_metrics`.
 extern crate self as sentry_runtime_metrics;
 
+mod backoff;
 mod collector;
 pub mod collectors;
 mod config;
