@@ -24,12 +24,15 @@ const MAX_PAUSE_ROUNDS: u32 = 64;
 
 /// Captures metrics, containing panics of the SDK's capture path: after one, the integration
 /// stops sending for the rest of the round and pauses for 1, 2, 4 .. [`MAX_PAUSE_ROUNDS`]
-/// rounds (the count of panics is never reset: a hook that panicked before may again).
+/// rounds. The count starts over after twice that many rounds without a panic.
 #[derive(Default)]
 pub(crate) struct Capture {
+    /// Pauses in a row; only changed by the thread that sets a pause.
     panics: AtomicU32,
     /// The round from which sending may resume.
     resumes_at: AtomicU64,
+    /// The round of the last panic.
+    last_panic: AtomicU64,
     reported: AtomicBool,
 }
 
@@ -43,21 +46,33 @@ impl Capture {
         common: &Tags,
         round: u64,
     ) -> bool {
-        if round < self.resumes_at.load(Ordering::Relaxed) {
+        let seen = self.resumes_at.load(Ordering::Acquire);
+        if round < seen {
             return false;
         }
         let Err(payload) = catch_unwind(AssertUnwindSafe(|| capture(hub, metric, common))) else {
             return true;
         };
-        let panics = self
-            .panics
-            .fetch_add(1, Ordering::Relaxed)
-            .saturating_add(1);
+        // Threads that panic at once (the sampler and workers sending in the same round) are
+        // one failure: only the one that moves `resumes_at` from what it saw counts it.
+        let quiet_for = round.saturating_sub(self.last_panic.load(Ordering::Relaxed));
+        let panics = if quiet_for > 2 * u64::from(MAX_PAUSE_ROUNDS) {
+            1
+        } else {
+            self.panics.load(Ordering::Relaxed).saturating_add(1)
+        };
         let pause = u64::from(backoff::rest_rounds(panics, MAX_PAUSE_ROUNDS));
         // The round in progress is `round` (completed rounds), so `round + 1 + pause` skips
         // the rest of this one and `pause` more.
-        self.resumes_at
-            .fetch_max(round.saturating_add(1 + pause), Ordering::Relaxed);
+        let resume = round.saturating_add(1 + pause).max(seen);
+        if self
+            .resumes_at
+            .compare_exchange(seen, resume, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            self.panics.store(panics, Ordering::Relaxed);
+            self.last_panic.store(round, Ordering::Relaxed);
+        }
         if !self.reported.swap(true, Ordering::Relaxed) {
             debug(
                 hub,

@@ -40,10 +40,12 @@ pub struct RuntimeMetricsStats {
     /// Metrics handed to the SDK.
     pub metrics_sent: u64,
     /// Metrics dropped: empty or over-long name, NaN or infinite value, negative counter
-    /// increase, over the per-collector cap, or lost with a collector round that panicked,
+    /// increase, over the per-collector cap, lost with a collector round that panicked,
     /// failed or was skipped (counted as the metrics that collector sent in its last good
-    /// round). Each drop is also sent, by collector and reason, as the
-    /// `runtime_metrics.dropped` counter.
+    /// round), or not sent because the SDK's capture path (a `before_send_metric` hook)
+    /// panicked or sending was paused after such a panic. Each drop is also sent, by collector
+    /// and reason, as the `runtime_metrics.dropped` counter, except while sending is paused:
+    /// those are only counted here (and counter increases of paused rounds are lost).
     pub metrics_dropped: u64,
     /// Metrics sent in a corrected form (name rewritten, unknown unit stripped, attributes cut).
     pub metrics_corrected: u64,
@@ -103,7 +105,8 @@ struct Slot {
     rest: AtomicU32,
     /// Its counter totals have been recorded once, so counters can send increases. Until then
     /// a run records them without sending them (a first total is a lifetime, not an
-    /// increase). Only read and written with `collector` locked.
+    /// increase). Written with `collector` locked; read without it only as a hint (it never
+    /// goes back to false).
     baselined: AtomicBool,
 }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use common::{QueueMetrics, wait_for};
@@ -34,30 +34,44 @@ fn silence_hook_panics() {
     });
 }
 
-/// An integration with process metrics (captured on the sampler thread) and a custom collector
-/// (captured on a worker), sending through a hook that panics on its first `panics` calls.
+/// What the hook saw.
+#[derive(Default)]
+struct Calls {
+    count: AtomicU64,
+    /// The integration's completed rounds at each call.
+    rounds: Mutex<Vec<u64>>,
+}
+
+/// An integration with process metrics (captured on the sampler thread) and `custom` custom
+/// collectors (captured on workers), sending through a hook that panics on its first `panics`
+/// calls.
 fn start(
     panics: u64,
+    custom: usize,
 ) -> (
     sentry::ClientInitGuard,
     RuntimeMetricsIntegration,
     Arc<TestTransport>,
-    Arc<AtomicU64>,
+    Arc<Calls>,
 ) {
     silence_hook_panics();
     let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
         collection_interval: Duration::from_millis(10),
         collect_memory: false,
         collect_process: true,
-        custom_collectors: vec![Box::new(QueueMetrics::default())],
+        custom_collectors: (0..custom)
+            .map(|_| Box::new(QueueMetrics::default()) as _)
+            .collect(),
         ..Default::default()
     });
-    let calls = Arc::new(AtomicU64::new(0));
-    let hook_calls = calls.clone();
+    let calls = Arc::new(Calls::default());
+    let (hook_calls, hook_integration) = (calls.clone(), integration.clone());
     let transport = TestTransport::new();
     let mut options =
         common::options_with(&integration, &transport).before_send_metric(move |metric| {
-            if hook_calls.fetch_add(1, Ordering::SeqCst) < panics {
+            let round = hook_integration.stats().rounds;
+            hook_calls.rounds.lock().unwrap().push(round);
+            if hook_calls.count.fetch_add(1, Ordering::SeqCst) < panics {
                 panic!("{}", HOOK_BUG);
             }
             Some(metric)
@@ -70,9 +84,9 @@ fn start(
 
 #[test]
 fn collection_goes_on_after_the_hook_panicked() {
-    let (guard, integration, transport, calls) = start(3);
+    let (guard, integration, transport, calls) = start(3, 1);
     wait_for(Duration::from_secs(30), "metrics after the panics", || {
-        calls.load(Ordering::SeqCst) >= 40
+        calls.count.load(Ordering::SeqCst) >= 40
     });
     let rounds = integration.stats().rounds;
     wait_for(Duration::from_secs(30), "more rounds", || {
@@ -92,20 +106,48 @@ fn collection_goes_on_after_the_hook_panicked() {
     assert!(integration.stats().metrics_dropped >= 3);
 }
 
+/// Groups the rounds of the hook's calls into the windows in which sending was tried (calls of
+/// one window are at most a round apart: the sampler and the workers of one round).
+fn windows(rounds: &[u64]) -> usize {
+    let mut rounds = rounds.to_vec();
+    rounds.sort_unstable();
+    rounds.dedup();
+    1 + rounds
+        .windows(2)
+        .filter(|pair| pair[1] > pair[0] + 1)
+        .count()
+}
+
 #[test]
 fn a_hook_that_always_panics_is_called_a_few_times_not_every_metric_of_every_round() {
-    let (guard, integration, _transport, calls) = start(u64::MAX);
+    let (guard, integration, _transport, calls) = start(u64::MAX, 1);
     wait_for(Duration::from_secs(30), "40 rounds", || {
         integration.stats().rounds >= 40
     });
     drop(guard);
     // 40 rounds of ~10 metrics each. After the k-th panic sending pauses 2^(k-1) rounds, so it
-    // is tried in about 6 of the 40 rounds, by at most the sampler and one worker at once.
-    let calls = calls.load(Ordering::SeqCst);
-    println!(
-        "hook called {calls} times in {} rounds",
-        integration.stats().rounds
-    );
-    assert!(calls <= 20, "the hook was called {calls} times");
-    assert!(calls >= 3, "the hook was called {calls} times");
+    // is tried in 6 of the 40 rounds, by at most the sampler and one worker at once.
+    let count = calls.count.load(Ordering::SeqCst);
+    let tried = windows(&calls.rounds.lock().unwrap());
+    println!("hook called {count} times in {tried} windows");
+    assert!(count <= 12, "the hook was called {count} times");
+    // Tried in rounds 0, 2, 5, 10, 19 and 36: counted in rounds, not time, so exact.
+    assert_eq!(tried, 6, "sending was tried in {tried} windows");
+}
+
+#[test]
+fn threads_that_panic_at_once_count_as_one_panic() {
+    // Three workers and the sampler may all send, and panic, in the same round: the pause
+    // still doubles once per window, not once per thread.
+    let (guard, integration, _transport, calls) = start(u64::MAX, 3);
+    wait_for(Duration::from_secs(30), "40 rounds", || {
+        integration.stats().rounds >= 40
+    });
+    drop(guard);
+    let count = calls.count.load(Ordering::SeqCst);
+    let tried = windows(&calls.rounds.lock().unwrap());
+    println!("with 3 workers: hook called {count} times in {tried} windows");
+    // Tried in rounds 0, 2, 5, 10, 19 and 36: counted in rounds, not time, so exact.
+    assert_eq!(tried, 6, "sending was tried in {tried} windows");
+    assert!(count <= 4 * 6, "the hook was called {count} times");
 }
