@@ -1,7 +1,12 @@
 //! A `before_send_metric` hook that panics (the application's code, called by the SDK while the
 //! integration captures) neither ends collection nor makes it panic for every metric of every
 //! round: sending stops for the round and pauses 1, 2, 4 .. rounds, then resumes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)] // Tests fail loudly and report.
 
 mod common;
 
@@ -118,18 +123,25 @@ fn windows(rounds: &[u64]) -> usize {
         .count()
 }
 
-#[test]
-fn a_hook_that_always_panics_is_called_a_few_times_not_every_metric_of_every_round() {
-    let (guard, integration, _transport, calls) = start(u64::MAX, 1);
+/// Runs 40 rounds with a hook that always panics and `custom` custom collectors; returns how
+/// often the hook was called and in how many windows.
+fn always_panicking(custom: usize) -> (u64, usize) {
+    let (guard, integration, _transport, calls) = start(u64::MAX, custom);
     wait_for(Duration::from_secs(30), "40 rounds", || {
         integration.stats().rounds >= 40
     });
     drop(guard);
-    // 40 rounds of ~10 metrics each. After the k-th panic sending pauses 2^(k-1) rounds, so it
-    // is tried in 6 of the 40 rounds, by at most the sampler and one worker at once.
     let count = calls.count.load(Ordering::SeqCst);
     let tried = windows(&calls.rounds.lock().unwrap());
-    println!("hook called {count} times in {tried} windows");
+    println!("{custom} custom collectors: hook called {count} times in {tried} windows");
+    (count, tried)
+}
+
+#[test]
+fn a_hook_that_always_panics_is_called_a_few_times_not_every_metric_of_every_round() {
+    // 40 rounds of ~10 metrics each. After the k-th panic sending pauses 2^(k-1) rounds, so it
+    // is tried in 6 of the 40 rounds, by at most the sampler and one worker at once.
+    let (count, tried) = always_panicking(1);
     assert!(count <= 12, "the hook was called {count} times");
     // Tried in rounds 0, 2, 5, 10, 19 and 36: counted in rounds, not time, so exact.
     assert_eq!(tried, 6, "sending was tried in {tried} windows");
@@ -139,15 +151,7 @@ fn a_hook_that_always_panics_is_called_a_few_times_not_every_metric_of_every_rou
 fn threads_that_panic_at_once_count_as_one_panic() {
     // Three workers and the sampler may all send, and panic, in the same round: the pause
     // still doubles once per window, not once per thread.
-    let (guard, integration, _transport, calls) = start(u64::MAX, 3);
-    wait_for(Duration::from_secs(30), "40 rounds", || {
-        integration.stats().rounds >= 40
-    });
-    drop(guard);
-    let count = calls.count.load(Ordering::SeqCst);
-    let tried = windows(&calls.rounds.lock().unwrap());
-    println!("with 3 workers: hook called {count} times in {tried} windows");
-    // Tried in rounds 0, 2, 5, 10, 19 and 36: counted in rounds, not time, so exact.
+    let (count, tried) = always_panicking(3);
     assert_eq!(tried, 6, "sending was tried in {tried} windows");
     assert!(count <= 4 * 6, "the hook was called {count} times");
 }
