@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{Panicking, QueueMetrics, attribute, is, metrics_in, named};
+use common::{Panicking, QueueMetrics, attribute, is, metrics_in, named, values};
 use sentry::ClientOptions;
 use sentry::protocol::{MetricType as Sent, Unit};
 use sentry::test::with_captured_envelopes_options;
@@ -141,22 +141,13 @@ fn counters_send_increases_over_rounds_including_a_reset() {
         },
         3,
     );
-    let totals: Vec<f64> = named(&metrics, "app.total")
-        .iter()
-        .map(|m| m.value)
-        .collect();
+    let totals = values(&metrics, "app.total");
     assert_eq!(totals, [30.0, 50.0, 25.0]);
     // A `delta` counter is sent as it is, every round.
-    let per_round: Vec<f64> = named(&metrics, "app.per_round")
-        .iter()
-        .map(|m| m.value)
-        .collect();
+    let per_round = values(&metrics, "app.per_round");
     assert_eq!(per_round, [4.0, 4.0, 4.0]);
     // Gauges are sent every round.
-    let levels: Vec<f64> = named(&metrics, "app.level")
-        .iter()
-        .map(|m| m.value)
-        .collect();
+    let levels = values(&metrics, "app.level");
     assert_eq!(levels, [50.0, 50.0, 50.0]);
     assert!(
         named(&metrics, "app.level")
@@ -203,10 +194,7 @@ fn a_failed_baseline_never_sends_a_lifetime_total() {
         },
         3,
     );
-    let totals: Vec<f64> = named(&metrics, "app.lifetime")
-        .iter()
-        .map(|m| m.value)
-        .collect();
+    let totals = values(&metrics, "app.lifetime");
     assert_eq!(totals, [10.0, 5.0]);
     // Its gauges are sent from the first good run on.
     assert_eq!(named(&metrics, "app.alive").len(), 3);

@@ -42,8 +42,19 @@ impl Stuck {
     }
 }
 
-#[test]
-fn collect_now_skips_a_collector_stuck_in_the_background() {
+/// An integration (10 ms interval) whose only collector is a [`Stuck`] blocking in run
+/// `block_at`, with what controls it.
+struct StuckSetup {
+    integration: RuntimeMetricsIntegration,
+    /// Receives once the collector is blocked.
+    stuck: Receiver<()>,
+    /// Releases the blocked run.
+    release: Sender<()>,
+    /// Runs started so far.
+    started: Arc<AtomicU64>,
+}
+
+fn stuck_at(block_at: u64) -> StuckSetup {
     let (entered, stuck) = mpsc::channel();
     let (release, released) = mpsc::channel();
     let started = Arc::new(AtomicU64::new(0));
@@ -53,29 +64,51 @@ fn collect_now_skips_a_collector_stuck_in_the_background() {
         collect_process: false,
         custom_collectors: vec![Box::new(Stuck {
             runs: 0,
-            block_at: 1,
+            block_at,
             entered,
             release: Arc::new(Mutex::new(released)),
             started: started.clone(),
         })],
         ..Default::default()
     });
-    let transport = TestTransport::new();
-    let guard = sentry::init(common::options_with(&integration, &transport));
-    stuck
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the collector's background run started");
+    StuckSetup {
+        integration,
+        stuck,
+        release,
+        started,
+    }
+}
 
-    // From another thread, so a blocking collect_now fails the test instead of hanging it.
+/// Calls `collect_now` on another thread (so a blocking one fails the test instead of hanging
+/// it) and waits for it to return.
+fn collect_now_returns(integration: &RuntimeMetricsIntegration, what: &str) {
     let (done, returned) = mpsc::channel();
     let handle = integration.clone();
     std::thread::spawn(move || {
         handle.collect_now();
         let _ = done.send(());
     });
-    returned
+    returned.recv_timeout(Duration::from_secs(30)).expect(what);
+}
+
+#[test]
+fn collect_now_skips_a_collector_stuck_in_the_background() {
+    let StuckSetup {
+        integration,
+        stuck,
+        release,
+        started,
+    } = stuck_at(1);
+    let transport = TestTransport::new();
+    let guard = sentry::init(common::options_with(&integration, &transport));
+    stuck
         .recv_timeout(Duration::from_secs(30))
-        .expect("collect_now returned while the collector is stuck");
+        .expect("the collector's background run started");
+
+    collect_now_returns(
+        &integration,
+        "collect_now returned while the collector is stuck",
+    );
     // Background rounds go on and skip it too; it is never started a second time meanwhile.
     wait_for(Duration::from_secs(30), "rounds skipping it", || {
         integration.stats().collector_skips >= 3
@@ -97,37 +130,23 @@ fn collect_now_skips_a_collector_stuck_in_the_background() {
 
 #[test]
 fn collect_now_skips_a_collector_stuck_in_another_collect_now() {
-    let (entered, stuck) = mpsc::channel();
-    let (release, released) = mpsc::channel();
-    let started = Arc::new(AtomicU64::new(0));
     // No client: `collect_now` still samples (and sends nothing), which is all this needs.
-    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
-        collect_memory: false,
-        collect_process: false,
-        custom_collectors: vec![Box::new(Stuck {
-            runs: 0,
-            block_at: 0,
-            entered,
-            release: Arc::new(Mutex::new(released)),
-            started: started.clone(),
-        })],
-        ..Default::default()
-    });
+    let StuckSetup {
+        integration,
+        stuck,
+        release,
+        started,
+    } = stuck_at(0);
     let first = integration.clone();
     let first = std::thread::spawn(move || first.collect_now());
     stuck
         .recv_timeout(Duration::from_secs(30))
         .expect("the first collect_now entered the collector");
 
-    let (done, returned) = mpsc::channel();
-    let second = integration.clone();
-    std::thread::spawn(move || {
-        second.collect_now();
-        let _ = done.send(());
-    });
-    returned
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the second collect_now returned while the first is stuck");
+    collect_now_returns(
+        &integration,
+        "the second collect_now returned while the first is stuck",
+    );
     assert_eq!(integration.stats().collector_skips, 1);
     assert_eq!(started.load(Ordering::SeqCst), 1, "not run a second time");
 
@@ -190,11 +209,8 @@ fn sentry_init_does_not_wait_for_a_collector_blocked_on_the_callers_lock() {
         .expect("sentry::init returned while the collector waits for the caller's lock");
     finish.send(()).unwrap();
     app.join().unwrap();
-    let values: Vec<f64> = common::metrics_in(&transport.fetch_and_clear_envelopes())
-        .iter()
-        .filter(|m| m.name == "locking.value")
-        .map(|m| m.value)
-        .collect();
+    let metrics = common::metrics_in(&transport.fetch_and_clear_envelopes());
+    let values = common::values(&metrics, "locking.value");
     assert!(
         !values.is_empty() && values.iter().all(|v| *v == 7.0),
         "{values:?}"

@@ -27,6 +27,11 @@ pub fn named<'a>(metrics: &'a [Metric], name: &str) -> Vec<&'a Metric> {
     metrics.iter().filter(|m| m.name == name).collect()
 }
 
+/// The values of the metrics named `name`, in the order they were sent.
+pub fn values(metrics: &[Metric], name: &str) -> Vec<f64> {
+    named(metrics, name).iter().map(|m| m.value).collect()
+}
+
 /// A string attribute of `metric`.
 pub fn attribute<'a>(metric: &'a Metric, key: &str) -> Option<&'a str> {
     match &metric.attributes.get(key)?.0 {
