@@ -1,5 +1,21 @@
-//! End-to-end tests of sentry-runtime-metrics live in `tests/`. This library only makes the code
-//! blocks of the workspace README run as doctests, so the README cannot drift from the API.
+//! Support for the end-to-end tests and the soak run: a loopback stand-in for Sentry's
+//! ingestion, probes of this process's threads, descriptors and memory, and waiting on a
+//! condition. Not published.
 
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
+pub mod loopback;
+pub mod probes;
+
+use std::time::{Duration, Instant};
+
+/// Polls `condition` every few milliseconds until it holds, failing after `limit` (generous:
+/// this waits on a condition, it does not assert a timing).
+#[allow(clippy::panic)] // A test helper fails the test.
+pub fn wait_for(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        if start.elapsed() >= limit {
+            panic!("timed out after {limit:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

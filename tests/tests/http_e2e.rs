@@ -1,5 +1,5 @@
 //! End to end through the SDK's real HTTP transport: a small HTTP server on 127.0.0.1 (the
-//! examples' loopback receiver) gets the envelopes the background sampler's metrics end up in.
+//! tests crate's loopback receiver) gets the envelopes the background sampler's metrics end up in.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,7 +15,7 @@ use std::time::Duration;
 use common::{QueueMetrics, attribute, metrics_in, named, wait_for};
 use sentry::Envelope;
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
-use sentry_runtime_metrics_examples::loopback;
+use sentry_runtime_metrics_tests::loopback;
 
 #[test]
 fn metrics_reach_a_real_http_endpoint() {

@@ -24,7 +24,7 @@ use common::{QueueMetrics, library_threads, metrics_in, rss_kib, wait_for};
 use sentry::Envelope;
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
 use sentry_runtime_metrics_examples::TimeoutTransport;
-use sentry_runtime_metrics_examples::loopback::{self, Answer, Received};
+use sentry_runtime_metrics_tests::loopback::{self, Answer, Received};
 
 const INTERVAL: Duration = Duration::from_millis(5);
 /// Rounds before memory is first measured: enough for the SDK's transport queue (30 envelopes of

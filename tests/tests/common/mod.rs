@@ -1,9 +1,9 @@
 //! Helpers shared by the end-to-end tests.
-#![allow(dead_code, unreachable_pub)] // Each test binary uses a different subset.
+#![allow(dead_code, unreachable_pub, unused_imports)] // Each test binary uses a different subset.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sentry::Envelope;
 use sentry::protocol::{EnvelopeItem, ItemContainer, Metric, MetricType, Value};
@@ -44,51 +44,13 @@ pub fn is(metric: &Metric, ty: MetricType) -> bool {
     std::mem::discriminant(&metric.r#type) == std::mem::discriminant(&ty)
 }
 
-/// Polls `condition` every few milliseconds until it holds, failing after `limit` (generous:
-/// this waits on a condition, it does not assert a timing).
-pub fn wait_for(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+pub use sentry_runtime_metrics_tests::probes::{library_threads, thread_names};
+pub use sentry_runtime_metrics_tests::wait_for;
 
 /// Resident set size of this process in KiB, from `/proc/self/status` (Linux).
 pub fn rss_kib() -> i64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .expect("VmRSS");
-    line.split_whitespace()
-        .nth(1)
-        .and_then(|kib| kib.parse().ok())
-        .expect("VmRSS value")
-}
-
-/// Names of this process's threads, from `/proc/self/task/*/comm` (Linux).
-pub fn thread_names() -> Vec<String> {
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir("/proc/self/task").expect("/proc/self/task") {
-        let path = entry.expect("task entry").path().join("comm");
-        if let Ok(comm) = std::fs::read_to_string(path) {
-            names.push(comm.trim_end().to_owned());
-        }
-    }
-    names
-}
-
-/// How many threads of this library are alive: sampler threads and the worker threads that run
-/// custom collectors (the kernel keeps the first 15 bytes of a thread's name).
-pub fn library_threads() -> usize {
-    thread_names()
-        .iter()
-        .filter(|name| matches!(name.as_str(), "sentry-runtime-" | "sentry-rtm-coll"))
-        .count()
+    let kib = sentry_runtime_metrics_tests::probes::rss_kib().expect("VmRSS of /proc/self/status");
+    i64::try_from(kib).expect("fits")
 }
 
 /// Waits until no thread of this process runs an application collector, e.g. the threads that

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use sentry_runtime_metrics::collectors::TokioMetrics;
 use sentry_runtime_metrics::{MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration};
-use sentry_runtime_metrics_examples::{HTTP_TIMEOUT, TimeoutTransport, loopback};
+use sentry_runtime_metrics_examples::{HTTP_TIMEOUT, TimeoutTransport};
+use sentry_runtime_metrics_tests::{loopback, probes};
 
 /// A custom collector next to the built-in ones.
 #[derive(Clone, Default, MetricCollector)]
@@ -48,40 +49,18 @@ struct Usage {
 }
 
 fn usage() -> Usage {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let rss_kib = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
-    let count = |dir: &str| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
     // Leaving out the loopback receiver's threads: it stands in for Sentry, so its connection
     // threads are not the application's.
-    let thread_names: Vec<String> = thread_names()
+    let thread_names: Vec<String> = probes::thread_names()
+        .into_iter()
         .filter(|name| !name.starts_with("loopback-"))
         .collect();
     Usage {
-        rss_kib,
+        rss_kib: probes::rss_kib().unwrap_or(0),
         threads: thread_names.len(),
         thread_names,
-        fds: count("/proc/self/fd").saturating_sub(1),
+        fds: probes::open_fds(),
     }
-}
-
-/// The sampler and collector threads of the library (the kernel keeps 15 bytes of a name).
-fn library_threads() -> usize {
-    thread_names()
-        .filter(|name| name == "sentry-runtime-" || name == "sentry-rtm-coll")
-        .count()
-}
-
-fn thread_names() -> impl Iterator<Item = String> {
-    std::fs::read_dir("/proc/self/task")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
-        .map(|comm| comm.trim_end().to_owned())
 }
 
 fn arg(args: &[String], name: &str) -> Option<u64> {
@@ -210,10 +189,10 @@ fn main() -> ExitCode {
     // After shutdown none of the library's threads may remain (they exit within a few 50 ms
     // liveness ticks; 5 s is generous).
     let stopping = Instant::now();
-    while library_threads() > 0 && stopping.elapsed() < Duration::from_secs(5) {
+    while probes::library_threads() > 0 && stopping.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let left = library_threads();
+    let left = probes::library_threads();
     println!(
         "library threads after shutdown: {left} ({:.1?} after the guard drop)",
         stopping.elapsed()
