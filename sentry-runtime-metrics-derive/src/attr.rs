@@ -85,6 +85,8 @@ pub(crate) struct Metric {
 
 /// `#[flatten]` or `#[flatten(prefix = "..")]` on a field.
 pub(crate) struct Flatten {
+    /// The attribute's path (`flatten`), where errors about the whole field point.
+    pub(crate) path_span: Span,
     pub(crate) prefix: Option<LitStr>,
 }
 
@@ -97,7 +99,13 @@ pub(crate) enum Role {
     /// `#[attributes]`: a map of attributes added to every metric of the collector (e.g. which
     /// runtime, which pool), set per instance.
     Attributes(Span),
+    /// `#[finished]`: a `bool` the sample method sets once the collector is done for good (what
+    /// it reads is gone); the integration then removes it.
+    Finished(Span),
 }
+
+/// Field attributes that take no arguments and mark a role: `#[attributes]`, `#[finished]`.
+const FLAG_ROLES: [&str; 2] = ["attributes", "finished"];
 
 /// Reads `#[collector(..)]` from the struct's attributes, reporting misplaced field attributes.
 pub(crate) fn container(cx: &Ctxt, attrs: &[Attribute]) -> Container {
@@ -113,7 +121,9 @@ pub(crate) fn container(cx: &Ctxt, attrs: &[Attribute]) -> Container {
             );
             continue;
         }
-        if attr.path().is_ident("flatten") || attr.path().is_ident("attributes") {
+        if attr.path().is_ident("flatten")
+            || FLAG_ROLES.iter().any(|flag| attr.path().is_ident(flag))
+        {
             cx.error_spanned_by(attr.path(), "this attribute belongs on a field");
             continue;
         }
@@ -160,11 +170,16 @@ pub(crate) fn field(cx: &Ctxt, attrs: &[Attribute]) -> Role {
             Role::Metric(metric(cx, attr, kind))
         } else if attr.path().is_ident("flatten") {
             Role::Flatten(flatten(cx, attr))
-        } else if attr.path().is_ident("attributes") {
+        } else if let Some(flag) = FLAG_ROLES.iter().find(|flag| attr.path().is_ident(flag)) {
             if !matches!(attr.meta, syn::Meta::Path(_)) {
-                cx.error_spanned_by(&attr.meta, "#[attributes] takes no arguments");
+                cx.error_spanned_by(&attr.meta, format!("#[{flag}] takes no arguments"));
             }
-            Role::Attributes(attr.path().segments[0].ident.span())
+            let span = attr.path().segments[0].ident.span();
+            if *flag == "attributes" {
+                Role::Attributes(span)
+            } else {
+                Role::Finished(span)
+            }
         } else {
             continue;
         };
@@ -173,8 +188,8 @@ pub(crate) fn field(cx: &Ctxt, attrs: &[Attribute]) -> Role {
         } else {
             cx.error_spanned_by(
                 attr.path(),
-                "a field can carry only one of #[gauge], #[counter], #[distribution], #[flatten] \
-                 or #[attributes]",
+                "a field can carry only one of #[gauge], #[counter], #[distribution], #[flatten], \
+                 #[attributes] or #[finished]",
             );
         }
     }
@@ -249,7 +264,10 @@ fn metric(cx: &Ctxt, attr: &Attribute, kind: Kind) -> Metric {
 }
 
 fn flatten(cx: &Ctxt, attr: &Attribute) -> Flatten {
-    let mut flatten = Flatten { prefix: None };
+    let mut flatten = Flatten {
+        path_span: attr.path().segments[0].ident.span(),
+        prefix: None,
+    };
     if let syn::Meta::Path(_) = attr.meta {
         return flatten;
     }

@@ -51,7 +51,7 @@
 //! | `sample` | string: the method called before each collection | `"sample"` | `#[collector(sample = "refresh")]` |
 //!
 //! On fields (one of these per field; a field without any is plain state; at most one
-//! `#[attributes]` field):
+//! `#[attributes]` and one `#[finished]` field):
 //!
 //! | Attribute | Key | Accepts | Example |
 //! |-----------|-----|---------|---------|
@@ -65,6 +65,7 @@
 //! | | `unit` | as for gauges | `#[distribution(name = "app.job.wait", unit = "millisecond")]` |
 //! | `#[flatten]` | `prefix` | prepended to every metric name of a nested collector | `#[flatten(prefix = "app.pool.")]` |
 //! | `#[attributes]` | (none) | a `Tags` map added to every metric of this collector instance (keys the series already has win) | `#[attributes] labels: Tags` |
+//! | `#[finished]` | (none) | a `bool` the sample method sets once the collector is done for good (what it reads is gone); `is_finished()` returns it and the integration removes the collector | `#[finished] gone: bool` |
 //!
 //! Field types:
 //!
@@ -74,7 +75,11 @@
 //!   slice, array (the index is the attribute value), `BTreeMap` or `HashMap` (the key, through
 //!   `Display`) of those.
 //! - `#[distribution]`: a `Vec`, `VecDeque`, slice or array of those; each value is one sample.
-//! - `#[flatten]`: another type deriving `MetricCollector`; it samples itself.
+//! - `#[flatten]`: another type deriving `MetricCollector`; it samples itself. Its metric
+//!   names, behind the prefix, must differ from every other field's: two that would send the same
+//!   name fail the build, naming both ways to the name (for a generic field, once the type is
+//!   known).
+//! - `#[finished]`: `bool`.
 //!
 //! Units: `nanosecond`, `microsecond`, `millisecond`, `second`, `minute`, `hour`, `day`, `week`,
 //! `bit`, `byte`, `kilobyte`, `kibibyte`, `megabyte`, `mebibyte`, `gigabyte`, `gibibyte`,
@@ -121,7 +126,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// Derives `MetricCollector` and `DescribeMetrics` for a struct; see the crate docs.
 #[proc_macro_derive(
     MetricCollector,
-    attributes(collector, gauge, counter, distribution, flatten, attributes)
+    attributes(collector, gauge, counter, distribution, flatten, attributes, finished)
 )]
 pub fn derive_metric_collector(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -151,13 +156,4 @@ fn unreachable_input(input: &DeriveInput) -> proc_macro2::TokenStream {
             "derive(MetricCollector) could not read this item",
         ),
     )
-}
-
-/// Every unit spelling the derive accepts, as a `&[&str]` expression. Not public API: it lets the
-/// library test this table against sentry-types' own `Unit` parsing.
-#[doc(hidden)]
-#[proc_macro]
-pub fn __known_units(_input: TokenStream) -> TokenStream {
-    let spellings = units::all_spellings();
-    quote::quote!(&[#(#spellings),*]).into()
 }

@@ -1,8 +1,8 @@
 //! The units Sentry knows, mirrored from sentry-types' `protocol::Unit` (0.49).
 //!
-//! Sentry strips any other unit at ingestion, so the derive rejects it at compile time. The
-//! library's tests check every spelling here against `sentry_types::protocol::Unit` through the
-//! hidden `__known_units!` macro, so this table cannot drift from the SDK unnoticed.
+//! Sentry strips any other unit at ingestion, so the derive rejects it at compile time. The tests
+//! below check every spelling here against sentry-types' own `Unit` parsing, so this table
+//! cannot drift from the SDK unnoticed.
 
 /// One unit: its canonical name (what is sent), the other spellings sentry-types accepts for it,
 /// and, for time units, how many of it make one second.
@@ -127,8 +127,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// Every accepted spelling, canonical names first, for the hidden `__known_units!` macro.
-pub(crate) fn all_spellings() -> impl Iterator<Item = &'static str> {
+/// Every accepted spelling, canonical names first.
+#[cfg(test)]
+fn all_spellings() -> impl Iterator<Item = &'static str> {
     UNITS
         .iter()
         .map(|unit| unit.name)
@@ -149,6 +150,36 @@ mod tests {
             lookup("BYTE").is_none(),
             "sentry-types is case sensitive beyond its aliases"
         );
+    }
+
+    #[test]
+    fn every_spelling_is_a_unit_sentry_types_knows() {
+        for spelling in all_spellings() {
+            let unit = sentry_core::protocol::Unit::from(spelling);
+            assert!(
+                !matches!(unit, sentry_core::protocol::Unit::Other(_)),
+                "`{spelling}` is not a unit sentry-types knows"
+            );
+            // And the same one: the canonical name is what Sentry serializes.
+            let canonical = lookup(spelling).map(|known| known.name);
+            assert_eq!(
+                Some(format!("{unit:?}").to_lowercase()).as_deref(),
+                canonical,
+                "{spelling}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_named_sentry_unit_is_covered() {
+        let canonical: std::collections::BTreeSet<&str> =
+            UNITS.iter().map(|unit| unit.name).collect();
+        // sentry-types 0.49 names 24 units (Nanosecond .. Percent, besides `Other`).
+        assert_eq!(canonical.len(), 24, "{canonical:?}");
+        for name in canonical {
+            let unit = sentry_core::protocol::Unit::from(name);
+            assert_eq!(format!("{unit:?}").to_lowercase(), name);
+        }
     }
 
     #[test]

@@ -16,16 +16,14 @@ pub(crate) fn check(cx: &Ctxt, input: &Input) {
     check_container(cx, input);
     let mut seen: BTreeMap<String, &syn::Ident> = BTreeMap::new();
     let mut attributes_field: Option<&syn::Ident> = None;
+    let mut finished_field: Option<&syn::Ident> = None;
     for field in &input.fields {
         match &field.role {
             Role::State => {}
-            Role::Attributes(span) => match attributes_field {
-                Some(first) => cx.error_at(
-                    *span,
-                    format!("only one #[attributes] field per collector; `{first}` is already one"),
-                ),
-                None => attributes_field = Some(field.ident),
-            },
+            Role::Attributes(span) => {
+                only_one(cx, "attributes", &mut attributes_field, field, *span)
+            }
+            Role::Finished(span) => only_one(cx, "finished", &mut finished_field, field, *span),
             Role::Metric(metric) => {
                 check_metric(cx, field, metric);
                 if let Some(name) = &metric.name {
@@ -51,6 +49,23 @@ pub(crate) fn check(cx: &Ctxt, input: &Input) {
                 }
             }
         }
+    }
+}
+
+/// Reports a second field carrying the role `#[{attr}]`, of which a collector has at most one.
+fn only_one<'a>(
+    cx: &Ctxt,
+    attr: &str,
+    first: &mut Option<&'a syn::Ident>,
+    field: &Field<'a>,
+    span: proc_macro2::Span,
+) {
+    match first {
+        Some(first) => cx.error_at(
+            span,
+            format!("only one #[{attr}] field per collector; `{first}` is already one"),
+        ),
+        None => *first = Some(field.ident),
     }
 }
 
@@ -155,15 +170,22 @@ fn name_problem(name: &str) -> Option<String> {
     charset_problem("metric name", name)
 }
 
-/// Names and keys may only use `[A-Za-z0-9_.]`; Sentry rewrites anything else to `_`.
+/// Names and keys may only use `[A-Za-z0-9_.]`; Sentry rewrites each run of anything else to
+/// one `_`.
 fn charset_problem(what: &str, text: &str) -> Option<String> {
     if text.chars().all(is_allowed) {
         return None;
     }
-    let rewritten: String = text
-        .chars()
-        .map(|c| if is_allowed(c) { c } else { '_' })
-        .collect();
+    let mut rewritten = String::with_capacity(text.len());
+    let mut in_run = false;
+    for c in text.chars() {
+        if is_allowed(c) {
+            rewritten.push(c);
+        } else if !in_run {
+            rewritten.push('_');
+        }
+        in_run = !is_allowed(c);
+    }
     Some(format!(
         "{what} `{text}` has characters Sentry rewrites to `_` (allowed: A-Z a-z 0-9 _ .), so it \
          would arrive as `{rewritten}`; write `{rewritten}` or separate words with `.`"

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use crate::{MetricDescriptor, RuntimeMetric};
+use crate::descriptor::MetricDescriptor;
+use crate::metric::RuntimeMetric;
 
 /// A source of runtime metrics.
 ///
@@ -39,7 +40,11 @@ use crate::{MetricDescriptor, RuntimeMetric};
 /// integration's own threads (at init, for counter baselines, then every round), or on the
 /// thread calling `collect_now`. Do not rely on thread-locals or per-thread statistics in it.
 pub trait MetricCollector: Send {
-    /// Samples now and returns the metrics.
+    /// Samples now and returns the metrics: a one-off snapshot, for use outside the
+    /// integration (a test, a CLI printing the current state). The integration calls
+    /// [`collect_mut`](MetricCollector::collect_mut) instead, which keeps state from one round
+    /// to the next (a derived collector's `collect` samples a clone, so what its sample method
+    /// remembers, such as the previous CPU time for a utilization, is not carried over).
     fn collect(&self) -> Vec<RuntimeMetric>;
 
     /// A short name for logs, e.g. `"work-queue"`.
@@ -56,6 +61,14 @@ pub trait MetricCollector: Send {
     /// Every metric this collector can send. The default, for hand-written collectors, is empty.
     fn descriptors(&self) -> Vec<MetricDescriptor> {
         Vec::new()
+    }
+
+    /// Whether this collector is done for good: what it reads is gone (the Tokio runtime shut
+    /// down, the pool was closed) and it will never send again. The integration asks after each
+    /// run and removes a finished collector, so collectors of short-lived things do not pile up.
+    /// The default is never; the derive returns the `#[finished]` field.
+    fn is_finished(&self) -> bool {
+        false
     }
 }
 
@@ -74,6 +87,10 @@ impl<T: MetricCollector + ?Sized> MetricCollector for Box<T> {
 
     fn descriptors(&self) -> Vec<MetricDescriptor> {
         (**self).descriptors()
+    }
+
+    fn is_finished(&self) -> bool {
+        (**self).is_finished()
     }
 }
 

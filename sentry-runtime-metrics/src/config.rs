@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::MetricCollector;
+use crate::collector::MetricCollector;
 use crate::metric::Tags;
 
 /// What the integration collects, and how often.

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::MetricType;
+use crate::metric::MetricType;
 
 /// What one metric of a collector is, known without sampling it.
 ///

@@ -1,15 +1,20 @@
-//! [`RuntimeMetricsIntegration`]: the `sentry_core::Integration` users add to their client.
+//! [`RuntimeMetricsIntegration`]: the `sentry_core::Integration` users add to their client, and
+//! the handle they keep: what is collected lives in its engine, shared by every clone; which
+//! client it is sent to is the session of the client set up last.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sentry_core::{Client, ClientOptions, Hub, Integration};
+use sentry_core::{ClientOptions, Hub, Integration};
 
-use crate::emit;
-use crate::engine::{Engine, RuntimeMetricsStats};
-use crate::sampler::Sampler;
+use crate::binding::ClientBinding;
+use crate::collector::MetricCollector;
+use crate::config::RuntimeMetricsConfig;
+use crate::engine::{Engine, Origin};
+use crate::losses::RuntimeMetricsStats;
+use crate::sampler;
 use crate::sync::lock;
-use crate::{MetricCollector, RuntimeMetricsConfig};
 
 /// The shortest collection interval; shorter ones (including zero) are raised to it so the
 /// sampler can never spin. Intervals under a second are for tests and soak runs: in production
@@ -36,31 +41,24 @@ pub const MIN_COLLECTION_INTERVAL: Duration = Duration::from_millis(1);
 /// integration.collect_now();
 /// ```
 ///
-/// Cloning is cheap: every clone is a handle to the same collection.
+/// Cloning is cheap: every clone is a handle to the same collection (collectors, counter
+/// baselines, statistics). Each client created with a clone sends to itself; when several are,
+/// the one created last gets the metrics: a new `sentry::init` with a clone of the same handle,
+/// after the previous guard was dropped or while it still lives, moves collection to the new
+/// client.
 #[derive(Clone)]
 pub struct RuntimeMetricsIntegration {
-    inner: Arc<Inner>,
+    shared: Arc<Shared>,
 }
 
-struct Inner {
+struct Shared {
     engine: Arc<Engine>,
     interval: Duration,
     /// Pick up the Tokio runtime `sentry::init` runs in (with the `tokio-runtime` feature).
     #[cfg_attr(not(feature = "tokio-runtime"), allow(dead_code))]
     collect_async_runtime: bool,
-    sampler: Mutex<Option<Sampler>>,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if let Some(sampler) = self
-            .sampler
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-        {
-            sampler.stop();
-        }
-    }
+    /// The client set up last, which rounds send to.
+    session: Mutex<Option<Arc<ClientBinding>>>,
 }
 
 impl RuntimeMetricsIntegration {
@@ -75,35 +73,45 @@ impl RuntimeMetricsIntegration {
             custom_collectors,
             attributes,
         } = config;
-        let mut builtin: Vec<Box<dyn MetricCollector>> = Vec::new();
+        #[cfg_attr(not(any(feature = "memory", feature = "process")), allow(unused_mut))]
+        let mut built_in: Vec<Box<dyn MetricCollector>> = Vec::new();
         #[cfg(feature = "memory")]
         if collect_memory {
-            builtin.push(Box::new(crate::collectors::MemoryMetrics::new()));
+            built_in.push(Box::new(crate::collectors::MemoryMetrics::new()));
             #[cfg(feature = "jemalloc")]
-            builtin.push(Box::new(crate::collectors::JemallocMetrics::new()));
+            built_in.push(Box::new(crate::collectors::JemallocMetrics::new()));
         }
         #[cfg(feature = "process")]
         if collect_process {
-            builtin.push(Box::new(crate::collectors::ProcessMetrics::new()));
+            built_in.push(Box::new(crate::collectors::ProcessMetrics::new()));
         }
         // Without the features the flags have nothing to switch.
         let _ = (collect_memory, collect_process);
         RuntimeMetricsIntegration {
-            inner: Arc::new(Inner {
-                engine: Arc::new(Engine::new(builtin, custom_collectors, attributes)),
+            shared: Arc::new(Shared {
+                engine: Arc::new(Engine::new(built_in, custom_collectors, attributes)),
                 interval: collection_interval.max(MIN_COLLECTION_INTERVAL),
                 collect_async_runtime,
-                sampler: Mutex::new(None),
+                session: Mutex::new(None),
             }),
         }
     }
 
-    /// Runs one collection round now, on the calling thread, and captures the metrics on the
-    /// current hub. Call it before a short-lived program exits (before the guard is dropped),
-    /// so its last state is not lost. Counters send the increase since the previous round.
+    /// Runs one collection round now, on the calling thread, and sends it to the integration's
+    /// client (the one created last with this handle), whatever hub the calling thread is in:
+    /// with a scope of the integration's own, so the metrics carry no request's user or span.
+    /// Call it before a short-lived program exits (before the guard is dropped), so its last
+    /// state is not lost. Counters send the increase since the previous round.
+    ///
+    /// A collector still running elsewhere (a background round, its baseline, another
+    /// `collect_now`) is skipped rather than waited for. Without an open client, what the round
+    /// collects is counted as dropped (reason `no_client`) in [`stats`](Self::stats).
     pub fn collect_now(&self) {
-        let hub = Hub::current();
-        self.inner.engine.round(&hub);
+        let session = self.session();
+        if let Some(session) = &session {
+            session.adopt(&Hub::current());
+        }
+        self.shared.engine.collect_now(session.as_ref());
     }
 
     /// Adds a collector after init (sampled from the next round on; its counters send increases
@@ -112,60 +120,75 @@ impl RuntimeMetricsIntegration {
     /// Like those in [`RuntimeMetricsConfig::custom_collectors`], it runs on a worker thread
     /// in background rounds: if it is slower than the collection interval, rounds skip it until
     /// it returns (counted in [`stats`](Self::stats)), and the other collectors are not delayed.
-    /// Its first sample (the counter baseline) runs on a thread of its own; this call waits for
-    /// it at most 100 ms, so it may block that long: from async code, call it where a short
-    /// block is fine (e.g. at startup) or from `spawn_blocking`.
+    /// Its first sample (the counter baseline) runs on a worker too; this call waits for it at
+    /// most 100 ms, so it may block that long: from async code, call it where a short block is
+    /// fine (e.g. at startup) or from `spawn_blocking`.
     pub fn add_collector(&self, collector: Box<dyn MetricCollector>) {
-        self.inner.engine.add(&Hub::current(), collector, true);
+        self.shared
+            .engine
+            .add(collector, Origin::Application, Vec::new());
     }
 
     /// Collects the metrics of the Tokio runtime of `handle`, labelled `runtime = name`.
     ///
     /// Sentry recommends calling `sentry::init` before starting the runtime; register it from
     /// inside then (e.g. first thing in `#[tokio::main]`, with `Handle::current()`). Several
-    /// runtimes can be registered under different names; one that shuts down stops reporting.
+    /// runtimes can be registered under different names. Registering a name again, or the same
+    /// runtime under another name (such as the one `sentry::init` picked up as `main`), replaces
+    /// the earlier registration; a runtime that shuts down is removed.
     #[cfg(feature = "tokio-runtime")]
     pub fn register_tokio_runtime(
         &self,
         name: impl Into<std::borrow::Cow<'static, str>>,
         handle: tokio::runtime::Handle,
     ) {
-        let collector = crate::collectors::TokioMetrics::new(handle).runtime_name(name);
-        self.inner
+        self.register_tokio(crate::collectors::TokioMetrics::new(handle).runtime_name(name));
+    }
+
+    /// Registers a configured Tokio collector (e.g. with per-worker series), replacing an
+    /// earlier registration of its runtime or its name, like
+    /// [`register_tokio_runtime`](Self::register_tokio_runtime).
+    ///
+    /// ```
+    /// # use sentry_runtime_metrics::{RuntimeMetricsIntegration, collectors::TokioMetrics};
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # let integration = RuntimeMetricsIntegration::default();
+    /// integration.register_tokio(
+    ///     TokioMetrics::new(runtime.handle().clone())
+    ///         .per_worker(true)
+    ///         .runtime_name("app"),
+    /// );
+    /// ```
+    #[cfg(feature = "tokio-runtime")]
+    pub fn register_tokio(&self, collector: crate::collectors::TokioMetrics) {
+        let keys = collector.registration_keys();
+        self.shared
             .engine
-            .add(&Hub::current(), Box::new(collector), false);
+            .add(Box::new(collector), Origin::BuiltIn, keys);
     }
 
     /// Finds the integration of the current hub's client, for code that has no handle to it.
     pub fn of_current_client() -> Option<Self> {
-        let client = Hub::current().client()?;
-        Self::all_of(&client).next().cloned()
-    }
-
-    /// The runtime-metrics integrations a client was created with.
-    pub(crate) fn all_of(client: &Client) -> impl Iterator<Item = &Self> {
-        client
-            .options()
-            .integrations
-            .iter()
-            .filter_map(|integration| {
-                let any: &dyn std::any::Any = integration.as_ref();
-                any.downcast_ref::<Self>()
-            })
+        Hub::current().with_integration(|integration: &Self| Some(integration.clone()))
     }
 
     /// What has been collected, sent and dropped so far.
     pub fn stats(&self) -> RuntimeMetricsStats {
-        self.inner.engine.stats()
+        self.shared.engine.stats()
     }
 
     /// The interval in effect (the configured one, raised to [`MIN_COLLECTION_INTERVAL`]).
     pub fn collection_interval(&self) -> Duration {
-        self.inner.interval
+        self.shared.interval
     }
 
-    pub(crate) fn engine(&self) -> &Arc<Engine> {
-        &self.inner.engine
+    fn session(&self) -> Option<Arc<ClientBinding>> {
+        lock(&self.shared.session).clone()
+    }
+
+    /// This instance's address, which identifies the client created with it.
+    fn instance(&self) -> usize {
+        std::ptr::from_ref(self) as usize
     }
 }
 
@@ -175,40 +198,60 @@ impl Default for RuntimeMetricsIntegration {
     }
 }
 
+impl fmt::Debug for RuntimeMetricsIntegration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bound = self
+            .session()
+            .is_some_and(|session| session.client().is_some());
+        f.debug_struct("RuntimeMetricsIntegration")
+            .field("collection_interval", &self.shared.interval)
+            .field("collectors", &self.shared.engine.collector_names())
+            .field("bound_to_a_client", &bound)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// The instance a client was set up with lives in that client's options: when the client is
+/// dropped, its session ends.
+impl Drop for RuntimeMetricsIntegration {
+    fn drop(&mut self) {
+        let instance = self.instance();
+        let mut session = lock(&self.shared.session);
+        if let Some(ended) = session.take_if(|session| session.is_for(instance)) {
+            ended.end();
+        }
+    }
+}
+
 impl Integration for RuntimeMetricsIntegration {
     fn name(&self) -> &'static str {
         "runtime-metrics"
     }
 
     fn setup(&self, options: &mut ClientOptions) {
-        // `sentry::init` binds the client to the current hub of this thread right after setup.
-        let hub = Hub::current();
-        self.inner.engine.take_baseline(&hub);
+        let engine = &self.shared.engine;
         if options.dsn.is_none() {
-            // A client without DSN sends nothing, so there is nothing to sample for.
+            // A client without DSN sends nothing, so there is nothing to collect for.
             return;
         }
-        let mut sampler = lock(&self.inner.sampler);
-        if sampler.is_some() {
-            emit::debug(
-                &hub,
-                format_args!("integration added to a second client; it keeps its first"),
-            );
-            return;
+        // `sentry::init` binds the client to this hub right after setup.
+        let binding = Arc::new(ClientBinding::new(self.instance(), &Hub::current()));
+        // The newest client gets the rounds; the previous one's sampler stops.
+        if let Some(previous) = lock(&self.shared.session).replace(Arc::clone(&binding)) {
+            previous.end();
         }
         #[cfg(feature = "tokio-runtime")]
-        if self.inner.collect_async_runtime
+        if self.shared.collect_async_runtime
             && let Ok(handle) = tokio::runtime::Handle::try_current()
         {
-            let collector = crate::collectors::TokioMetrics::new(handle).runtime_name("main");
-            self.inner.engine.add(&hub, Box::new(collector), false);
+            self.register_tokio(crate::collectors::TokioMetrics::new(handle).runtime_name("main"));
         }
-        match Sampler::spawn(Arc::clone(&self.inner.engine), &hub, self.inner.interval) {
-            Ok(started) => *sampler = Some(started),
-            Err(err) => emit::debug(
-                &hub,
-                format_args!("could not start the sampler thread ({err}); use collect_now()"),
-            ),
+        engine.set_up(options.debug, self.shared.interval);
+        if let Err(err) = sampler::spawn(Arc::clone(engine), binding, self.shared.interval) {
+            engine.log().write(format_args!(
+                "could not start the sampler thread ({err}); use collect_now()"
+            ));
         }
     }
 }

@@ -68,21 +68,25 @@
 extern crate self as sentry_runtime_metrics;
 
 mod backoff;
+mod binding;
 mod collector;
 pub mod collectors;
 mod config;
-mod counters;
+mod debug_log;
 mod descriptor;
-mod emit;
 mod engine;
 mod integration;
+mod losses;
 mod metric;
+mod rules;
 mod sampler;
-mod sanitize;
 mod sync;
+// The platform layer serves the memory and process collectors; with one of their features off,
+// part of it has no caller.
+#[cfg(any(feature = "memory", feature = "process"))]
+#[cfg_attr(not(all(feature = "memory", feature = "process")), allow(dead_code))]
 mod sys;
 mod tracking_alloc;
-mod workers;
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]
@@ -91,8 +95,9 @@ pub mod __private;
 pub use collector::{CollectError, MetricCollector};
 pub use config::RuntimeMetricsConfig;
 pub use descriptor::{DescribeMetrics, MetricDescriptor};
-pub use engine::{MAX_METRICS_PER_COLLECTOR, RuntimeMetricsStats};
+pub use engine::MAX_METRICS_PER_COLLECTOR;
 pub use integration::{MIN_COLLECTION_INTERVAL, RuntimeMetricsIntegration};
+pub use losses::RuntimeMetricsStats;
 pub use metric::{MetricType, MetricValue, RuntimeMetric, Tags};
 pub use tracking_alloc::TrackingAllocator;
 

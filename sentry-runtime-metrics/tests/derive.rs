@@ -631,3 +631,59 @@ fn the_attributes_field_labels_every_metric_of_the_instance() {
     );
     assert_eq!(PerInstance::describe().len(), 2);
 }
+
+/// A source that goes away after two samples.
+#[derive(Clone, Default, MetricCollector)]
+struct Ending {
+    #[gauge(name = "app.left")]
+    left: u8,
+    #[finished]
+    gone: bool,
+    samples: u8,
+}
+
+impl Ending {
+    fn sample(&mut self) {
+        self.samples += 1;
+        self.gone = self.samples >= 2;
+        self.left = 2u8.saturating_sub(self.samples);
+    }
+}
+
+#[test]
+fn the_finished_field_is_what_is_finished_returns() {
+    let mut ending = Ending::default();
+    assert!(!ending.is_finished());
+    ending.collect_mut().unwrap();
+    assert!(!ending.is_finished());
+    ending.collect_mut().unwrap();
+    assert!(ending.is_finished());
+    // Not a metric.
+    assert_eq!(Ending::describe().len(), 1);
+}
+
+/// Generic over a nested collector, with no bounds saying it is one: the derive adds them.
+#[derive(Clone, MetricCollector)]
+struct Wrapping<Inner: Clone + Send> {
+    #[gauge(name = "app.outer")]
+    outer: u8,
+    #[flatten(prefix = "app.inner.")]
+    inner: Inner,
+}
+
+impl<Inner: Clone + Send> Wrapping<Inner> {
+    fn sample(&mut self) {
+        self.outer = 1;
+    }
+}
+
+#[test]
+fn a_generic_flattened_field_needs_no_bounds_of_its_own() {
+    let metrics = Wrapping {
+        outer: 0,
+        inner: Ending::default(),
+    }
+    .collect();
+    let names: Vec<&str> = metrics.iter().map(|m| m.name.as_ref()).collect();
+    assert_eq!(names, ["app.outer", "app.inner.app.left"]);
+}

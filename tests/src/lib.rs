@@ -2,6 +2,7 @@
 //! ingestion, probes of this process's threads, descriptors and memory, and waiting on a
 //! condition. Not published.
 
+pub mod child;
 pub mod loopback;
 pub mod probes;
 

@@ -442,7 +442,8 @@ fn every_bad_shape_is_fixed_or_dropped_before_it_reaches_sentry() {
     metrics.iter().for_each(assert_well_formed);
 
     // Sent as collected, but fixed the way Sentry would fix them.
-    let renamed = named(&metrics, "app.gr__e");
+    // A run of characters outside the rules is one `_` (as in Sentry's ingestion): "öß".
+    let renamed = named(&metrics, "app.gr_e");
     assert_eq!(renamed.len(), 2, "{metrics:#?}");
     assert_eq!(renamed[0].unit, Some(Unit::Byte));
     assert_eq!(named(&metrics, "app.line_break_and_space").len(), 2);
@@ -493,4 +494,38 @@ fn every_bad_shape_is_fixed_or_dropped_before_it_reaches_sentry() {
     envelope.to_writer(&mut bytes).unwrap();
     let parsed = sentry::Envelope::from_slice(&bytes).expect("a valid envelope");
     assert_eq!(common::metrics_in(&[parsed]).len(), metrics.len());
+}
+
+/// One gauge whose name has runs of characters Sentry's ingestion rewrites.
+struct Spaced;
+
+impl MetricCollector for Spaced {
+    fn collect(&self) -> Vec<RuntimeMetric> {
+        vec![RuntimeMetric {
+            name: Cow::Borrowed("probe rough/space ø"),
+            metric_type: MetricType::Gauge,
+            value: MetricValue::Int(1),
+            unit: None,
+            tags: Tags::new(),
+        }]
+    }
+
+    fn name(&self) -> &'static str {
+        "spaced"
+    }
+}
+
+#[test]
+fn a_run_of_characters_outside_the_name_rules_becomes_one_underscore_as_in_sentry() {
+    let (metrics, integration) = capture(
+        RuntimeMetricsConfig {
+            custom_collectors: vec![Box::new(Spaced)],
+            ..Default::default()
+        },
+        1,
+    );
+    let names: Vec<&str> = metrics.iter().map(|m| m.name.as_ref()).collect();
+    // Sentry's ingestion: `[^A-Za-z0-9_.]+` -> `_`, so " ø" (two characters) is one `_`.
+    assert_eq!(names, ["probe_rough_space_"]);
+    assert_eq!(integration.stats().metrics_corrected, 1);
 }

@@ -294,3 +294,99 @@ fn init_inside_a_runtime_picks_it_up_and_more_can_be_registered() {
     assert!(workers.contains(&(Some("background"), 1.0)), "{workers:?}");
     drop(other);
 }
+
+/// The `async.workers.count` series of one `collect_now` round, by `runtime` attribute.
+fn workers_by_runtime(
+    integration: &sentry_runtime_metrics::RuntimeMetricsIntegration,
+    register: impl FnOnce(),
+) -> Vec<(String, f64)> {
+    let options = sentry::ClientOptions::new().add_integration(integration.clone());
+    let envelopes = sentry::test::with_captured_envelopes_options(
+        || {
+            register();
+            integration.collect_now();
+        },
+        options,
+    );
+    let mut workers: Vec<(String, f64)> = common::metrics_in(&envelopes)
+        .iter()
+        .filter(|m| m.name == "async.workers.count")
+        .map(|m| (common::attribute(m, "runtime").unwrap().to_owned(), m.value))
+        .collect();
+    workers.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    workers
+}
+
+#[test]
+fn a_name_registered_again_replaces_the_first_registration() {
+    let _serial = serial();
+    let (first, second) = (runtime(1), runtime(2));
+    let integration = sentry_runtime_metrics::RuntimeMetricsIntegration::default();
+    let workers = workers_by_runtime(&integration, || {
+        integration.register_tokio_runtime("app", first.handle().clone());
+        integration.register_tokio_runtime("app", first.handle().clone());
+        integration.register_tokio_runtime("other", second.handle().clone());
+        integration.register_tokio_runtime("other", first.handle().clone());
+    });
+    // One series per name; "other" is now the one-worker runtime, which "app" was too: the
+    // newest registration of a runtime wins, so "app" is gone.
+    assert_eq!(workers, [("other".to_owned(), 1.0)]);
+}
+
+#[test]
+fn a_runtime_picked_up_at_init_and_registered_by_name_is_sent_once() {
+    let _serial = serial();
+    let rt = runtime(2);
+    let workers = rt.block_on(async {
+        let integration = sentry_runtime_metrics::RuntimeMetricsIntegration::default();
+        // `sentry::init` inside the runtime registers it as "main"; the README then registers
+        // it by name from inside: the same runtime, sent once, under the name given.
+        workers_by_runtime(&integration, || {
+            integration.register_tokio_runtime("app", tokio::runtime::Handle::current());
+        })
+    });
+    assert_eq!(workers, [("app".to_owned(), 2.0)]);
+}
+
+#[test]
+fn runtimes_that_shut_down_are_removed() {
+    let _serial = serial();
+    let integration = sentry_runtime_metrics::RuntimeMetricsIntegration::new(
+        sentry_runtime_metrics::RuntimeMetricsConfig {
+            collect_memory: false,
+            collect_process: false,
+            ..Default::default()
+        },
+    );
+    let lasting = runtime(1);
+    integration.register_tokio_runtime("lasting", lasting.handle().clone());
+    // Short-lived runtimes in a loop: each is removed in the first round after it shut down.
+    for i in 0..20 {
+        let short_lived = runtime(1);
+        integration.register_tokio_runtime(format!("short-{i}"), short_lived.handle().clone());
+        integration.collect_now();
+        assert!(
+            integration.stats().collectors <= 2,
+            "{:?}",
+            integration.stats()
+        );
+    }
+    integration.collect_now();
+    assert_eq!(integration.stats().collectors, 1);
+    // Twenty alive at once, then all shut down.
+    let runtimes: Vec<Runtime> = (0..20).map(|_| runtime(1)).collect();
+    for (i, rt) in runtimes.iter().enumerate() {
+        integration.register_tokio_runtime(format!("batch-{i}"), rt.handle().clone());
+    }
+    integration.collect_now();
+    assert_eq!(integration.stats().collectors, 21);
+    drop(runtimes);
+    // The first round after a shutdown finds the runtime gone (its probes were dropped unpolled).
+    integration.collect_now();
+    assert_eq!(
+        integration.stats().collectors,
+        1,
+        "only the lasting runtime is left"
+    );
+    drop(lasting);
+}

@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use tikv_jemalloc_ctl::{epoch, epoch_mib, stats, thread};
 
-use crate::MetricCollector;
+use sentry_runtime_metrics_derive::MetricCollector;
 
 /// jemalloc's statistics, read after advancing its epoch (they are cached until then).
 ///

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use crate::sys::{Cgroup, Process};
-use crate::{MetricCollector, TrackingAllocator};
+use sentry_runtime_metrics_derive::MetricCollector;
+
+use crate::tracking_alloc::TrackingAllocator;
 
 /// Memory of this process: resident set, heap when a [`TrackingAllocator`] is installed, and the
 /// container (cgroup) memory limit with usage as a share of it.

@@ -4,6 +4,7 @@
 //! `collect_process` and the cargo features; each also works on its own:
 //!
 //! ```
+//! # #[cfg(feature = "process")] {
 //! use sentry_runtime_metrics::MetricCollector;
 //! use sentry_runtime_metrics::collectors::ProcessMetrics;
 //!
@@ -11,6 +12,7 @@
 //! for metric in process.collect() {
 //!     println!("{} = {}", metric.name, metric.value);
 //! }
+//! # }
 //! ```
 
 #[cfg(feature = "jemalloc")]

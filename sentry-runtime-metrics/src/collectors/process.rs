@@ -1,21 +1,21 @@
 //! [`ProcessMetrics`]: threads, file descriptors, CPU time and utilization.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
-use crate::MetricCollector;
-use crate::sync::lock;
+use sentry_runtime_metrics_derive::MetricCollector;
+
+use crate::sys::{self, Cgroup, Process};
 
 /// Shortest window utilization is computed over: CPU time has a 10 ms resolution, which over
 /// 250 ms is at most 4% of one CPU.
 const MIN_UTILIZATION_WINDOW_MS: f64 = 250.0;
-use crate::sys::{self, Cgroup, Process};
 
 /// Threads, file descriptors and CPU of this process.
 ///
 /// CPU utilization is `(Δuser + Δsystem CPU time) / (Δwall time × CPUs available)` over the time
-/// since the previous sample (of this collector or any clone of it), where CPUs available is
-/// the affinity mask's CPU count, lowered to the cgroup CPU quota (`cpu.max` or
+/// since its previous sample, where CPUs available is the process's affinity mask's CPU count
+/// (its main thread's, whichever thread collects), lowered to the cgroup CPU quota (`cpu.max` or
 /// `cpu.cfs_quota_us / cpu.cfs_period_us`) when one is set: 1.0 means the process used all the
 /// CPU it may use. It needs a window of at least 250 ms (CPU time moves in 10 ms ticks): the
 /// first sample, and samples closer than that to the last computed one, send no utilization.
@@ -43,10 +43,11 @@ pub struct ProcessMetrics {
     /// CPUs this process may use: its affinity mask, lowered to its cgroup CPU quota.
     #[gauge(name = "process.cpu.available")]
     cpus_available: Option<f64>,
+    /// Opened once; shared by clones (read-only).
     cgroup: Arc<Cgroup>,
     files: Arc<Process>,
-    /// Wall time and total CPU milliseconds of the previous sample, shared by clones.
-    previous: Arc<Mutex<Option<(Instant, f64)>>>,
+    /// Wall time and total CPU milliseconds of the sample utilization was last computed from.
+    previous: Option<(Instant, f64)>,
 }
 
 impl ProcessMetrics {
@@ -62,7 +63,7 @@ impl ProcessMetrics {
             cpus_available: None,
             cgroup: Arc::new(Cgroup::of_this_process()),
             files: Arc::new(Process::open()),
-            previous: Arc::default(),
+            previous: None,
         }
     }
 
@@ -76,8 +77,8 @@ impl ProcessMetrics {
         self.system_time = snapshot.system_ms;
         self.cpus_available = sys::cpus_available(sys::affinity_cpus(), self.cgroup.cpu_quota());
         let cpu_ms = snapshot.total_cpu_ms;
-        let mut previous = lock(&self.previous);
-        match (*previous, cpu_ms, self.cpus_available) {
+        self.utilization = None;
+        match (self.previous, cpu_ms, self.cpus_available) {
             (Some((then, then_cpu_ms)), Some(cpu_ms), Some(cpus)) => {
                 let wall_ms = now.duration_since(then).as_secs_f64() * 1000.0;
                 // CPU time moves in clock ticks (10 ms): over a shorter window the ratio would
@@ -85,10 +86,10 @@ impl ProcessMetrics {
                 if wall_ms >= MIN_UTILIZATION_WINDOW_MS && cpus > 0.0 && cpu_ms >= then_cpu_ms {
                     let ratio = (cpu_ms - then_cpu_ms) / (wall_ms * cpus);
                     self.utilization = Some(ratio.clamp(0.0, 1.0));
-                    *previous = Some((now, cpu_ms));
+                    self.previous = Some((now, cpu_ms));
                 }
             }
-            _ => *previous = cpu_ms.map(|cpu_ms| (now, cpu_ms)),
+            _ => self.previous = cpu_ms.map(|cpu_ms| (now, cpu_ms)),
         }
     }
 }

@@ -1,13 +1,13 @@
 //! [`TokioMetrics`]: scheduler health of a Tokio runtime, read from outside it.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use sentry_runtime_metrics_derive::MetricCollector;
 use tokio::runtime::{Handle, RuntimeMetrics};
-use tokio::task::JoinHandle;
+use tokio::task::AbortHandle;
 
-use crate::sync::lock;
-use crate::{MetricCollector, Tags};
+use crate::metric::Tags;
 
 /// Probe tasks spawned per round to measure scheduling delay.
 const PROBES_PER_ROUND: usize = 3;
@@ -96,50 +96,59 @@ pub struct TokioMetrics {
     forced_yields: Option<u64>,
     #[attributes]
     labels: Tags,
-    state: Arc<State>,
+    /// The runtime shut down: nothing more to send, and the integration removes the collector.
+    #[finished]
+    gone: bool,
+    scheduler: Scheduler,
 }
 
-struct State {
+/// What is kept from one sample to the next.
+#[derive(Clone, Default)]
+struct Scheduler {
     /// `None` once the runtime has shut down.
-    handle: Mutex<Option<Handle>>,
+    handle: Option<Handle>,
     per_worker: bool,
     probe_timeout: Duration,
-    previous: Mutex<Option<BusySample>>,
-    probes: Mutex<Vec<Probe>>,
+    previous: Option<BusySample>,
+    probes: Vec<Probe>,
 }
 
+#[derive(Clone)]
 struct BusySample {
     at: Instant,
     busy: Vec<Duration>,
 }
 
+#[derive(Clone)]
 struct Probe {
     spawned: Instant,
     polled: Arc<OnceLock<Instant>>,
-    task: JoinHandle<()>,
+    task: AbortHandle,
 }
 
 impl TokioMetrics {
     /// A collector for the runtime of `handle`.
     pub fn new(handle: Handle) -> Self {
-        Self::empty(
-            State::new(Some(handle), false, DEFAULT_PROBE_TIMEOUT),
-            Tags::new(),
-        )
+        let scheduler = Scheduler {
+            handle: Some(handle),
+            probe_timeout: DEFAULT_PROBE_TIMEOUT,
+            ..Scheduler::default()
+        };
+        Self::empty(scheduler, Tags::new(), false)
     }
 
     /// Also sends per-worker busy ratio and park count, with a `worker` attribute.
     #[must_use]
-    pub fn per_worker(self, per_worker: bool) -> Self {
-        let state = State::new(self.state.handle(), per_worker, self.state.probe_timeout);
-        Self::empty(state, self.labels)
+    pub fn per_worker(mut self, per_worker: bool) -> Self {
+        self.scheduler.per_worker = per_worker;
+        self
     }
 
     /// Bound on a probe's wait (default [`DEFAULT_PROBE_TIMEOUT`]).
     #[must_use]
-    pub fn probe_timeout(self, timeout: Duration) -> Self {
-        let state = State::new(self.state.handle(), self.state.per_worker, timeout);
-        Self::empty(state, self.labels)
+    pub fn probe_timeout(mut self, timeout: Duration) -> Self {
+        self.scheduler.probe_timeout = timeout;
+        self
     }
 
     /// Adds `runtime = name` to every metric, to tell several runtimes apart.
@@ -149,8 +158,23 @@ impl TokioMetrics {
         self
     }
 
+    /// What it is registered as, so that registering its name or its runtime again replaces
+    /// it: the `runtime` name and the runtime's id.
+    pub(crate) fn registration_keys(&self) -> Vec<String> {
+        let name = self
+            .labels
+            .get("runtime")
+            .map(|name| format!("tokio runtime named {name}"));
+        let id = self
+            .scheduler
+            .handle
+            .as_ref()
+            .map(|handle| format!("tokio runtime {}", handle.id()));
+        name.into_iter().chain(id).collect()
+    }
+
     /// No values yet: what each sample starts from, so nothing stale is ever sent.
-    fn empty(state: Arc<State>, labels: Tags) -> Self {
+    fn empty(scheduler: Scheduler, labels: Tags, gone: bool) -> Self {
         TokioMetrics {
             workers: None,
             alive_tasks: None,
@@ -179,22 +203,27 @@ impl TokioMetrics {
             #[cfg(tokio_unstable)]
             forced_yields: None,
             labels,
-            state,
+            gone,
+            scheduler,
         }
     }
 
     /// Whether the runtime is still there (a shut-down runtime sends nothing).
     pub fn is_alive(&self) -> bool {
-        self.state.handle().is_some()
+        !self.gone
     }
 
     fn sample(&mut self) {
-        *self = Self::empty(Arc::clone(&self.state), std::mem::take(&mut self.labels));
-        let Some(handle) = self.state.handle() else {
+        *self = Self::empty(
+            std::mem::take(&mut self.scheduler),
+            std::mem::take(&mut self.labels),
+            self.gone,
+        );
+        let Some(handle) = self.scheduler.handle.clone() else {
             return;
         };
         let now = Instant::now();
-        let (delays, runtime_gone) = self.state.harvest_probes(now);
+        let (delays, runtime_gone) = self.scheduler.harvest_probes(now);
         if runtime_gone {
             self.forget_runtime();
             return;
@@ -210,7 +239,7 @@ impl TokioMetrics {
         let parks: Vec<u64> = (0..workers).map(|w| metrics.worker_park_count(w)).collect();
         self.park_count = Some(parks.iter().sum());
         self.busy(&metrics, workers, now);
-        if self.state.per_worker {
+        if self.scheduler.per_worker {
             self.worker_park_count = parks;
         } else {
             self.worker_busy_ratio.clear();
@@ -219,15 +248,20 @@ impl TokioMetrics {
         self.unstable(&metrics, workers);
         // Last, so this round's probes are not counted as alive or queued tasks. Spawning on a
         // shut-down runtime cancels the task at once.
-        if !self.state.spawn_probes(&handle, now) {
+        if !self.scheduler.spawn_probes(&handle, now) {
             self.forget_runtime();
         }
     }
 
     /// The runtime shut down: send nothing now or later, and let go of its handle.
     fn forget_runtime(&mut self) {
-        *self = Self::empty(Arc::clone(&self.state), std::mem::take(&mut self.labels));
-        *lock(&self.state.handle) = None;
+        let scheduler = Scheduler {
+            handle: None,
+            probes: Vec::new(),
+            previous: None,
+            ..std::mem::take(&mut self.scheduler)
+        };
+        *self = Self::empty(scheduler, std::mem::take(&mut self.labels), true);
     }
 
     /// Busy ratios from the increase of each worker's busy time since the previous sample.
@@ -235,8 +269,7 @@ impl TokioMetrics {
         let busy: Vec<Duration> = (0..workers)
             .map(|w| metrics.worker_total_busy_duration(w))
             .collect();
-        let mut previous = lock(&self.state.previous);
-        if let Some(previous) = previous.as_ref()
+        if let Some(previous) = self.scheduler.previous.as_ref()
             && previous.busy.len() == workers
             && workers > 0
         {
@@ -254,7 +287,7 @@ impl TokioMetrics {
                 self.worker_busy_ratio = ratios;
             }
         }
-        *previous = Some(BusySample { at: now, busy });
+        self.scheduler.previous = Some(BusySample { at: now, busy });
     }
 
     #[cfg(tokio_unstable)]
@@ -273,41 +306,27 @@ impl TokioMetrics {
     }
 }
 
-impl State {
-    fn new(handle: Option<Handle>, per_worker: bool, probe_timeout: Duration) -> Arc<Self> {
-        Arc::new(State {
-            handle: Mutex::new(handle),
-            per_worker,
-            probe_timeout,
-            previous: Mutex::new(None),
-            probes: Mutex::new(Vec::new()),
-        })
-    }
-
-    fn handle(&self) -> Option<Handle> {
-        lock(&self.handle).clone()
-    }
-
+impl Scheduler {
     /// Delays of the probes that ran (or timed out) since the last harvest; `true` when a probe
     /// was dropped unpolled, which happens when its runtime shut down.
-    fn harvest_probes(&self, now: Instant) -> (Vec<Duration>, bool) {
-        let mut probes = lock(&self.probes);
+    fn harvest_probes(&mut self, now: Instant) -> (Vec<Duration>, bool) {
+        let timeout = self.probe_timeout;
         let mut delays = Vec::new();
         let mut gone = false;
-        probes.retain(|probe| {
+        self.probes.retain(|probe| {
             // Finished is read first: a probe that runs between the two reads must count as
             // polled, not as cancelled.
             let finished = probe.task.is_finished();
             if let Some(polled) = probe.polled.get() {
-                delays.push(polled.duration_since(probe.spawned).min(self.probe_timeout));
+                delays.push(polled.duration_since(probe.spawned).min(timeout));
                 return false;
             }
             if finished {
                 gone = true;
                 return false;
             }
-            if now.duration_since(probe.spawned) >= self.probe_timeout {
-                delays.push(self.probe_timeout);
+            if now.duration_since(probe.spawned) >= timeout {
+                delays.push(timeout);
                 probe.task.abort();
                 return false;
             }
@@ -318,10 +337,9 @@ impl State {
 
     /// Spawns this round's probes; never waits for them. `false` if the runtime cancelled them
     /// at once, i.e. it has shut down.
-    fn spawn_probes(&self, handle: &Handle, now: Instant) -> bool {
-        let mut probes = lock(&self.probes);
+    fn spawn_probes(&mut self, handle: &Handle, now: Instant) -> bool {
         for _ in 0..PROBES_PER_ROUND {
-            if probes.len() >= MAX_PENDING_PROBES {
+            if self.probes.len() >= MAX_PENDING_PROBES {
                 break;
             }
             let polled = Arc::new(OnceLock::new());
@@ -332,10 +350,10 @@ impl State {
             if task.is_finished() && polled.get().is_none() {
                 return false;
             }
-            probes.push(Probe {
+            self.probes.push(Probe {
                 spawned: now,
                 polled,
-                task,
+                task: task.abort_handle(),
             });
         }
         true

@@ -2,7 +2,8 @@
 
 use std::borrow::Cow;
 
-use crate::{MetricDescriptor, MetricType, MetricValue, RuntimeMetric, Tags};
+use crate::descriptor::MetricDescriptor;
+use crate::metric::{MetricType, MetricValue, RuntimeMetric, Tags};
 
 /// The metrics of one collection, in field order.
 #[derive(Debug, Default)]

@@ -2,7 +2,8 @@
 
 use std::fmt::Display;
 
-use crate::{CollectError, MetricCollector, RuntimeMetric};
+use crate::collector::{CollectError, MetricCollector};
+use crate::metric::RuntimeMetric;
 
 /// What a sample method may return: `()` or `Result<(), E>` with `E: Display`.
 #[diagnostic::on_unimplemented(

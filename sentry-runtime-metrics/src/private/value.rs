@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::MetricValue;
+use crate::metric::MetricValue;
 
 /// A field value that is sent as a number as it is.
 #[diagnostic::on_unimplemented(

@@ -30,14 +30,16 @@ pub(crate) fn nofile_soft_limit() -> Option<u64> {
     u64::try_from(limit.rlim_cur).ok()
 }
 
-/// CPUs in this thread's affinity mask (`sched_getaffinity`), which new threads inherit.
+/// CPUs in the process's affinity mask: its main thread's (the process id is the main thread's
+/// id), not the calling thread's, which a thread-per-core runtime pins to one CPU.
 #[cfg(target_os = "linux")]
 pub(crate) fn affinity_cpus() -> Option<u64> {
+    let pid = libc::pid_t::try_from(std::process::id()).ok()?;
     // SAFETY: cpu_set_t is a plain bit array; all-zero is a valid (empty) set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     // SAFETY: `set` is valid for writes of `size_of::<cpu_set_t>()` bytes for the whole call.
     let result =
-        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+        unsafe { libc::sched_getaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
     if result != 0 {
         return None;
     }

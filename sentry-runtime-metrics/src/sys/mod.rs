@@ -63,7 +63,7 @@ pub(crate) fn fd_soft_limit() -> Option<u64> {
     }
 }
 
-/// CPUs in the process's affinity mask.
+/// CPUs in the process's affinity mask (its main thread's, whichever thread asks).
 pub(crate) fn affinity_cpus() -> Option<u64> {
     #[cfg(target_os = "linux")]
     {

@@ -1,0 +1,153 @@
+//! Which client is ours, and whether it is still there to send to.
+//!
+//! sentry-core tells an integration nothing about its client: `setup` runs before the client
+//! exists, and nothing runs when the client is bound to a hub or closed. So the binding
+//! remembers the integration instance the client was set up with, and recognizes the client as
+//! the one whose options hold that very instance (an address compare: no downcast, no name
+//! lookup), wherever it is seen: the hub current at setup (where `sentry::init` binds it), the
+//! main hub, or the current hub of a thread calling into the integration (`collect_now` inside
+//! `Hub::run`, as with `Hub::new(Some(client))`). Only a weak reference to the client is kept,
+//! so the binding never keeps a client alive; once found, the client is ours until it is
+//! closed or dropped, whatever hub it is bound to.
+//!
+//! The binding also wakes whoever waits on it (the sampler) when the client is found or the
+//! binding ends.
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use sentry_core::{Client, Hub};
+
+use crate::sync::lock;
+
+/// What the binding knows of its client.
+pub(crate) enum Status {
+    /// Not seen yet.
+    Looking,
+    /// Found, alive and open.
+    Bound(Arc<Client>),
+    /// Closed, dropped, or the binding was ended (the integration was set up for a newer
+    /// client, or the client's integration instance was dropped).
+    Gone,
+}
+
+/// The client an integration instance was set up for.
+pub(crate) struct ClientBinding {
+    /// Address of the integration instance in the client's options.
+    instance: usize,
+    /// The hub current at setup.
+    setup_hub: Weak<Hub>,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+enum State {
+    Looking,
+    Found(Weak<Client>),
+    Ended,
+}
+
+impl ClientBinding {
+    /// A binding for the client whose options hold the integration at `instance`, set up while
+    /// `setup_hub` was current.
+    pub(crate) fn new(instance: usize, setup_hub: &Arc<Hub>) -> Self {
+        ClientBinding {
+            instance,
+            setup_hub: Arc::downgrade(setup_hub),
+            state: Mutex::new(State::Looking),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// Whether this binding is for the integration at `instance`.
+    pub(crate) fn is_for(&self, instance: usize) -> bool {
+        self.instance == instance
+    }
+
+    pub(crate) fn status(&self) -> Status {
+        let found = match &*lock(&self.state) {
+            State::Looking => return Status::Looking,
+            State::Ended => return Status::Gone,
+            State::Found(client) => client.clone(),
+        };
+        // Upgraded outside the lock: dropping the last reference drops the client, whose
+        // integration instance then ends this binding.
+        match found.upgrade() {
+            Some(client) if client.is_enabled() => Status::Bound(client),
+            _ => Status::Gone,
+        }
+    }
+
+    /// The client to send to, if found and still open.
+    pub(crate) fn client(&self) -> Option<Arc<Client>> {
+        match self.status() {
+            Status::Bound(client) => Some(client),
+            Status::Looking | Status::Gone => None,
+        }
+    }
+
+    /// Takes the client of `hub` as ours if it is: it carries our integration instance and is
+    /// open. Returns whether the client is known now.
+    pub(crate) fn adopt(&self, hub: &Hub) -> bool {
+        // Read before our lock is taken: the hub's lock is never taken under ours. The strong
+        // reference keeps the client, and with it the integration instance compared, alive.
+        let client = hub.client();
+        let mut state = lock(&self.state);
+        if let State::Looking = *state
+            && let Some(client) = client.as_ref().filter(|c| self.carries_us(c))
+        {
+            // Checked after the client was read: the binding ends before its instance is freed,
+            // so an instance found at our address now is ours, not a new one in its place.
+            *state = State::Found(Arc::downgrade(client));
+            self.changed.notify_all();
+        }
+        let known = !matches!(*state, State::Looking);
+        drop(state);
+        drop(client);
+        known
+    }
+
+    /// Looks for the client where `sentry::init` and manual binding put it: the hub current at
+    /// setup, and the main hub.
+    pub(crate) fn adopt_from_known_hubs(&self) -> bool {
+        if let Some(hub) = self.setup_hub.upgrade()
+            && self.adopt(&hub)
+        {
+            return true;
+        }
+        self.adopt(&Hub::main())
+    }
+
+    /// Ends the binding: nothing is sent to its client any more.
+    pub(crate) fn end(&self) {
+        *lock(&self.state) = State::Ended;
+        self.changed.notify_all();
+    }
+
+    /// Waits up to `timeout`, returning early when the client is found or the binding ends.
+    pub(crate) fn wait(&self, timeout: Duration) {
+        let state = lock(&self.state);
+        let looking = match *state {
+            State::Looking => true,
+            State::Found(_) => false,
+            State::Ended => return,
+        };
+        let _ = self
+            .changed
+            .wait_timeout_while(state, timeout, |state| match state {
+                State::Looking => looking,
+                State::Found(_) => !looking,
+                State::Ended => false,
+            })
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+
+    fn carries_us(&self, client: &Client) -> bool {
+        client.is_enabled()
+            && client
+                .options()
+                .integrations
+                .iter()
+                .any(|integration| Arc::as_ptr(integration).cast::<()>() as usize == self.instance)
+    }
+}

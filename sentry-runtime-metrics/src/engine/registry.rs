@@ -1,0 +1,59 @@
+//! The collectors of one integration, in registration order. A registration that shares a key
+//! with an earlier one (a Tokio runtime's name, or the runtime itself) replaces it, and a
+//! collector that is finished for good is removed, so the list cannot grow without bound.
+
+use std::sync::{Arc, RwLock};
+
+use crate::engine::entry::{Entry, Origin};
+use crate::sync::{read, write};
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    entries: RwLock<Vec<Arc<Entry>>>,
+}
+
+impl Registry {
+    /// Adds `entry`, replacing every entry that shares one of its keys.
+    pub(crate) fn add(&self, entry: Arc<Entry>) {
+        let mut entries = write(&self.entries);
+        entries.retain(|old| {
+            let replaced = old.keys.iter().any(|key| entry.keys.contains(key));
+            if replaced {
+                old.mark_removed();
+            }
+            !replaced
+        });
+        entries.push(entry);
+    }
+
+    /// Removes `entry` (it is finished).
+    pub(crate) fn remove(&self, entry: &Arc<Entry>) {
+        entry.mark_removed();
+        write(&self.entries).retain(|other| !Arc::ptr_eq(other, entry));
+    }
+
+    /// The entries now, for one round.
+    pub(crate) fn snapshot(&self) -> Vec<Arc<Entry>> {
+        read(&self.entries).clone()
+    }
+
+    /// How many jobs rounds run these collectors in: one for the built-in ones, one for each of
+    /// the application's.
+    pub(crate) fn job_groups(&self) -> usize {
+        let entries = read(&self.entries);
+        let application = entries
+            .iter()
+            .filter(|entry| entry.origin == Origin::Application)
+            .count();
+        application + usize::from(application < entries.len())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        read(&self.entries).len()
+    }
+
+    /// The collectors' names, for `Debug`.
+    pub(crate) fn names(&self) -> Vec<&'static str> {
+        read(&self.entries).iter().map(|entry| entry.name).collect()
+    }
+}

@@ -1,0 +1,335 @@
+//! The threads that run collectors, owned by the engine and used for baselines and background
+//! rounds alike; the sampler thread only keeps time. A collector that is slow (blocked on a lock,
+//! a slow file system, a sleep) holds up only the worker it runs on.
+//!
+//! A job goes to an idle worker; with none idle, a new worker is started, up to
+//! [`MAX_THREADS`]; past that, jobs wait in order. A job no thread can run (none is running and
+//! none can be started) is handed back, for the caller to count as lost: nothing here falls back
+//! to running it on the caller's thread. Idle workers exit after an idle time (between rounds of
+//! a long interval) or when released (their client closed). Like the sampler, nothing here ever
+//! joins a worker: one inside a slow collector exits when that collector returns.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use crate::sync::lock;
+
+/// Name of the worker threads (the kernel keeps 15 bytes: `sentry-rtm-coll`).
+pub(crate) const THREAD_NAME: &str = "sentry-rtm-collector";
+
+/// Most worker threads: one per custom collector up to this (and one for the built-in ones);
+/// beyond it, collectors share threads and a slow one can delay those queued behind it.
+pub(crate) const MAX_THREADS: usize = 8;
+
+/// How long an idle worker waits for a job before it exits, until the engine sets it from the
+/// collection interval.
+const DEFAULT_IDLE_EXIT: Duration = Duration::from_secs(1);
+
+/// One piece of work: collectors run, checked and sent.
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
+/// What a worker does after a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum After {
+    /// Waits for the next job (rounds come back every interval).
+    Stay,
+    /// Exits unless more jobs are queued (a baseline: the next job is an interval away).
+    Exit,
+}
+
+/// The pool; stopped when dropped.
+pub(crate) struct Workers {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+struct State {
+    jobs: VecDeque<(Job, After)>,
+    threads: usize,
+    /// Workers waiting for a job.
+    idle: usize,
+    idle_exit: Duration,
+    /// Bumped by [`Workers::release`]: a worker that was idle before it exits.
+    release: u64,
+    stopped: bool,
+}
+
+impl Default for Workers {
+    fn default() -> Self {
+        Workers {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    jobs: VecDeque::new(),
+                    threads: 0,
+                    idle: 0,
+                    idle_exit: DEFAULT_IDLE_EXIT,
+                    release: 0,
+                    stopped: false,
+                }),
+                wake: Condvar::new(),
+            }),
+        }
+    }
+}
+
+impl Workers {
+    /// Runs `job` on a worker, starting one if none is idle and fewer than `threads` (at most
+    /// [`MAX_THREADS`]) run; hands the job back if no thread can run it.
+    ///
+    /// `threads` is how many jobs can be in flight at once: one per collector claim, which a
+    /// job holds until it is done. A worker still finishing its previous job then takes the
+    /// next one, so the thread count does not depend on timing.
+    pub(crate) fn submit(&self, job: Job, after: After, threads: usize) -> Result<(), Job> {
+        let mut state = lock(&self.shared.state);
+        // An idle worker not yet promised one of the queued jobs takes it.
+        let limit = threads.clamp(1, MAX_THREADS);
+        if state.idle > state.jobs.len() || state.threads >= limit {
+            state.jobs.push_back((job, after));
+            drop(state);
+            self.shared.wake.notify_one();
+            return Ok(());
+        }
+        state.threads += 1;
+        drop(state);
+        // A new worker starts with this job, so it never waits for one it was not started for.
+        let first = Arc::new(Mutex::new(Some((job, after))));
+        let (shared, handed) = (Arc::clone(&self.shared), Arc::clone(&first));
+        let started = thread::Builder::new()
+            .name(THREAD_NAME.to_owned())
+            .spawn(move || {
+                let first = lock(&handed).take();
+                work(&shared, first);
+            });
+        if started.is_ok() {
+            return Ok(());
+        }
+        let mut state = lock(&self.shared.state);
+        state.threads -= 1;
+        let Some((job, after)) = lock(&first).take() else {
+            return Ok(());
+        };
+        if state.threads == 0 {
+            return Err(job);
+        }
+        // Another worker will get to it.
+        state.jobs.push_back((job, after));
+        drop(state);
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    /// Sets how long idle workers stay (twice the collection interval, within limits).
+    pub(crate) fn set_idle_exit(&self, idle_exit: Duration) {
+        lock(&self.shared.state).idle_exit = idle_exit;
+    }
+
+    /// Lets the idle workers exit now (their client closed); later jobs start new ones.
+    pub(crate) fn release(&self) {
+        lock(&self.shared.state).release += 1;
+        self.shared.wake.notify_all();
+    }
+
+    /// Threads currently started (for tests).
+    #[cfg(test)]
+    fn threads(&self) -> usize {
+        lock(&self.shared.state).threads
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        let mut state = lock(&self.shared.state);
+        state.stopped = true;
+        // Queued jobs are not started: whoever submitted them is gone. They are dropped after
+        // unlocking, since dropping one can run arbitrary `Drop` code (collectors, the engine).
+        let queued = std::mem::take(&mut state.jobs);
+        drop(state);
+        self.shared.wake.notify_all();
+        drop(queued);
+    }
+}
+
+fn work(shared: &Shared, first: Option<(Job, After)>) {
+    let mut next = first;
+    let mut state = loop {
+        if let Some((job, after)) = next.take() {
+            // A panic (the engine already contains collector panics) ends only the job.
+            let _ = catch_unwind(AssertUnwindSafe(job));
+            let state = lock(&shared.state);
+            if after == After::Exit && state.jobs.is_empty() {
+                break state;
+            }
+            drop(state);
+        }
+        let mut state = lock(&shared.state);
+        if state.stopped {
+            break state;
+        }
+        if let Some(job) = state.jobs.pop_front() {
+            next = Some(job);
+            continue;
+        }
+        let release = state.release;
+        let idle_exit = state.idle_exit;
+        state.idle += 1;
+        let (mut state, timeout) = shared
+            .wake
+            .wait_timeout(state, idle_exit)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.idle -= 1;
+        let released = state.release != release;
+        if state.stopped || ((timeout.timed_out() || released) && state.jobs.is_empty()) {
+            break state;
+        }
+        next = state.jobs.pop_front();
+    };
+    state.threads -= 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    use super::*;
+
+    fn wait_until(what: &str, condition: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !condition() {
+            assert!(start.elapsed() < Duration::from_secs(30), "{what}");
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    impl Workers {
+        fn submit_staying(&self, job: Job) -> Result<(), Job> {
+            self.submit(job, After::Stay, MAX_THREADS)
+        }
+    }
+
+    #[test]
+    fn a_worker_for_a_one_off_job_exits_after_it() {
+        let workers = Workers::default();
+        workers.set_idle_exit(Duration::from_secs(3600));
+        assert!(workers.submit(Box::new(|| {}), After::Exit, 1).is_ok());
+        wait_until("the worker to exit", || workers.threads() == 0);
+    }
+
+    #[test]
+    fn a_busy_worker_does_not_delay_the_next_job() {
+        let workers = Workers::default();
+        let (release, blocked) = mpsc::channel::<()>();
+        assert!(
+            workers
+                .submit_staying(Box::new(move || {
+                    let _ = blocked.recv();
+                }))
+                .is_ok()
+        );
+        let (done, finished) = mpsc::channel();
+        assert!(
+            workers
+                .submit_staying(Box::new(move || done.send(()).unwrap()))
+                .is_ok()
+        );
+        finished
+            .recv_timeout(Duration::from_secs(30))
+            .expect("second job ran while the first is blocked");
+        assert_eq!(workers.threads(), 2);
+        release.send(()).unwrap();
+    }
+
+    #[test]
+    fn an_idle_worker_is_reused_and_never_more_threads_than_allowed() {
+        let workers = Workers::default();
+        let (done, finished) = mpsc::channel();
+        let first = done.clone();
+        assert!(
+            workers
+                .submit_staying(Box::new(move || first.send(()).unwrap()))
+                .is_ok()
+        );
+        finished.recv_timeout(Duration::from_secs(30)).unwrap();
+        wait_until("the worker to wait for work", || {
+            lock(&workers.shared.state).idle == 1
+        });
+        assert!(
+            workers
+                .submit_staying(Box::new(move || done.send(()).unwrap()))
+                .is_ok()
+        );
+        finished.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(workers.threads(), 1, "the idle worker took the job");
+
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (release, blocked) = mpsc::channel::<()>();
+        let blocked = Arc::new(Mutex::new(blocked));
+        for _ in 0..20 {
+            let (ran, blocked) = (ran.clone(), blocked.clone());
+            let job = move || {
+                let _ = lock(&blocked).recv();
+                ran.fetch_add(1, Ordering::SeqCst);
+            };
+            assert!(workers.submit_staying(Box::new(job)).is_ok());
+        }
+        assert_eq!(workers.threads(), MAX_THREADS);
+        for _ in 0..20 {
+            release.send(()).unwrap();
+        }
+        wait_until("every job to run", || ran.load(Ordering::SeqCst) == 20);
+    }
+
+    #[test]
+    fn a_panicking_job_leaves_the_worker_running() {
+        let workers = Workers::default();
+        assert!(
+            workers
+                .submit_staying(Box::new(|| panic!("job panics")))
+                .is_ok()
+        );
+        let (done, finished) = mpsc::channel();
+        assert!(
+            workers
+                .submit_staying(Box::new(move || done.send(()).unwrap()))
+                .is_ok()
+        );
+        finished
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the worker survived the panic");
+    }
+
+    #[test]
+    fn workers_exit_when_idle_released_or_dropped() {
+        let workers = Workers::default();
+        workers.set_idle_exit(Duration::from_millis(1));
+        assert!(workers.submit_staying(Box::new(|| {})).is_ok());
+        wait_until("the idle worker to exit", || workers.threads() == 0);
+
+        let workers = Workers::default();
+        workers.set_idle_exit(Duration::from_secs(3600));
+        assert!(workers.submit_staying(Box::new(|| {})).is_ok());
+        wait_until("the worker to wait for work", || {
+            lock(&workers.shared.state).idle == 1
+        });
+        workers.release();
+        wait_until("the released worker to exit", || workers.threads() == 0);
+        assert!(
+            workers.submit_staying(Box::new(|| {})).is_ok(),
+            "a new one starts"
+        );
+
+        let shared = Arc::clone(&workers.shared);
+        drop(workers);
+        wait_until("the worker to exit with the pool", || {
+            lock(&shared.state).threads == 0
+        });
+    }
+}

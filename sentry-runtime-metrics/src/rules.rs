@@ -1,0 +1,280 @@
+//! What Sentry accepts of one metric, as its ingestion would judge it: what it drops (an empty or
+//! over-long name, a NaN or infinite value) and what it silently rewrites or strips (a name with
+//! other characters than `[A-Za-z0-9_.]`, a unit it does not know, attributes past its limits).
+//! Here the first is refused and the second fixed before sending, so nothing malformed leaves
+//! the process and nothing is changed without being counted. The same attribute rules apply to
+//! the attributes of the configuration.
+
+use std::borrow::Cow;
+
+use sentry_core::protocol::Unit;
+
+use crate::metric::{MetricType, RuntimeMetric, Tags};
+
+/// Longest metric name sent; longer names are dropped (they are never a deliberate choice).
+pub(crate) const MAX_NAME_LEN: usize = 256;
+/// Most attributes kept on one metric; the rest are dropped (in key order).
+pub(crate) const MAX_ATTRIBUTES: usize = 32;
+/// Longest attribute value kept; longer values are cut at a char boundary.
+pub(crate) const MAX_ATTRIBUTE_VALUE_LEN: usize = 200;
+
+/// Why a metric cannot be sent at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Unsendable {
+    /// The name is empty.
+    EmptyName,
+    /// The name is longer than [`MAX_NAME_LEN`].
+    LongName,
+    /// The value is NaN or infinite.
+    NonFinite,
+}
+
+/// What was changed in a metric to make it acceptable, as a set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Fixes {
+    /// Characters outside `[A-Za-z0-9_.]` in the name were rewritten (a run of them to one
+    /// `_`, as Sentry's ingestion does).
+    pub(crate) renamed: bool,
+    /// A unit Sentry does not know was stripped.
+    pub(crate) unit_stripped: bool,
+    /// Attributes were dropped (invalid key, over the count) or cut (long value).
+    pub(crate) attributes: bool,
+}
+
+impl Fixes {
+    pub(crate) fn any(self) -> bool {
+        self.renamed || self.unit_stripped || self.attributes
+    }
+
+    /// The names of the fixes, for the debug log.
+    pub(crate) fn names(self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.renamed, "rewritten_name"),
+            (self.unit_stripped, "unknown_unit"),
+            (self.attributes, "attributes"),
+        ]
+        .into_iter()
+        .filter_map(|(found, name)| found.then_some(name))
+    }
+}
+
+/// Whether `metric` can be sent at all.
+pub(crate) fn sendable(metric: &RuntimeMetric) -> Result<(), Unsendable> {
+    if metric.name.is_empty() {
+        return Err(Unsendable::EmptyName);
+    }
+    if metric.name.len() > MAX_NAME_LEN {
+        return Err(Unsendable::LongName);
+    }
+    if !metric.value.is_finite() {
+        return Err(Unsendable::NonFinite);
+    }
+    Ok(())
+}
+
+/// Fixes what Sentry would otherwise rewrite or strip: the name, the unit, the attributes.
+pub(crate) fn fix(metric: &mut RuntimeMetric) -> Fixes {
+    let mut fixes = Fixes::default();
+    if let Some(rewritten) = rewrite(&metric.name) {
+        metric.name = Cow::Owned(rewritten);
+        fixes.renamed = true;
+    }
+    if metric.metric_type == MetricType::Counter {
+        // The SDK's counters carry no unit; one is ignored quietly rather than counted.
+        metric.unit = None;
+    } else if let Some(unit) = &metric.unit {
+        metric.unit = canonical_unit(unit).map(Cow::Borrowed);
+        fixes.unit_stripped = metric.unit.is_none();
+    }
+    if !attributes_are_clean(&metric.tags) {
+        metric.tags = fix_attributes(std::mem::take(&mut metric.tags)).kept;
+        fixes.attributes = true;
+    }
+    fixes
+}
+
+/// The character rule of metric names and attribute keys (the derive enforces the same).
+pub(crate) fn is_allowed(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '.'
+}
+
+/// `name` as Sentry's ingestion stores it, if that differs: each run of characters outside
+/// `[A-Za-z0-9_.]` becomes one `_`, so the same metric sent by another SDK lands in the same
+/// series.
+fn rewrite(name: &str) -> Option<String> {
+    if name.chars().all(is_allowed) {
+        return None;
+    }
+    let mut rewritten = String::with_capacity(name.len());
+    let mut in_run = false;
+    for c in name.chars() {
+        if is_allowed(c) {
+            rewritten.push(c);
+            in_run = false;
+        } else if !in_run {
+            rewritten.push('_');
+            in_run = true;
+        }
+    }
+    Some(rewritten)
+}
+
+/// The name Sentry serializes for `unit`, if it is one Sentry knows (by sentry-types' rules).
+fn canonical_unit(unit: &str) -> Option<&'static str> {
+    Some(match Unit::from(unit.to_owned()) {
+        Unit::Nanosecond => "nanosecond",
+        Unit::Microsecond => "microsecond",
+        Unit::Millisecond => "millisecond",
+        Unit::Second => "second",
+        Unit::Minute => "minute",
+        Unit::Hour => "hour",
+        Unit::Day => "day",
+        Unit::Week => "week",
+        Unit::Bit => "bit",
+        Unit::Byte => "byte",
+        Unit::Kilobyte => "kilobyte",
+        Unit::Kibibyte => "kibibyte",
+        Unit::Megabyte => "megabyte",
+        Unit::Mebibyte => "mebibyte",
+        Unit::Gigabyte => "gigabyte",
+        Unit::Gibibyte => "gibibyte",
+        Unit::Terabyte => "terabyte",
+        Unit::Tebibyte => "tebibyte",
+        Unit::Petabyte => "petabyte",
+        Unit::Pebibyte => "pebibyte",
+        Unit::Exabyte => "exabyte",
+        Unit::Exbibyte => "exbibyte",
+        Unit::Ratio => "ratio",
+        Unit::Percent => "percent",
+        _ => return None,
+    })
+}
+
+fn key_is_clean(key: &str) -> bool {
+    !key.is_empty() && key.len() <= MAX_NAME_LEN && key.chars().all(is_allowed)
+}
+
+fn attributes_are_clean(tags: &Tags) -> bool {
+    tags.len() <= MAX_ATTRIBUTES
+        && tags
+            .iter()
+            .all(|(key, value)| key_is_clean(key) && value.len() <= MAX_ATTRIBUTE_VALUE_LEN)
+}
+
+/// Attributes after the rules, and what the rules changed.
+#[derive(Debug, Default)]
+pub(crate) struct FixedAttributes {
+    pub(crate) kept: Tags,
+    /// Keys dropped: invalid (empty, too long, characters outside `[A-Za-z0-9_.]`) or over
+    /// [`MAX_ATTRIBUTES`].
+    pub(crate) dropped: Vec<Cow<'static, str>>,
+    /// Keys whose value was cut to [`MAX_ATTRIBUTE_VALUE_LEN`] bytes.
+    pub(crate) cut: Vec<Cow<'static, str>>,
+}
+
+/// Keeps the first [`MAX_ATTRIBUTES`] attributes with valid keys, cutting long values at a
+/// char boundary. (Keys are not rewritten like names: a rewritten key could take the place of
+/// another attribute.)
+pub(crate) fn fix_attributes(tags: Tags) -> FixedAttributes {
+    let mut fixed = FixedAttributes::default();
+    for (key, value) in tags {
+        if !key_is_clean(&key) || fixed.kept.len() == MAX_ATTRIBUTES {
+            fixed.dropped.push(key);
+            continue;
+        }
+        let value = if value.len() <= MAX_ATTRIBUTE_VALUE_LEN {
+            value
+        } else {
+            let mut end = MAX_ATTRIBUTE_VALUE_LEN;
+            while !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            fixed.cut.push(key.clone());
+            Cow::Owned(value[..end].to_owned())
+        };
+        fixed.kept.insert(key, value);
+    }
+    fixed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::MetricValue;
+
+    fn metric(name: &str, value: MetricValue) -> RuntimeMetric {
+        RuntimeMetric {
+            name: Cow::Owned(name.to_owned()),
+            metric_type: MetricType::Gauge,
+            value,
+            unit: None,
+            tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn refuses_what_sentry_would_drop() {
+        assert_eq!(
+            sendable(&metric("", MetricValue::Int(1))),
+            Err(Unsendable::EmptyName)
+        );
+        assert_eq!(
+            sendable(&metric("a", MetricValue::Float(f64::NAN))),
+            Err(Unsendable::NonFinite)
+        );
+        assert_eq!(
+            sendable(&metric("a", MetricValue::Float(f64::NEG_INFINITY))),
+            Err(Unsendable::NonFinite)
+        );
+        assert_eq!(
+            sendable(&metric(&"x".repeat(10 * 1024), MetricValue::Int(1))),
+            Err(Unsendable::LongName)
+        );
+        assert_eq!(sendable(&metric("a", MetricValue::Float(-0.5))), Ok(()));
+    }
+
+    #[test]
+    fn rewrites_names_like_sentry_and_says_so() {
+        let mut m = metric("app-queue depth/größe", MetricValue::Int(1));
+        let fixes = fix(&mut m);
+        // "ö" and "ß" are one run: one `_`.
+        assert_eq!(m.name, "app_queue_depth_gr_e");
+        assert!(fixes.renamed && !fixes.unit_stripped && !fixes.attributes);
+        let mut m = metric("probe rough/space ø", MetricValue::Int(1));
+        fix(&mut m);
+        assert_eq!(m.name, "probe_rough_space_");
+        let mut m = metric("fine.name_1", MetricValue::Int(1));
+        assert!(!fix(&mut m).any());
+        assert_eq!(m.name, "fine.name_1");
+    }
+
+    #[test]
+    fn canonicalizes_or_strips_units() {
+        let mut m = metric("a", MetricValue::Int(1));
+        m.unit = Some("ms".into());
+        let mut ms = m.clone();
+        assert!(!fix(&mut ms).any());
+        assert_eq!(ms.unit.as_deref(), Some("millisecond"));
+        m.unit = Some("count".into());
+        let fixes = fix(&mut m);
+        assert_eq!((m.unit, fixes.unit_stripped), (None, true));
+    }
+
+    #[test]
+    fn caps_attributes_and_lists_what_changed() {
+        let mut tags: Tags = (0..1000)
+            .map(|i| (Cow::Owned(format!("k{i:04}")), Cow::Borrowed("v")))
+            .collect();
+        tags.insert("bad key".into(), "v".into());
+        tags.insert("".into(), "v".into());
+        tags.insert("a_long".into(), Cow::Owned("é".repeat(300)));
+        let fixed = fix_attributes(tags);
+        assert_eq!(fixed.kept.len(), MAX_ATTRIBUTES);
+        assert!(fixed.kept.keys().all(|k| key_is_clean(k)));
+        assert_eq!(fixed.kept["a_long"].len(), 200);
+        assert_eq!(fixed.cut, ["a_long"]);
+        // Two invalid keys and everything past the first 32 valid ones.
+        assert_eq!(fixed.dropped.len(), 1000 + 3 - MAX_ATTRIBUTES);
+        assert!(fixed.dropped.contains(&Cow::Borrowed("bad key")));
+    }
+}
