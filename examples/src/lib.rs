@@ -50,6 +50,7 @@ pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a demo shows locally: a copy of every metric the SDK is about to send, printed one table
 /// per collection round.
+#[derive(Debug)]
 pub struct LocalView {
     seen: Arc<Mutex<Vec<Metric>>>,
     printed: u64,

@@ -86,8 +86,8 @@ impl ClientBinding {
         }
     }
 
-    /// Takes the client of `hub` as ours if it is: it carries our integration instance and is
-    /// open. Returns whether the client is known now.
+    /// Takes the client of `hub` as ours if it carries our integration instance (one found
+    /// closed is gone for good: the status says so). Returns whether the client is known now.
     pub(crate) fn adopt(&self, hub: &Hub) -> bool {
         // Read before our lock is taken: the hub's lock is never taken under ours. The strong
         // reference keeps the client, and with it the integration instance compared, alive.
@@ -143,11 +143,10 @@ impl ClientBinding {
     }
 
     fn carries_us(&self, client: &Client) -> bool {
-        client.is_enabled()
-            && client
-                .options()
-                .integrations
-                .iter()
-                .any(|integration| Arc::as_ptr(integration).cast::<()>() as usize == self.instance)
+        client
+            .options()
+            .integrations
+            .iter()
+            .any(|integration| Arc::as_ptr(integration).cast::<()>() as usize == self.instance)
     }
 }

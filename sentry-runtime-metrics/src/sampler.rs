@@ -27,11 +27,12 @@ pub(crate) const THREAD_NAME: &str = "sentry-runtime-metrics";
 /// outlives it.
 const LIVENESS_CHECK: Duration = Duration::from_millis(50);
 
-/// Looks for the client at the hubs `sentry::init` and manual binding use this many times, a
-/// millisecond apart at first and doubling (two seconds in all): `sentry::init` binds right after
-/// setup. After that the client is only found when a round comes due or a thread calling
-/// into the integration sees it, and the thread sleeps until then.
-const QUICK_LOOKS: u32 = 10;
+/// While its client is not found, the thread looks for it at the hubs `sentry::init` and manual
+/// binding use a millisecond after setup, then 2, 4 .. ms later, at most [`MAX_LOOK_GAP`] apart:
+/// `sentry::init` binds right after setup, and a client bound elsewhere is found by the first
+/// thread calling into the integration from its hub, which wakes this one. So a client that is
+/// never found costs a few wake-ups, not one per interval.
+const MAX_LOOK_GAP: Duration = Duration::from_secs(60);
 
 /// Starts the thread sampling every `interval` for the client of `binding`.
 pub(crate) fn spawn(
@@ -51,43 +52,44 @@ pub(crate) fn spawn(
 fn run(engine: &Arc<Engine>, binding: &Arc<ClientBinding>, interval: Duration) {
     // `None`: so far in the future that it never comes due (a "disabled" interval).
     let mut due = Instant::now().checked_add(interval);
-    let mut looks = 0;
+    let mut look_gap = Duration::from_millis(1);
     let mut reported_panic = false;
     loop {
         let until_due = due.map(|due| due.saturating_duration_since(Instant::now()));
-        let bound = match binding.status() {
+        // Only what the status is: holding the client would keep it alive while this sleeps.
+        let looking = match binding.status() {
             Status::Gone => return,
-            Status::Bound(_) => true,
-            Status::Looking if binding.adopt_from_known_hubs() => continue,
-            Status::Looking => false,
+            Status::Looking => true,
+            Status::Bound(_) => false,
         };
+        if looking {
+            if !binding.adopt_from_known_hubs() {
+                binding.wait(look_gap);
+                look_gap = look_gap.saturating_mul(2).min(MAX_LOOK_GAP);
+            }
+            // Rounds are due an interval after the client is found (one found by `collect_now`
+            // was just sampled).
+            due = Instant::now().checked_add(interval);
+            continue;
+        }
         if until_due != Some(Duration::ZERO) {
-            let wait = if bound {
-                LIVENESS_CHECK
-            } else if looks < QUICK_LOOKS {
-                looks += 1;
-                Duration::from_millis(1 << looks)
-            } else {
-                Duration::from_secs(3600)
-            };
-            binding.wait(until_due.map_or(wait, |until_due| until_due.min(wait)));
+            binding
+                .wait(until_due.map_or(LIVENESS_CHECK, |until_due| until_due.min(LIVENESS_CHECK)));
             continue;
         }
         // Fixed rate; rounds missed while a round ran long are skipped, not run back to back.
         due = due
             .and_then(|due| due.checked_add(interval))
             .map(|next| next.max(Instant::now()));
-        if bound {
-            // Collectors run behind their own `catch_unwind` on the workers; what can still
-            // panic here is the SDK's capture path (the application's `before_send_metric`
-            // hook) while reporting skipped collectors. That must not end collection.
-            let round = catch_unwind(AssertUnwindSafe(|| engine.background_round(binding)));
-            if round.is_err() && !std::mem::replace(&mut reported_panic, true) {
-                engine.log().write(format_args!(
-                    "a collection round panicked while sending (a `before_send_metric` hook?); \
-                     the next round runs as planned (reported once)"
-                ));
-            }
+        // Collectors run behind their own `catch_unwind` on the workers; what can still panic
+        // here is the SDK's capture path (the application's `before_send_metric` hook) while
+        // reporting skipped collectors. That must not end collection.
+        let round = catch_unwind(AssertUnwindSafe(|| engine.background_round(binding)));
+        if round.is_err() && !std::mem::replace(&mut reported_panic, true) {
+            engine.log().write(format_args!(
+                "a collection round panicked while sending (a `before_send_metric` hook?); the \
+                 next round runs as planned (reported once)"
+            ));
         }
     }
 }

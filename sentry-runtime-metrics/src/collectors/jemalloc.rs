@@ -1,5 +1,6 @@
 //! [`JemallocMetrics`]: jemalloc's own statistics, when jemalloc is the global allocator.
 
+use std::fmt;
 use std::sync::OnceLock;
 
 use tikv_jemalloc_ctl::{epoch, epoch_mib, stats, thread};
@@ -73,6 +74,20 @@ impl JemallocMetrics {
         self.resident = read(stats::resident::read());
         self.mapped = read(stats::mapped::read());
         self.retained = read(stats::retained::read());
+    }
+}
+
+impl fmt::Debug for JemallocMetrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // jemalloc's epoch handle has no `Debug`; whether it was found is what matters.
+        f.debug_struct("JemallocMetrics")
+            .field("allocated", &self.allocated)
+            .field("active", &self.active)
+            .field("resident", &self.resident)
+            .field("mapped", &self.mapped)
+            .field("retained", &self.retained)
+            .field("epoch", &self.epoch.map(|_| "found"))
+            .finish()
     }
 }
 

@@ -12,7 +12,7 @@ use crate::tracking_alloc::TrackingAllocator;
 ///
 /// Values the platform cannot give are not sent. With the `jemalloc` feature,
 /// `JemallocMetrics` reports the heap instead.
-#[derive(Clone, MetricCollector)]
+#[derive(Clone, Debug, MetricCollector)]
 #[collector(name = "memory")]
 pub struct MemoryMetrics {
     /// Resident set size: bytes of this process in RAM now (not the peak).

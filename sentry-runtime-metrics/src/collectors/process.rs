@@ -19,7 +19,7 @@ const MIN_UTILIZATION_WINDOW_MS: f64 = 250.0;
 /// `cpu.cfs_quota_us / cpu.cfs_period_us`) when one is set: 1.0 means the process used all the
 /// CPU it may use. It needs a window of at least 250 ms (CPU time moves in 10 ms ticks): the
 /// first sample, and samples closer than that to the last computed one, send no utilization.
-#[derive(Clone, MetricCollector)]
+#[derive(Clone, Debug, MetricCollector)]
 #[collector(name = "process")]
 pub struct ProcessMetrics {
     /// Threads of this process.

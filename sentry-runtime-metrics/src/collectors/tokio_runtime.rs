@@ -29,7 +29,7 @@ pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// elapsed time, averaged over workers (0..1); the busiest worker's ratio is sent too. Tokio
 /// publishes a worker's busy time when it parks or between polls, so a worker stuck inside one
 /// poll shows as idle until it returns: for a stuck runtime, the scheduling delay is the signal.
-#[derive(Clone, MetricCollector)]
+#[derive(Clone, Debug, MetricCollector)]
 #[collector(name = "tokio")]
 pub struct TokioMetrics {
     /// Worker threads of the runtime.
@@ -103,7 +103,7 @@ pub struct TokioMetrics {
 }
 
 /// What is kept from one sample to the next.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 struct Scheduler {
     /// `None` once the runtime has shut down.
     handle: Option<Handle>,
@@ -113,13 +113,13 @@ struct Scheduler {
     probes: Vec<Probe>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 struct BusySample {
     at: Instant,
     busy: Vec<Duration>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 struct Probe {
     spawned: Instant,
     polled: Arc<OnceLock<Instant>>,

@@ -1,34 +1,52 @@
 //! What one integration owns, each part with one job: the collectors ([`registry`]), the threads
 //! that run them ([`workers`]), sending ([`send`]) and the counts of what was done and lost
-//! ([`Stats`]). A round ([`round`]) drives a collector from claim to SDK; [`check`] and
-//! [`series`] are its steps.
+//! ([`Stats`]). A round ([`round`]) claims the collectors and hands each to a run ([`run`]),
+//! which takes it from collecting to the SDK; [`check`] and [`series`] are its steps.
 
 mod check;
 mod entry;
 mod registry;
 mod round;
+mod run;
 mod send;
 mod series;
 mod workers;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Mutex;
 
 pub use check::MAX_METRICS_PER_COLLECTOR;
 pub(crate) use entry::Origin;
 
-use crate::binding::ClientBinding;
 use crate::collector::MetricCollector;
 use crate::debug_log::DebugLog;
 use crate::losses::{RuntimeMetricsStats, Stats};
 use crate::metric::Tags;
 use crate::rules::{self, FixedAttributes};
-use crate::sync::lock;
 use entry::Entry;
 use registry::Registry;
-use round::Round;
 use send::Sender;
 use workers::Workers;
+
+/// What kind of round, which decides where collectors run and whether anything is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Round {
+    /// The first run of collectors, at setup or registration: records counter totals so the
+    /// first real round sends increases since then; sends nothing. Runs on the workers; the
+    /// caller waits for it a short while.
+    Baseline,
+    /// `collect_now()`: every collector on the calling thread.
+    Now,
+    /// The sampler's: every collector on the workers (the built-in ones together, each of the
+    /// application's on its own), each sending when it is done.
+    Background,
+}
+
+impl Round {
+    /// Whether the round sends, and counts what it loses.
+    fn sends(self) -> bool {
+        self != Round::Baseline
+    }
+}
 
 /// The collectors, threads, sending and statistics of one integration.
 pub(crate) struct Engine {
@@ -69,46 +87,6 @@ impl Engine {
             log: DebugLog::default(),
             attribute_problems: Mutex::new(attribute_problems),
         }
-    }
-
-    /// Prepares for a new client: its debug log, how long idle workers stay, the baselines of
-    /// collectors that have none yet.
-    pub(crate) fn set_up(self: &Arc<Self>, debug: bool, interval: Duration) {
-        self.log.enable(debug);
-        if debug && let Some(problems) = lock(&self.attribute_problems).take() {
-            self.log.write(format_args!("{problems}"));
-        }
-        // Idle workers stay for two rounds (so steady collection reuses them), within limits.
-        let idle_exit = interval
-            .saturating_mul(2)
-            .clamp(Duration::from_secs(1), Duration::from_secs(60));
-        self.workers.set_idle_exit(idle_exit);
-        self.round(Round::Baseline, self.registry.snapshot(), None);
-    }
-
-    /// Adds a collector (a runtime registered after init, a collector added later), replacing
-    /// any registered under one of `keys`, and takes its baseline, so its first round sends
-    /// increases since now.
-    pub(crate) fn add(
-        self: &Arc<Self>,
-        collector: Box<dyn MetricCollector>,
-        origin: Origin,
-        keys: Vec<String>,
-    ) {
-        let entry = Entry::new(collector, origin, keys);
-        self.registry.add(Arc::clone(&entry));
-        // Should a round claim it first, that round's run is its baseline, and this one sits out.
-        self.round(Round::Baseline, vec![entry], None);
-    }
-
-    /// One round on the calling thread, sending to the client of `to`.
-    pub(crate) fn collect_now(self: &Arc<Self>, to: Option<&Arc<ClientBinding>>) {
-        self.round(Round::Now, self.registry.snapshot(), to);
-    }
-
-    /// One round of the sampler: every collector on the workers, sending to the client of `to`.
-    pub(crate) fn background_round(self: &Arc<Self>, to: &Arc<ClientBinding>) {
-        self.round(Round::Background, self.registry.snapshot(), Some(to));
     }
 
     /// Lets idle workers exit now (the client closed).

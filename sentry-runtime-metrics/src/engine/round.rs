@@ -1,48 +1,24 @@
 //! A collection round, the one way collectors are run: claim each collector (one still running
-//! is skipped, one resting after a panic sits the round out), run it (on the calling thread or
-//! on the workers), check what it returned, send it, and account for what was lost. Baselines,
-//! `collect_now` and background rounds differ only in their [`Round`].
+//! is skipped, one resting after a panic sits the round out), then [run](super::run) it, on the
+//! calling thread or on the workers. Baselines, `collect_now` and background rounds differ only
+//! in their [`Round`]. The engine's entry points (setup, registration, the two kinds of rounds
+//! that send) are here.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use sentry_core::Client;
-
 use crate::binding::ClientBinding;
-use crate::engine::Engine;
-use crate::engine::check::{self, MAX_METRICS_PER_COLLECTOR};
-use crate::engine::entry::{Claim, Entry, MAX_PANIC_REST_ROUNDS, Note, Origin};
-use crate::engine::send::panic_message;
+use crate::collector::MetricCollector;
+use crate::engine::entry::{Claim, Entry, Origin};
 use crate::engine::workers::After;
+use crate::engine::{Engine, Round};
 use crate::losses::{Loss, Tally};
-use crate::metric::RuntimeMetric;
+use crate::sync::lock;
 
 /// How long `sentry::init` and `add_collector` wait for a baseline. Real collectors take
 /// microseconds; a slower one finishes its baseline in the background, and rounds skip it until
 /// then.
 const BASELINE_WAIT: Duration = Duration::from_millis(100);
-
-/// What kind of round, which decides where collectors run and whether anything is sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Round {
-    /// The first run of collectors, at setup or registration: records counter totals so the
-    /// first real round sends increases since then; sends nothing. Runs on the workers; the
-    /// caller waits for it at most [`BASELINE_WAIT`].
-    Baseline,
-    /// `collect_now()`: every collector on the calling thread.
-    Now,
-    /// The sampler's: every collector on the workers (the built-in ones together, each of the
-    /// application's on its own), each sending when it is done.
-    Background,
-}
-
-impl Round {
-    /// Whether the round sends, and counts what it loses.
-    fn sends(self) -> bool {
-        self != Round::Baseline
-    }
-}
 
 /// Shared by a round's dispatch and its jobs; when the last of them is done, so is the round: a
 /// round that sends is counted (so `stats().rounds` never counts a round whose metrics are not
@@ -63,8 +39,48 @@ impl Drop for RoundEnd {
 }
 
 impl Engine {
+    /// Prepares for a new client: its debug log, how long idle workers stay, the baselines of
+    /// collectors that have none yet.
+    pub(crate) fn set_up(self: &Arc<Self>, debug: bool, interval: Duration) {
+        self.log.enable(debug);
+        if debug && let Some(problems) = lock(&self.attribute_problems).take() {
+            self.log.write(format_args!("{problems}"));
+        }
+        // Idle workers stay for two rounds (so steady collection reuses them), within limits.
+        let idle_exit = interval
+            .saturating_mul(2)
+            .clamp(Duration::from_secs(1), Duration::from_secs(60));
+        self.workers.set_idle_exit(idle_exit);
+        self.round(Round::Baseline, self.registry.snapshot(), None);
+    }
+
+    /// Adds a collector (a runtime registered after init, a collector added later), replacing
+    /// any registered under one of `keys`, and takes its baseline, so its first round sends
+    /// increases since now.
+    pub(crate) fn add(
+        self: &Arc<Self>,
+        collector: Box<dyn MetricCollector>,
+        origin: Origin,
+        keys: Vec<String>,
+    ) {
+        let entry = Entry::new(collector, origin, keys);
+        self.registry.add(Arc::clone(&entry));
+        // Should a round claim it first, that round's run is its baseline, and this one sits out.
+        self.round(Round::Baseline, vec![entry], None);
+    }
+
+    /// One round on the calling thread, sending to the client of `to`.
+    pub(crate) fn collect_now(self: &Arc<Self>, to: Option<&Arc<ClientBinding>>) {
+        self.round(Round::Now, self.registry.snapshot(), to);
+    }
+
+    /// One round of the sampler: every collector on the workers, sending to the client of `to`.
+    pub(crate) fn background_round(self: &Arc<Self>, to: &Arc<ClientBinding>) {
+        self.round(Round::Background, self.registry.snapshot(), Some(to));
+    }
+
     /// Runs `round` over `entries`, sending to the client of `to`.
-    pub(crate) fn round(
+    fn round(
         self: &Arc<Self>,
         round: Round,
         entries: Vec<Arc<Entry>>,
@@ -160,98 +176,5 @@ impl Engine {
         };
         drop(state);
         (!sits_out).then_some(claim)
-    }
-
-    /// One run of a claimed collector: collect (containing panics and errors), check, send.
-    /// Returns what was lost.
-    fn run(&self, round: Round, claim: Claim, to: Option<&Arc<ClientBinding>>) -> Tally {
-        let mut tally = Tally::default();
-        let entry = Arc::clone(claim.entry());
-        // A background run for a client that closed meanwhile (or was replaced) is not started.
-        if round == Round::Background && to.and_then(|to| to.client()).is_none() {
-            return tally;
-        }
-        let mut state = claim.state();
-        let result = catch_unwind(AssertUnwindSafe(|| state.collector.collect_mut()));
-        if round.sends() {
-            state.ran(result.is_err());
-        }
-        let collected = match result {
-            Ok(Ok(collected)) => collected,
-            Ok(Err(err)) => {
-                if round.sends() {
-                    self.stats.collector_failed();
-                    tally.add(entry.name, Loss::CollectorFailed, entry.round_cost());
-                    if state.first(Note::Error) {
-                        self.log.write(format_args!(
-                            "{err}; its metrics are skipped this round (reported once)"
-                        ));
-                    }
-                }
-                return tally;
-            }
-            Err(payload) => {
-                if round.sends() {
-                    self.stats.collector_failed();
-                    tally.add(entry.name, Loss::CollectorPanicked, entry.round_cost());
-                    if state.first(Note::Panic) {
-                        self.log.write(format_args!(
-                            "collector `{}` panicked: {}; its metrics are skipped, the other \
-                             collectors still send; while it keeps panicking it is retried after \
-                             1, 2, 4 .. {MAX_PANIC_REST_ROUNDS} rounds (reported once)",
-                            entry.name,
-                            panic_message(payload.as_ref())
-                        ));
-                    }
-                }
-                return tally;
-            }
-        };
-        entry.sent(collected.len().min(MAX_METRICS_PER_COLLECTOR));
-        let finished = state.collector.is_finished();
-        let checked = check::check(entry.name, &mut state, collected, round.sends());
-        // No lock of ours is held while sending: the SDK's `before_send_metric` hook may call
-        // back into `collect_now` (which then skips this collector, still claimed).
-        drop(state);
-        if finished {
-            self.registry.remove(&entry);
-        }
-        if !round.sends() || (entry.is_removed() && !finished) {
-            // A baseline sends nothing; a collector replaced while it ran is superseded.
-            return tally;
-        }
-        for note in &checked.notes {
-            self.log.write(format_args!("{note}"));
-        }
-        tally.merge(checked.losses);
-        self.stats.corrected(checked.corrected);
-        let metrics = checked.metrics.len();
-        match to.and_then(|to| to.client()) {
-            Some(client) => {
-                let sent = self.send(&client, checked.metrics);
-                self.stats.sent(sent as u64);
-                tally.add(entry.name, Loss::CapturePanicked, (metrics - sent) as u64);
-            }
-            None => tally.add(entry.name, Loss::NoClient, metrics as u64),
-        }
-        tally
-    }
-
-    /// Counts what `tally` lost and reports it as `runtime_metrics.dropped` to the client.
-    fn account(&self, tally: &Tally, to: Option<&Arc<ClientBinding>>) {
-        if tally.is_empty() {
-            return;
-        }
-        self.stats.lost(tally);
-        if let Some(client) = to.and_then(|to| to.client()) {
-            self.send(&client, tally.report());
-        }
-    }
-
-    /// Sends `metrics`; returns how many the SDK took. A pause after a panic of the SDK's
-    /// capture path is counted in rounds as completed when the metric is sent.
-    fn send(&self, client: &Client, metrics: Vec<RuntimeMetric>) -> usize {
-        self.sender
-            .send(client, metrics, self.stats.rounds(), &self.log)
     }
 }
