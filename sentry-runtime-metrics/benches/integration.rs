@@ -6,13 +6,17 @@
 //!   arithmetic, nothing handed to the SDK).
 //! - `round_to_sdk`: one round captured through the SDK into a client whose transport discards
 //!   (what the sampler thread does every interval).
+//! - `sdk_capture_same_metrics`: the same three metrics (values, unit, `sentry.origin`) captured
+//!   by hand with the SDK's metrics API into the same client: the floor `round_to_sdk` is
+//!   compared with. `round_to_sdk / sdk_capture_same_metrics` is the integration's cost.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // A benchmark fails loudly on setup errors.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sentry::{ClientOptions, Hub, Transport};
+use sentry::protocol::Unit;
+use sentry::{ClientOptions, Hub, Transport, metrics};
 use sentry_runtime_metrics::{MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration};
 
 #[derive(Clone, Default, MetricCollector)]
@@ -71,6 +75,22 @@ fn rounds(c: &mut Criterion) {
     let hub = Arc::new(Hub::new(Some(client.clone()), Arc::default()));
     Hub::run(hub, || {
         group.bench_function("round_to_sdk", |b| b.iter(|| sending.collect_now()));
+        group.bench_function("sdk_capture_same_metrics", |b| {
+            b.iter(|| {
+                let depth = std::hint::black_box(0u64) as f64;
+                let origin = ("sentry.origin", "auto.runtime_metrics");
+                metrics::gauge("app.queue.depth", depth)
+                    .attribute(origin.0, origin.1)
+                    .capture();
+                metrics::gauge("app.queue.bytes", depth * 512.0)
+                    .unit(Unit::Byte)
+                    .attribute(origin.0, origin.1)
+                    .capture();
+                metrics::counter("app.queue.processed", 1.0)
+                    .attribute(origin.0, origin.1)
+                    .capture();
+            })
+        });
     });
     client.close(None);
     group.finish();

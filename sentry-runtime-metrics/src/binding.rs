@@ -68,14 +68,19 @@ impl ClientBinding {
         let found = match &*lock(&self.state) {
             State::Looking => return Status::Looking,
             State::Ended => return Status::Gone,
-            State::Found(client) => client.clone(),
+            State::Found(client) => client.upgrade(),
         };
-        // Upgraded outside the lock: dropping the last reference drops the client, whose
-        // integration instance then ends this binding.
-        match found.upgrade() {
+        // Checked (and possibly dropped) outside the lock: dropping the last reference drops
+        // the client, whose integration instance then ends this binding.
+        match found {
             Some(client) if client.is_enabled() => Status::Bound(client),
             _ => Status::Gone,
         }
+    }
+
+    /// Whether the client has not been seen yet.
+    pub(crate) fn is_looking(&self) -> bool {
+        matches!(*lock(&self.state), State::Looking)
     }
 
     /// The client to send to, if found and still open.

@@ -108,7 +108,7 @@ impl RuntimeMetricsIntegration {
     /// collects is counted as dropped (reason `no_client`) in [`stats`](Self::stats).
     pub fn collect_now(&self) {
         let session = self.session();
-        if let Some(session) = &session {
+        if let Some(session) = session.as_ref().filter(|session| session.is_looking()) {
             session.adopt(&Hub::current());
         }
         self.shared.engine.collect_now(session.as_ref());

@@ -119,8 +119,40 @@ fn rewrite(name: &str) -> Option<String> {
     Some(rewritten)
 }
 
+/// Every unit by the name Sentry serializes, which is also how collectors usually spell it.
+const CANONICAL_UNITS: [&str; 24] = [
+    "nanosecond",
+    "microsecond",
+    "millisecond",
+    "second",
+    "minute",
+    "hour",
+    "day",
+    "week",
+    "bit",
+    "byte",
+    "kilobyte",
+    "kibibyte",
+    "megabyte",
+    "mebibyte",
+    "gigabyte",
+    "gibibyte",
+    "terabyte",
+    "tebibyte",
+    "petabyte",
+    "pebibyte",
+    "exabyte",
+    "exbibyte",
+    "ratio",
+    "percent",
+];
+
 /// The name Sentry serializes for `unit`, if it is one Sentry knows (by sentry-types' rules).
 fn canonical_unit(unit: &str) -> Option<&'static str> {
+    // Spelled as Sentry spells it (the derive writes these): no parse, no allocation.
+    if let Some(canonical) = CANONICAL_UNITS.iter().find(|name| **name == unit) {
+        return Some(canonical);
+    }
     Some(match Unit::from(unit.to_owned()) {
         Unit::Nanosecond => "nanosecond",
         Unit::Microsecond => "microsecond",
@@ -258,6 +290,14 @@ mod tests {
         m.unit = Some("count".into());
         let fixes = fix(&mut m);
         assert_eq!((m.unit, fixes.unit_stripped), (None, true));
+    }
+
+    #[test]
+    fn the_canonical_names_are_sentry_types_own() {
+        for name in CANONICAL_UNITS {
+            let parsed = format!("{:?}", Unit::from(name)).to_lowercase();
+            assert_eq!(parsed, name);
+        }
     }
 
     #[test]

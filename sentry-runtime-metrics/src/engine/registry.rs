@@ -7,15 +7,17 @@ use std::sync::{Arc, RwLock};
 use crate::engine::entry::{Entry, Origin};
 use crate::sync::{read, write};
 
+/// Copied on write (registrations are rare), so a round takes the list with one reference count.
 #[derive(Default)]
 pub(crate) struct Registry {
-    entries: RwLock<Vec<Arc<Entry>>>,
+    entries: RwLock<Arc<Vec<Arc<Entry>>>>,
 }
 
 impl Registry {
     /// Adds `entry`, replacing every entry that shares one of its keys.
     pub(crate) fn add(&self, entry: Arc<Entry>) {
         let mut entries = write(&self.entries);
+        let entries = Arc::make_mut(&mut entries);
         entries.retain(|old| {
             let replaced = old.keys.iter().any(|key| entry.keys.contains(key));
             if replaced {
@@ -29,12 +31,12 @@ impl Registry {
     /// Removes `entry` (it is finished).
     pub(crate) fn remove(&self, entry: &Arc<Entry>) {
         entry.mark_removed();
-        write(&self.entries).retain(|other| !Arc::ptr_eq(other, entry));
+        Arc::make_mut(&mut write(&self.entries)).retain(|other| !Arc::ptr_eq(other, entry));
     }
 
     /// The entries now, for one round.
-    pub(crate) fn snapshot(&self) -> Vec<Arc<Entry>> {
-        read(&self.entries).clone()
+    pub(crate) fn snapshot(&self) -> Arc<Vec<Arc<Entry>>> {
+        Arc::clone(&read(&self.entries))
     }
 
     /// How many jobs rounds run these collectors in: one for the built-in ones, one for each of

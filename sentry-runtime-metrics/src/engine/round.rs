@@ -51,7 +51,7 @@ impl Engine {
             .saturating_mul(2)
             .clamp(Duration::from_secs(1), Duration::from_secs(60));
         self.workers.set_idle_exit(idle_exit);
-        self.round(Round::Baseline, self.registry.snapshot(), None);
+        self.round(Round::Baseline, &self.registry.snapshot(), None);
     }
 
     /// Adds a collector (a runtime registered after init, a collector added later), replacing
@@ -66,31 +66,31 @@ impl Engine {
         let entry = Entry::new(collector, origin, keys);
         self.registry.add(Arc::clone(&entry));
         // Should a round claim it first, that round's run is its baseline, and this one sits out.
-        self.round(Round::Baseline, vec![entry], None);
+        self.round(Round::Baseline, &[entry], None);
     }
 
     /// One round on the calling thread, sending to the client of `to`.
     pub(crate) fn collect_now(self: &Arc<Self>, to: Option<&Arc<ClientBinding>>) {
-        self.round(Round::Now, self.registry.snapshot(), to);
+        self.round(Round::Now, &self.registry.snapshot(), to);
     }
 
     /// One round of the sampler: every collector on the workers, sending to the client of `to`.
     pub(crate) fn background_round(self: &Arc<Self>, to: &Arc<ClientBinding>) {
-        self.round(Round::Background, self.registry.snapshot(), Some(to));
+        self.round(Round::Background, &self.registry.snapshot(), Some(to));
     }
 
     /// Runs `round` over `entries`, sending to the client of `to`.
     fn round(
         self: &Arc<Self>,
         round: Round,
-        entries: Vec<Arc<Entry>>,
+        entries: &[Arc<Entry>],
         to: Option<&Arc<ClientBinding>>,
     ) {
         let mut tally = Tally::default();
         let mut built_in = Vec::new();
         let mut batches = Vec::new();
         for entry in entries {
-            let Some(claim) = self.claim(round, &entry, &mut tally) else {
+            let Some(claim) = self.claim(round, entry, &mut tally) else {
                 continue;
             };
             match (round, entry.origin) {
@@ -101,6 +101,14 @@ impl Engine {
         }
         if !built_in.is_empty() {
             batches.insert(0, built_in);
+        }
+        if batches.is_empty() {
+            // Everything ran here (`collect_now`), or sat the round out.
+            self.account(&tally, to);
+            if round.sends() {
+                self.stats.round_completed();
+            }
+            return;
         }
         let (done, finished) = mpsc::channel::<()>();
         let end = Arc::new(RoundEnd {
