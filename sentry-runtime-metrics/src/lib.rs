@@ -62,6 +62,21 @@
 //!
 //! The attribute language (units, labelled series, nested collectors, fallible sampling) is
 //! documented on the [derive macro](derive@MetricCollector).
+//!
+//! # How it behaves
+//!
+//! - A background thread keeps time; collectors run on worker threads (the built-in ones
+//!   together, each of yours on its own), so a slow collector delays only itself.
+//! - Metrics go to the integration's own client, the one created last with this handle: a new
+//!   `sentry::init` with a clone of the handle moves collection to the new client.
+//!   [`collect_now`](RuntimeMetricsIntegration::collect_now) sends there too, whatever hub the
+//!   calling thread is in, with a scope of its own (no request's user, span or trace).
+//! - Counters are sent as increases per series as collected; what Sentry would drop or rewrite
+//!   is dropped or fixed first, and counted ([`RuntimeMetricsStats`], the
+//!   `runtime_metrics.dropped` counter).
+//! - A Tokio runtime registered again (by name, or the same runtime under another name)
+//!   replaces the earlier registration; one that shut down is removed, like any collector whose
+//!   [`is_finished`](MetricCollector::is_finished) returns true.
 
 // Lets the built-in collectors use this crate's own derive, whose output names
 // `::sentry_runtime_metrics`.

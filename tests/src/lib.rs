@@ -1,12 +1,17 @@
 //! Support for the end-to-end tests and the soak run: a loopback stand-in for Sentry's
 //! ingestion, probes of this process's threads, descriptors and memory, and waiting on a
-//! condition. Not published.
+//! condition. Not published. Its doctests are the code blocks of the workspace README, so the
+//! README cannot drift from the API.
 
 pub mod child;
 pub mod loopback;
 pub mod probes;
 
 use std::time::{Duration, Instant};
+
+/// The workspace README: its code blocks run as this crate's doctests.
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 /// Polls `condition` every few milliseconds until it holds, failing after `limit` (generous:
 /// this waits on a condition, it does not assert a timing).
