@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 /// The workspace README: its code blocks run as this crate's doctests.
 #[doc = include_str!("../../README.md")]
+#[derive(Debug)]
 pub struct ReadmeDoctests;
 
 /// Polls `condition` every few milliseconds until it holds, failing after `limit` (generous:
