@@ -56,8 +56,9 @@ struct State {
     /// Workers waiting for a job.
     idle: usize,
     idle_exit: Duration,
-    /// Bumped by [`Workers::release`]: a worker that was idle before it exits.
-    release: u64,
+    /// Set by [`Workers::release`] until the next job: a worker with nothing to do exits
+    /// instead of waiting (one busy when released exits once its job is done).
+    released: bool,
     stopped: bool,
 }
 
@@ -70,7 +71,7 @@ impl Default for Workers {
                     threads: 0,
                     idle: 0,
                     idle_exit: DEFAULT_IDLE_EXIT,
-                    release: 0,
+                    released: false,
                     stopped: false,
                 }),
                 wake: Condvar::new(),
@@ -88,6 +89,7 @@ impl Workers {
     /// next one, so the thread count does not depend on timing.
     pub(crate) fn submit(&self, job: Job, after: After, threads: usize) -> Result<(), Job> {
         let mut state = lock(&self.shared.state);
+        state.released = false;
         // An idle worker not yet promised one of the queued jobs takes it.
         let limit = threads.clamp(1, MAX_THREADS);
         if state.idle > state.jobs.len() || state.threads >= limit {
@@ -132,7 +134,7 @@ impl Workers {
 
     /// Lets the idle workers exit now (their client closed); later jobs start new ones.
     pub(crate) fn release(&self) {
-        lock(&self.shared.state).release += 1;
+        lock(&self.shared.state).released = true;
         self.shared.wake.notify_all();
     }
 
@@ -169,14 +171,13 @@ fn work(shared: &Shared, first: Option<(Job, After)>) {
             drop(state);
         }
         let mut state = lock(&shared.state);
-        if state.stopped {
-            break state;
-        }
         if let Some(job) = state.jobs.pop_front() {
             next = Some(job);
             continue;
         }
-        let release = state.release;
+        if state.stopped || state.released {
+            break state;
+        }
         let idle_exit = state.idle_exit;
         state.idle += 1;
         let (mut state, timeout) = shared
@@ -184,11 +185,10 @@ fn work(shared: &Shared, first: Option<(Job, After)>) {
             .wait_timeout(state, idle_exit)
             .unwrap_or_else(PoisonError::into_inner);
         state.idle -= 1;
-        let released = state.release != release;
-        if state.stopped || ((timeout.timed_out() || released) && state.jobs.is_empty()) {
+        next = state.jobs.pop_front();
+        if next.is_none() && (state.stopped || state.released || timeout.timed_out()) {
             break state;
         }
-        next = state.jobs.pop_front();
     };
     state.threads -= 1;
 }
@@ -326,7 +326,23 @@ mod tests {
             "a new one starts"
         );
 
+        // One busy when released exits when its job is done, not after the idle time.
+        let (finish, finishing) = mpsc::channel::<()>();
+        assert!(
+            workers
+                .submit_staying(Box::new(move || {
+                    let _ = finishing.recv();
+                }))
+                .is_ok()
+        );
+        workers.release();
+        finish.send(()).unwrap();
+        wait_until("the busy worker to exit after its job", || {
+            workers.threads() == 0
+        });
+
         let shared = Arc::clone(&workers.shared);
+        assert!(workers.submit_staying(Box::new(|| {})).is_ok());
         drop(workers);
         wait_until("the worker to exit with the pool", || {
             lock(&shared.state).threads == 0
