@@ -1,7 +1,8 @@
 //! The background thread of one client, after sentry-core's batcher: one named OS thread that
 //! keeps time and starts a round every interval, sleeping on the client binding's `Condvar` so
-//! that the end of the binding wakes it at once. It runs no collector itself (the engine's
-//! workers do), so a slow collector cannot make it late.
+//! that the end of the binding wakes it at once. It runs no collector and no capture itself (the
+//! engine's workers do), so neither a slow collector nor a slow `before_send_metric` hook can
+//! make it late.
 //!
 //! It runs on its own thread rather than on an async runtime so it keeps reporting while the
 //! application's runtime is saturated or blocked, which is when the numbers matter most.
@@ -81,9 +82,9 @@ fn run(engine: &Arc<Engine>, binding: &Arc<ClientBinding>, interval: Duration) {
         due = due
             .and_then(|due| due.checked_add(interval))
             .map(|next| next.max(Instant::now()));
-        // Collectors run behind their own `catch_unwind` on the workers; what can still panic
-        // here is the SDK's capture path (the application's `before_send_metric` hook) while
-        // reporting skipped collectors. That must not end collection.
+        // Collectors and captures run on the workers, behind their own `catch_unwind`; here the
+        // capture path runs only when no worker thread could be started (it reports that).
+        // Whatever panics must not end collection.
         let round = catch_unwind(AssertUnwindSafe(|| engine.background_round(binding)));
         if round.is_err() && !std::mem::replace(&mut reported_panic, true) {
             engine.log().write(format_args!(

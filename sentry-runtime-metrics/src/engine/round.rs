@@ -4,7 +4,7 @@
 //! in their [`Round`]. The engine's entry points (setup, registration, the two kinds of rounds
 //! that send) are here.
 
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use crate::binding::ClientBinding;
@@ -116,18 +116,28 @@ impl Engine {
             counted: round.sends(),
             _done: done,
         });
+        // What the dispatch itself found (collectors still running, resting) is reported by
+        // the first job to finish, so this thread never runs the SDK's capture path (nor the
+        // application's `before_send_metric` hook): it only keeps time.
+        let dispatch_losses = Arc::new(Mutex::new(Some(tally)));
         // Jobs in flight at once, whatever the rounds: one per claim a job can hold.
         let in_flight = self.registry.job_groups();
+        let mut submitted = 0;
+        let mut no_thread = Tally::default();
         for batch in batches {
             let cost: Vec<(&'static str, u64)> = batch
                 .iter()
                 .map(|claim| (claim.entry().name, claim.entry().round_cost()))
                 .collect();
             let (engine, to, end) = (Arc::clone(self), to.cloned(), Arc::clone(&end));
+            let losses = Arc::clone(&dispatch_losses);
             let job = Box::new(move || {
                 let mut tally = Tally::default();
                 for claim in batch {
                     tally.merge(engine.run(round, claim, to.as_ref()));
+                }
+                if let Some(found) = lock(&losses).take() {
+                    tally.merge(found);
                 }
                 engine.account(&tally, to.as_ref());
                 drop(end);
@@ -139,13 +149,21 @@ impl Engine {
                 After::Exit
             };
             // Dropping a job that no thread can run released its claims.
-            if self.workers.submit(job, after, in_flight).is_err() && round.sends() {
+            if self.workers.submit(job, after, in_flight).is_ok() {
+                submitted += 1;
+            } else if round.sends() {
                 for (name, metrics) in cost {
-                    tally.add(name, Loss::NoThread, metrics);
+                    no_thread.add(name, Loss::NoThread, metrics);
                 }
             }
         }
-        self.account(&tally, to);
+        if submitted == 0
+            && let Some(found) = lock(&dispatch_losses).take()
+        {
+            no_thread.merge(found);
+        }
+        // Only when threads could not be started: then this one is all there is.
+        self.account(&no_thread, to);
         drop(end);
         if !round.sends() {
             // Until every part of the baseline let go of the round's end (the channel is then
