@@ -1,24 +1,50 @@
 //! Which client is ours, and whether it is still there to send to.
 //!
 //! sentry-core tells an integration nothing about its client: `setup` runs before the client
-//! exists, and nothing runs when the client is bound to a hub or closed. So the binding
-//! remembers the integration instance the client was set up with, and recognizes the client as
-//! the one whose options hold that very instance (an address compare: no downcast, no name
-//! lookup), wherever it is seen: the hub current at setup (where `sentry::init` binds it), the
-//! main hub, or the current hub of a thread calling into the integration (`collect_now` inside
-//! `Hub::run`, as with `Hub::new(Some(client))`). Only a weak reference to the client is kept,
-//! so the binding never keeps a client alive; once found, the client is ours until it is
-//! closed or dropped, whatever hub it is bound to.
+//! exists, and nothing runs when the client is bound to a hub or closed. So `setup` leaves a
+//! mark in the options it is given ([`ClientMark`], one per setup, appended to
+//! `options.integrations` after sentry-core took its own list, so it is never set up or asked
+//! anything), and the binding recognizes its client as the one whose options hold that very
+//! mark (an address compare: no downcast, no name lookup). A mark per setup, not the integration
+//! instance, because options are `Clone`: two clients made from clones share the instance.
+//! The client is looked for wherever it can be seen: the hub current at setup (where
+//! `sentry::init` binds it), the main hub, or the current hub of a thread calling into the
+//! integration (`collect_now` inside `Hub::run`, as with `Hub::new(Some(client))`). Only a weak
+//! reference to the client is kept, so the binding never keeps a client alive; once found, the
+//! client is ours until it is closed or dropped, whatever hub it is bound to. The mark is
+//! dropped with the client's options, and ends the binding then.
 //!
 //! The binding also wakes whoever waits on it (the sampler) when the client is found or the
 //! binding ends.
 
-use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
-use sentry_core::{Client, Hub};
+use sentry_core::{Client, ClientOptions, Hub, Integration};
 
 use crate::sync::lock;
+
+/// Left in a client's options by `setup`, so the client can be told from any other (see the
+/// module docs). Listed in `client.options().integrations` as `runtime-metrics-client-mark`;
+/// sentry-core never calls it.
+pub(crate) struct ClientMark {
+    binding: OnceLock<Weak<ClientBinding>>,
+}
+
+impl Integration for ClientMark {
+    fn name(&self) -> &'static str {
+        "runtime-metrics-client-mark"
+    }
+}
+
+/// The client's options are dropped with the client: nothing can be sent to it any more.
+impl Drop for ClientMark {
+    fn drop(&mut self) {
+        if let Some(binding) = self.binding.get().and_then(Weak::upgrade) {
+            binding.end();
+        }
+    }
+}
 
 /// What the binding knows of its client.
 pub(crate) enum Status {
@@ -27,14 +53,14 @@ pub(crate) enum Status {
     /// Found, alive and open.
     Bound(Arc<Client>),
     /// Closed, dropped, or the binding was ended (the integration was set up for a newer
-    /// client, or the client's integration instance was dropped).
+    /// client, or the client's options, with the mark, were dropped).
     Gone,
 }
 
-/// The client an integration instance was set up for.
+/// The client one setup was for.
 pub(crate) struct ClientBinding {
-    /// Address of the integration instance in the client's options.
-    instance: usize,
+    /// Address of the [`ClientMark`] in the client's options.
+    mark: usize,
     /// The hub current at setup.
     setup_hub: Weak<Hub>,
     state: Mutex<State>,
@@ -48,20 +74,21 @@ enum State {
 }
 
 impl ClientBinding {
-    /// A binding for the client whose options hold the integration at `instance`, set up while
-    /// `setup_hub` was current.
-    pub(crate) fn new(instance: usize, setup_hub: &Arc<Hub>) -> Self {
-        ClientBinding {
-            instance,
+    /// A binding for the client that will be created from `options` (called from `setup`, with
+    /// the hub current then): leaves its mark in them.
+    pub(crate) fn for_options(options: &mut ClientOptions, setup_hub: &Arc<Hub>) -> Arc<Self> {
+        let mark = Arc::new(ClientMark {
+            binding: OnceLock::new(),
+        });
+        let binding = Arc::new(ClientBinding {
+            mark: Arc::as_ptr(&mark).cast::<()>() as usize,
             setup_hub: Arc::downgrade(setup_hub),
             state: Mutex::new(State::Looking),
             changed: Condvar::new(),
-        }
-    }
-
-    /// Whether this binding is for the integration at `instance`.
-    pub(crate) fn is_for(&self, instance: usize) -> bool {
-        self.instance == instance
+        });
+        let _ = mark.binding.set(Arc::downgrade(&binding));
+        options.integrations.push(mark);
+        binding
     }
 
     pub(crate) fn status(&self) -> Status {
@@ -91,18 +118,18 @@ impl ClientBinding {
         }
     }
 
-    /// Takes the client of `hub` as ours if it carries our integration instance (one found
-    /// closed is gone for good: the status says so). Returns whether the client is known now.
+    /// Takes the client of `hub` as ours if it carries our mark (one found closed is gone for
+    /// good: the status says so). Returns whether the client is known now.
     pub(crate) fn adopt(&self, hub: &Hub) -> bool {
         // Read before our lock is taken: the hub's lock is never taken under ours. The strong
-        // reference keeps the client, and with it the integration instance compared, alive.
+        // reference keeps the client, and with it the mark compared, alive.
         let client = hub.client();
         let mut state = lock(&self.state);
         if let State::Looking = *state
             && let Some(client) = client.as_ref().filter(|c| self.carries_us(c))
         {
-            // Checked after the client was read: the binding ends before its instance is freed,
-            // so an instance found at our address now is ours, not a new one in its place.
+            // Checked after the client was read: the binding ends before its mark is freed, so a
+            // mark found at our address now is ours, not a new one in its place.
             *state = State::Found(Arc::downgrade(client));
             self.changed.notify_all();
         }
@@ -152,6 +179,6 @@ impl ClientBinding {
             .options()
             .integrations
             .iter()
-            .any(|integration| Arc::as_ptr(integration).cast::<()>() as usize == self.instance)
+            .any(|integration| Arc::as_ptr(integration).cast::<()>() as usize == self.mark)
     }
 }

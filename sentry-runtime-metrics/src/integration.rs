@@ -136,6 +136,10 @@ impl RuntimeMetricsIntegration {
     /// runtimes can be registered under different names. Registering a name again, or the same
     /// runtime under another name (such as the one `sentry::init` picked up as `main`), replaces
     /// the earlier registration; a runtime that shuts down is removed.
+    ///
+    /// Like [`add_collector`](Self::add_collector), this waits at most 100 ms for the first
+    /// sample (a Tokio runtime's takes microseconds): a short block of the calling worker when
+    /// called from inside the runtime.
     #[cfg(feature = "tokio-runtime")]
     pub fn register_tokio_runtime(
         &self,
@@ -185,11 +189,6 @@ impl RuntimeMetricsIntegration {
     fn session(&self) -> Option<Arc<ClientBinding>> {
         lock(&self.shared.session).clone()
     }
-
-    /// This instance's address, which identifies the client created with it.
-    fn instance(&self) -> usize {
-        std::ptr::from_ref(self) as usize
-    }
 }
 
 impl Default for RuntimeMetricsIntegration {
@@ -212,18 +211,6 @@ impl fmt::Debug for RuntimeMetricsIntegration {
     }
 }
 
-/// The instance a client was set up with lives in that client's options: when the client is
-/// dropped, its session ends.
-impl Drop for RuntimeMetricsIntegration {
-    fn drop(&mut self) {
-        let instance = self.instance();
-        let mut session = lock(&self.shared.session);
-        if let Some(ended) = session.take_if(|session| session.is_for(instance)) {
-            ended.end();
-        }
-    }
-}
-
 impl Integration for RuntimeMetricsIntegration {
     fn name(&self) -> &'static str {
         "runtime-metrics"
@@ -236,7 +223,7 @@ impl Integration for RuntimeMetricsIntegration {
             return;
         }
         // `sentry::init` binds the client to this hub right after setup.
-        let binding = Arc::new(ClientBinding::new(self.instance(), &Hub::current()));
+        let binding = ClientBinding::for_options(options, &Hub::current());
         // The newest client gets the rounds; the previous one's sampler stops.
         if let Some(previous) = lock(&self.shared.session).replace(Arc::clone(&binding)) {
             previous.end();
@@ -245,8 +232,14 @@ impl Integration for RuntimeMetricsIntegration {
         if self.shared.collect_async_runtime
             && let Ok(handle) = tokio::runtime::Handle::try_current()
         {
-            self.register_tokio(crate::collectors::TokioMetrics::new(handle).runtime_name("main"));
+            let main = crate::collectors::TokioMetrics::new(handle).runtime_name("main");
+            // A runtime already registered (by name, before a re-init) keeps its registration.
+            if !engine.is_registered(&main.runtime_key()) {
+                let keys = main.registration_keys();
+                engine.register(Box::new(main), Origin::BuiltIn, keys);
+            }
         }
+        // One wait for every baseline, the runtime's included.
         engine.set_up(options.debug, self.shared.interval);
         if let Err(err) = sampler::spawn(Arc::clone(engine), binding, self.shared.interval) {
             engine.log().write(format_args!(

@@ -120,7 +120,7 @@ impl Tally {
 pub struct RuntimeMetricsStats {
     /// Completed collection rounds (background and `collect_now`).
     pub rounds: u64,
-    /// Metrics handed to the SDK.
+    /// Metrics handed to the SDK (the `runtime_metrics.dropped` reports not included).
     pub metrics_sent: u64,
     /// Metrics dropped: empty or over-long name, NaN or infinite value, negative counter
     /// increase, over the per-collector cap, lost with a collector round that panicked,
@@ -135,11 +135,11 @@ pub struct RuntimeMetricsStats {
     pub metrics_corrected: u64,
     /// Collector rounds that panicked or returned an error.
     pub collector_failures: u64,
-    /// Times a round skipped one of the application's collectors because it was still running:
-    /// its previous background run had not returned (it is slower than the collection interval,
-    /// or, with more than 8 custom collectors, waited for a free worker), its baseline at init
-    /// was still running, or another `collect_now` was running it. That run sends when it
-    /// returns.
+    /// Times a round skipped a collector because it was still running: its previous background
+    /// run had not returned (it is slower than the collection interval, or waited for a free
+    /// worker), its baseline at init was still running, or another `collect_now` was running
+    /// it. That run sends when it returns. Built-in collectors are counted too (they are only
+    /// ever skipped at intervals of a few milliseconds on a busy machine).
     pub collector_skips: u64,
     /// Configured attributes (`RuntimeMetricsConfig::attributes`) dropped (an invalid key, over
     /// 32) or cut (a value over 200 bytes) when the integration was created.

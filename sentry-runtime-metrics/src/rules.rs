@@ -72,8 +72,9 @@ pub(crate) fn sendable(metric: &RuntimeMetric) -> Result<(), Unsendable> {
     Ok(())
 }
 
-/// Fixes what Sentry would otherwise rewrite or strip: the name, the unit, the attributes.
-pub(crate) fn fix(metric: &mut RuntimeMetric) -> Fixes {
+/// Fixes what Sentry would otherwise rewrite or strip: the name, the unit, the attributes (at
+/// most `max_attributes` of its own: attributes added to every metric count towards the limit).
+pub(crate) fn fix(metric: &mut RuntimeMetric, max_attributes: usize) -> Fixes {
     let mut fixes = Fixes::default();
     if let Some(rewritten) = rewrite(&metric.name) {
         metric.name = Cow::Owned(rewritten);
@@ -86,8 +87,8 @@ pub(crate) fn fix(metric: &mut RuntimeMetric) -> Fixes {
         metric.unit = canonical_unit(unit).map(Cow::Borrowed);
         fixes.unit_stripped = metric.unit.is_none();
     }
-    if !attributes_are_clean(&metric.tags) {
-        metric.tags = fix_attributes(std::mem::take(&mut metric.tags)).kept;
+    if !attributes_are_clean(&metric.tags, max_attributes) {
+        metric.tags = fix_attributes(std::mem::take(&mut metric.tags), max_attributes).kept;
         fixes.attributes = true;
     }
     fixes
@@ -186,8 +187,8 @@ fn key_is_clean(key: &str) -> bool {
     !key.is_empty() && key.len() <= MAX_NAME_LEN && key.chars().all(is_allowed)
 }
 
-fn attributes_are_clean(tags: &Tags) -> bool {
-    tags.len() <= MAX_ATTRIBUTES
+fn attributes_are_clean(tags: &Tags, max: usize) -> bool {
+    tags.len() <= max
         && tags
             .iter()
             .all(|(key, value)| key_is_clean(key) && value.len() <= MAX_ATTRIBUTE_VALUE_LEN)
@@ -197,20 +198,50 @@ fn attributes_are_clean(tags: &Tags) -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct FixedAttributes {
     pub(crate) kept: Tags,
-    /// Keys dropped: invalid (empty, too long, characters outside `[A-Za-z0-9_.]`) or over
-    /// [`MAX_ATTRIBUTES`].
+    /// Keys dropped: invalid (empty, too long, characters outside `[A-Za-z0-9_.]`) or over the
+    /// limit.
     pub(crate) dropped: Vec<Cow<'static, str>>,
     /// Keys whose value was cut to [`MAX_ATTRIBUTE_VALUE_LEN`] bytes.
     pub(crate) cut: Vec<Cow<'static, str>>,
 }
 
-/// Keeps the first [`MAX_ATTRIBUTES`] attributes with valid keys, cutting long values at a
+impl FixedAttributes {
+    /// What the rules changed, in one line for the debug log; `None` if nothing.
+    pub(crate) fn describe(&self, what: &str) -> Option<String> {
+        if self.dropped.is_empty() && self.cut.is_empty() {
+            return None;
+        }
+        let list = |keys: &[Cow<'static, str>]| {
+            keys.iter()
+                .map(|key| format!("`{key}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut parts = Vec::new();
+        if !self.dropped.is_empty() {
+            parts.push(format!(
+                "dropped {} (keys must be non-empty `[A-Za-z0-9_.]`, at most {MAX_ATTRIBUTES} \
+                 attributes on a metric)",
+                list(&self.dropped)
+            ));
+        }
+        if !self.cut.is_empty() {
+            parts.push(format!(
+                "cut {} to {MAX_ATTRIBUTE_VALUE_LEN} bytes",
+                list(&self.cut)
+            ));
+        }
+        Some(format!("{what}: {} (reported once)", parts.join("; ")))
+    }
+}
+
+/// Keeps the first `max` attributes with valid keys (in key order), cutting long values at a
 /// char boundary. (Keys are not rewritten like names: a rewritten key could take the place of
 /// another attribute.)
-pub(crate) fn fix_attributes(tags: Tags) -> FixedAttributes {
+pub(crate) fn fix_attributes(tags: Tags, max: usize) -> FixedAttributes {
     let mut fixed = FixedAttributes::default();
     for (key, value) in tags {
-        if !key_is_clean(&key) || fixed.kept.len() == MAX_ATTRIBUTES {
+        if !key_is_clean(&key) || fixed.kept.len() == max {
             fixed.dropped.push(key);
             continue;
         }
@@ -268,15 +299,15 @@ mod tests {
     #[test]
     fn rewrites_names_like_sentry_and_says_so() {
         let mut m = metric("app-queue depth/größe", MetricValue::Int(1));
-        let fixes = fix(&mut m);
+        let fixes = fix(&mut m, MAX_ATTRIBUTES);
         // "ö" and "ß" are one run: one `_`.
         assert_eq!(m.name, "app_queue_depth_gr_e");
         assert!(fixes.renamed && !fixes.unit_stripped && !fixes.attributes);
         let mut m = metric("probe rough/space ø", MetricValue::Int(1));
-        fix(&mut m);
+        fix(&mut m, MAX_ATTRIBUTES);
         assert_eq!(m.name, "probe_rough_space_");
         let mut m = metric("fine.name_1", MetricValue::Int(1));
-        assert!(!fix(&mut m).any());
+        assert!(!fix(&mut m, MAX_ATTRIBUTES).any());
         assert_eq!(m.name, "fine.name_1");
     }
 
@@ -285,10 +316,10 @@ mod tests {
         let mut m = metric("a", MetricValue::Int(1));
         m.unit = Some("ms".into());
         let mut ms = m.clone();
-        assert!(!fix(&mut ms).any());
+        assert!(!fix(&mut ms, MAX_ATTRIBUTES).any());
         assert_eq!(ms.unit.as_deref(), Some("millisecond"));
         m.unit = Some("count".into());
-        let fixes = fix(&mut m);
+        let fixes = fix(&mut m, MAX_ATTRIBUTES);
         assert_eq!((m.unit, fixes.unit_stripped), (None, true));
     }
 
@@ -308,7 +339,7 @@ mod tests {
         tags.insert("bad key".into(), "v".into());
         tags.insert("".into(), "v".into());
         tags.insert("a_long".into(), Cow::Owned("é".repeat(300)));
-        let fixed = fix_attributes(tags);
+        let fixed = fix_attributes(tags, MAX_ATTRIBUTES);
         assert_eq!(fixed.kept.len(), MAX_ATTRIBUTES);
         assert!(fixed.kept.keys().all(|k| key_is_clean(k)));
         assert_eq!(fixed.kept["a_long"].len(), 200);

@@ -529,3 +529,91 @@ fn a_run_of_characters_outside_the_name_rules_becomes_one_underscore_as_in_sentr
     assert_eq!(names, ["probe_rough_space_"]);
     assert_eq!(integration.stats().metrics_corrected, 1);
 }
+
+/// Panics when asked whether it is finished.
+struct PanicsWhenAsked;
+
+impl MetricCollector for PanicsWhenAsked {
+    fn collect(&self) -> Vec<RuntimeMetric> {
+        vec![RuntimeMetric {
+            name: Cow::Borrowed("app.asked"),
+            metric_type: MetricType::Gauge,
+            value: MetricValue::Int(1),
+            unit: None,
+            tags: Tags::new(),
+        }]
+    }
+
+    fn name(&self) -> &'static str {
+        "panics-when-asked"
+    }
+
+    fn is_finished(&self) -> bool {
+        panic!("is_finished bug");
+    }
+}
+
+#[test]
+fn a_panic_in_is_finished_stays_inside_the_integration() {
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let (metrics, integration) = capture(
+        RuntimeMetricsConfig {
+            custom_collectors: vec![Box::new(PanicsWhenAsked)],
+            ..Default::default()
+        },
+        2,
+    );
+    std::panic::set_hook(previous_hook);
+    // Taken as "not finished": it stays and sends every round.
+    assert_eq!(values(&metrics, "app.asked"), [1.0, 1.0]);
+    assert_eq!(integration.stats().collectors, 1);
+}
+
+/// A series with 32 attributes of its own.
+struct Wide;
+
+impl MetricCollector for Wide {
+    fn collect(&self) -> Vec<RuntimeMetric> {
+        vec![RuntimeMetric {
+            name: Cow::Borrowed("app.wide_enough"),
+            metric_type: MetricType::Gauge,
+            value: MetricValue::Int(1),
+            unit: None,
+            tags: (0..32)
+                .map(|i| (Cow::Owned(format!("own{i:02}")), Cow::Borrowed("v")))
+                .collect(),
+        }]
+    }
+
+    fn name(&self) -> &'static str {
+        "wide"
+    }
+}
+
+#[test]
+fn configured_attributes_count_towards_the_attribute_limit() {
+    let configured: Tags = (0..5)
+        .map(|i| (Cow::Owned(format!("conf{i}")), Cow::Borrowed("c")))
+        .collect();
+    let (metrics, integration) = capture(
+        RuntimeMetricsConfig {
+            custom_collectors: vec![Box::new(Wide)],
+            attributes: configured,
+            ..Default::default()
+        },
+        1,
+    );
+    let wide = named(&metrics, "app.wide_enough")[0];
+    let ours = |prefix: &str| {
+        wide.attributes
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .count()
+    };
+    // 32 attributes in all: the 5 configured and 27 of the series' own (besides Sentry's
+    // own `sentry.*` ones, `sentry.origin` included).
+    assert_eq!((ours("conf"), ours("own")), (5, 27));
+    assert!(wide.attributes.contains_key("sentry.origin"));
+    assert_eq!(integration.stats().metrics_corrected, 1);
+}

@@ -52,6 +52,21 @@ fn collect_now_in_another_hub_sends_to_our_client_without_the_request_scope() {
     Hub::run(Arc::new(Hub::new(None, Arc::default())), || {
         integration.collect_now();
     });
+    // A hub bound to another client altogether.
+    let other = sentry::test::TestTransport::new();
+    let mut other_options = sentry::ClientOptions::new();
+    other_options.dsn = Some("https://public@sentry.invalid/2".parse().unwrap());
+    other_options.transport = Some(Arc::new(other.clone()));
+    let other_client = Arc::new(sentry::Client::from(other_options));
+    Hub::run(
+        Arc::new(Hub::new(Some(other_client.clone()), Arc::default())),
+        || integration.collect_now(),
+    );
+    other_client.close(None);
+    assert!(
+        metrics_in(&other.fetch_and_clear_envelopes()).is_empty(),
+        "nothing for the other client"
+    );
     transaction.finish();
     drop(guard);
 
@@ -70,12 +85,16 @@ fn collect_now_in_another_hub_sends_to_our_client_without_the_request_scope() {
     );
     let metrics = metrics();
     let depth = named(&metrics, "app.queue.depth");
-    assert_eq!(depth.len(), 2, "one per round, both rounds: {metrics:#?}");
+    assert_eq!(
+        depth.len(),
+        3,
+        "one per round, all three rounds: {metrics:#?}"
+    );
     let processed: Vec<f64> = named(&metrics, "app.queue.processed")
         .iter()
         .map(|m| m.value)
         .collect();
-    assert_eq!(processed, [1.0, 1.0], "no increase lost");
+    assert_eq!(processed, [1.0, 1.0, 1.0], "no increase lost");
     for metric in &metrics {
         assert_eq!(attribute(metric, "user.id"), None, "{metric:?}");
         assert_eq!(metric.span_id, None, "{metric:?}");

@@ -95,10 +95,49 @@ fn a_second_client_while_the_first_guard_lives_gets_the_rounds() {
 
     let (second_dsn, second) = loopback::start(true).unwrap();
     let second_guard = sentry::init(options(&integration, &second_dsn));
-    let sent = three_rounds_then_close(&integration, second_guard, &second);
+    only_the_second_gets_the_rounds(&integration, first_guard, &first, second_guard, &second);
+}
+
+/// With both clients alive, the rounds go to the second; the first, flushed, got only what it
+/// had before the switch.
+fn only_the_second_gets_the_rounds(
+    integration: &RuntimeMetricsIntegration,
+    first_guard: sentry::ClientInitGuard,
+    first: &Received,
+    second_guard: sentry::ClientInitGuard,
+    second: &Received,
+) {
+    // Everything the first client got until now, sent to its endpoint.
+    first_guard.flush(Some(Duration::from_secs(5)));
+    let before_switch = processed(first).len();
+    let sent = three_rounds_then_close(integration, second_guard, second);
     assert!(sent.iter().all(|v| *v == 1.0), "{sent:?}");
     drop(first_guard);
-    // The first client got its rounds before the second one was created, and only those.
-    let before_switch = processed(&first);
-    assert!(before_switch.iter().all(|v| *v == 1.0), "{before_switch:?}");
+    let first_got = processed(first);
+    assert!(first_got.iter().all(|v| *v == 1.0), "{first_got:?}");
+    // At most the round that was running at the switch.
+    assert!(
+        first_got.len() <= before_switch + 1,
+        "the first client kept getting rounds: {before_switch} before the switch, {} after",
+        first_got.len()
+    );
+}
+
+#[test]
+fn clients_from_clones_of_the_same_options_are_told_apart() {
+    // `ClientOptions` is `Clone`, and a clone shares the integration instance itself.
+    let integration = integration();
+    let (first_dsn, first) = loopback::start(true).unwrap();
+    let (second_dsn, second) = loopback::start(true).unwrap();
+    let first_options = options(&integration, &first_dsn);
+    let mut second_options = first_options.clone();
+    second_options.dsn = Some(second_dsn.parse().unwrap());
+    let first_guard = sentry::init(first_options);
+    wait_for(
+        Duration::from_secs(30),
+        "rounds for the first client",
+        || integration.stats().rounds >= 2,
+    );
+    let second_guard = sentry::init(second_options);
+    only_the_second_gets_the_rounds(&integration, first_guard, &first, second_guard, &second);
 }

@@ -92,3 +92,60 @@ fn series_that_look_alike_after_the_checks_keep_their_own_counters() {
         assert_eq!(sent, [10.0, 1.0, 10.0, 1.0, 10.0, 1.0], "{name}");
     }
 }
+
+/// One series sent twice a round whose first copy cannot be sent in round 2 (NaN).
+struct TwiceWithAGap {
+    rounds: AtomicU64,
+}
+
+impl MetricCollector for TwiceWithAGap {
+    fn collect(&self) -> Vec<RuntimeMetric> {
+        let round = self.rounds.fetch_add(1, Ordering::SeqCst);
+        let a = if round == 2 {
+            MetricValue::Float(f64::NAN)
+        } else {
+            MetricValue::Int(1000 + 10 * round as i64)
+        };
+        let twice = |value| RuntimeMetric {
+            name: Cow::Borrowed("app.twice"),
+            metric_type: MetricType::Counter,
+            value,
+            unit: None,
+            tags: Tags::new(),
+        };
+        vec![twice(a), twice(MetricValue::Int(20 + round as i64))]
+    }
+
+    fn name(&self) -> &'static str {
+        "twice-with-a-gap"
+    }
+}
+
+#[test]
+fn a_copy_that_cannot_be_sent_does_not_move_the_others() {
+    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+        collect_memory: false,
+        collect_process: false,
+        collect_async_runtime: false,
+        custom_collectors: vec![Box::new(TwiceWithAGap {
+            rounds: AtomicU64::new(0),
+        })],
+        ..Default::default()
+    });
+    let options = ClientOptions::new().add_integration(integration.clone());
+    let envelopes = with_captured_envelopes_options(
+        || {
+            common::wait_for_collector_threads_to_finish();
+            for _ in 0..3 {
+                integration.collect_now();
+            }
+        },
+        options,
+    );
+    // Rounds 1 and 3 send both copies; round 2 only the second (the NaN is dropped). The first
+    // copy's total of round 3 is compared with round 1's.
+    assert_eq!(
+        values(&metrics_in(&envelopes), "app.twice"),
+        [10.0, 1.0, 1.0, 20.0, 1.0]
+    );
+}

@@ -390,3 +390,24 @@ fn runtimes_that_shut_down_are_removed() {
     );
     drop(lasting);
 }
+
+#[test]
+fn a_re_init_inside_the_runtime_keeps_the_name_it_was_registered_under() {
+    let _serial = serial();
+    let rt = runtime(2);
+    let (first, second) = rt.block_on(async {
+        let integration = sentry_runtime_metrics::RuntimeMetricsIntegration::default();
+        let first = workers_by_runtime(&integration, || {
+            integration.register_tokio_runtime("app", tokio::runtime::Handle::current());
+        });
+        // A second client with the same handle, created inside the same runtime.
+        let second = workers_by_runtime(&integration, || {});
+        (first, second)
+    });
+    assert_eq!(first, [("app".to_owned(), 2.0)]);
+    assert_eq!(
+        second,
+        [("app".to_owned(), 2.0)],
+        "not renamed back to main"
+    );
+}

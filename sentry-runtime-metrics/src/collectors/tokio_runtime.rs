@@ -165,12 +165,15 @@ impl TokioMetrics {
             .labels
             .get("runtime")
             .map(|name| format!("tokio runtime named {name}"));
-        let id = self
-            .scheduler
-            .handle
-            .as_ref()
-            .map(|handle| format!("tokio runtime {}", handle.id()));
-        name.into_iter().chain(id).collect()
+        name.into_iter().chain(Some(self.runtime_key())).collect()
+    }
+
+    /// The key of its runtime (its id), whatever name it goes by.
+    pub(crate) fn runtime_key(&self) -> String {
+        match &self.scheduler.handle {
+            Some(handle) => format!("tokio runtime {}", handle.id()),
+            None => "tokio runtime (shut down)".to_owned(),
+        }
     }
 
     /// No values yet: what each sample starts from, so nothing stale is ever sent.

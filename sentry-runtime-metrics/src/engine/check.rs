@@ -29,12 +29,14 @@ pub(crate) struct Checked {
 
 /// Checks what the collector of `state` (named `name`) returned. While `state.baselined` is
 /// false this is its first good run, whose running-total counters are recorded, not sent.
-/// `note`: whether problems may be noted for the debug log (not in a baseline, which is not
-/// sent, so that the first real round still reports them).
+/// `attribute_room`: how many attributes of its own a metric may keep. `note`: whether problems
+/// may be noted for the debug log (not in a baseline, which is not sent, so that the first real
+/// round still reports them).
 pub(crate) fn check(
     name: &'static str,
     state: &mut State,
     mut collected: Vec<RuntimeMetric>,
+    attribute_room: usize,
     note: bool,
 ) -> Checked {
     let mut checked = Checked::default();
@@ -54,7 +56,16 @@ pub(crate) fn check(
     state.series.begin_run();
     let mut first_bad = None;
     for mut metric in collected {
-        if let Err(unsendable) = rules::sendable(&metric) {
+        let sendable = rules::sendable(&metric);
+        let running_total =
+            metric.metric_type == MetricType::Counter && !state.deltas.contains(&metric.name);
+        // Every running total takes its place among the series of its name and attributes, sent
+        // or not, so that those after it in the round keep theirs.
+        let increase = running_total.then(|| {
+            let total = sendable.is_ok().then(|| metric.value.as_f64());
+            state.series.increase(&metric.name, &metric.tags, total)
+        });
+        if let Err(unsendable) = sendable {
             checked.losses.add(name, Loss::Unsendable(unsendable), 1);
             first_bad.get_or_insert_with(|| {
                 (
@@ -65,15 +76,11 @@ pub(crate) fn check(
             continue;
         }
         if metric.metric_type == MetricType::Counter {
-            let total = metric.value.as_f64();
-            let increase = if state.deltas.contains(&metric.name) {
-                total
-            } else {
-                let increase = state.series.increase(&metric.name, &metric.tags, total);
-                if first_run {
-                    continue;
-                }
-                increase
+            let increase = match increase.flatten() {
+                // The first good run records running totals: a lifetime is not an increase.
+                Some(_) if first_run => continue,
+                Some(increase) => increase,
+                None => metric.value.as_f64(),
             };
             if increase < 0.0 {
                 checked.losses.add(name, Loss::NegativeCounter, 1);
@@ -84,7 +91,7 @@ pub(crate) fn check(
             }
             metric.value = MetricValue::Float(increase);
         }
-        let fixes = rules::fix(&mut metric);
+        let fixes = rules::fix(&mut metric, attribute_room);
         if fixes.any() {
             checked.corrected += 1;
             first_bad.get_or_insert_with(|| {

@@ -21,7 +21,7 @@ use crate::collector::MetricCollector;
 use crate::debug_log::DebugLog;
 use crate::losses::{RuntimeMetricsStats, Stats};
 use crate::metric::Tags;
-use crate::rules::{self, FixedAttributes};
+use crate::rules;
 use entry::Entry;
 use registry::Registry;
 use send::Sender;
@@ -75,10 +75,10 @@ impl Engine {
         for collector in custom {
             registry.add(Entry::new(collector, Origin::Application, Vec::new()));
         }
-        let fixed = rules::fix_attributes(attributes);
+        let fixed = rules::fix_attributes(attributes, rules::MAX_ATTRIBUTES);
         let stats = Stats::default();
         stats.attributes_corrected((fixed.dropped.len() + fixed.cut.len()) as u64);
-        let attribute_problems = describe_attribute_fixes(&fixed);
+        let attribute_problems = fixed.describe("configured attributes");
         Engine {
             registry,
             workers: Workers::default(),
@@ -98,6 +98,12 @@ impl Engine {
         self.stats.snapshot(self.registry.len())
     }
 
+    /// Whether a collector is registered under `key`.
+    #[cfg(feature = "tokio-runtime")] // Only runtimes are registered by key.
+    pub(crate) fn is_registered(&self, key: &str) -> bool {
+        self.registry.has_key(key)
+    }
+
     /// The names of the registered collectors, for `Debug`.
     pub(crate) fn collector_names(&self) -> Vec<&'static str> {
         self.registry.names()
@@ -106,36 +112,4 @@ impl Engine {
     pub(crate) fn log(&self) -> &DebugLog {
         &self.log
     }
-}
-
-/// One line on what the rules changed in the configured attributes, if anything.
-fn describe_attribute_fixes(fixed: &FixedAttributes) -> Option<String> {
-    if fixed.dropped.is_empty() && fixed.cut.is_empty() {
-        return None;
-    }
-    let list = |keys: &[std::borrow::Cow<'static, str>]| {
-        keys.iter()
-            .map(|key| format!("`{key}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut parts = Vec::new();
-    if !fixed.dropped.is_empty() {
-        parts.push(format!(
-            "dropped {} (keys must be non-empty `[A-Za-z0-9_.]`, at most {})",
-            list(&fixed.dropped),
-            rules::MAX_ATTRIBUTES
-        ));
-    }
-    if !fixed.cut.is_empty() {
-        parts.push(format!(
-            "cut {} to {} bytes",
-            list(&fixed.cut),
-            rules::MAX_ATTRIBUTE_VALUE_LEN
-        ));
-    }
-    Some(format!(
-        "configured attributes: {} (reported once)",
-        parts.join("; ")
-    ))
 }

@@ -54,6 +54,14 @@ impl Registry {
         read(&self.entries).len()
     }
 
+    /// Whether an entry is registered under `key`.
+    #[cfg(feature = "tokio-runtime")] // Only runtimes are registered by key.
+    pub(crate) fn has_key(&self, key: &str) -> bool {
+        read(&self.entries)
+            .iter()
+            .any(|entry| entry.keys.iter().any(|own| own == key))
+    }
+
     /// The collectors' names, for `Debug`.
     pub(crate) fn names(&self) -> Vec<&'static str> {
         read(&self.entries).iter().map(|entry| entry.name).collect()

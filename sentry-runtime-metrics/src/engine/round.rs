@@ -63,10 +63,22 @@ impl Engine {
         origin: Origin,
         keys: Vec<String>,
     ) {
-        let entry = Entry::new(collector, origin, keys);
-        self.registry.add(Arc::clone(&entry));
+        let entry = self.register(collector, origin, keys);
         // Should a round claim it first, that round's run is its baseline, and this one sits out.
         self.round(Round::Baseline, &[entry], None);
+    }
+
+    /// Adds a collector without taking its baseline (the next baseline round, or its first
+    /// good run, does), replacing any registered under one of `keys`.
+    pub(crate) fn register(
+        &self,
+        collector: Box<dyn MetricCollector>,
+        origin: Origin,
+        keys: Vec<String>,
+    ) -> Arc<Entry> {
+        let entry = Entry::new(collector, origin, keys);
+        self.registry.add(Arc::clone(&entry));
+        entry
     }
 
     /// One round on the calling thread, sending to the client of `to`.
@@ -102,13 +114,18 @@ impl Engine {
         if !built_in.is_empty() {
             batches.insert(0, built_in);
         }
-        if batches.is_empty() {
-            // Everything ran here (`collect_now`), or sat the round out.
+        if batches.is_empty() && (round != Round::Background || tally.is_empty()) {
+            // Everything ran here (`collect_now`), or nothing is left to do.
             self.account(&tally, to);
             if round.sends() {
                 self.stats.round_completed();
             }
             return;
+        }
+        if batches.is_empty() {
+            // Every collector sat the round out: a job without collectors reports that, so this
+            // thread stays off the capture path.
+            batches.push(Vec::new());
         }
         let (done, finished) = mpsc::channel::<()>();
         let end = Arc::new(RoundEnd {

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use sentry_core::Client;
 
 use crate::binding::ClientBinding;
+use crate::debug_log::panic_message;
 use crate::engine::check::{self, MAX_METRICS_PER_COLLECTOR};
 use crate::engine::entry::{Claim, MAX_PANIC_REST_ROUNDS, Note};
-use crate::engine::send::panic_message;
 use crate::engine::{Engine, Round};
 use crate::losses::{Loss, Tally};
 use crate::metric::RuntimeMetric;
@@ -61,8 +61,11 @@ impl Engine {
             }
         };
         entry.sent(collected.len().min(MAX_METRICS_PER_COLLECTOR));
-        let finished = state.collector.is_finished();
-        let checked = check::check(entry.name, &mut state, collected, round.sends());
+        // The application's code too: a panic there means "not finished".
+        let finished =
+            catch_unwind(AssertUnwindSafe(|| state.collector.is_finished())).unwrap_or(false);
+        let room = self.sender.attribute_room();
+        let checked = check::check(entry.name, &mut state, collected, room, round.sends());
         // No lock of ours is held while sending: the SDK's `before_send_metric` hook may call
         // back into `collect_now` (which then skips this collector, still claimed).
         drop(state);

@@ -15,8 +15,9 @@ use sentry_core::protocol::Unit;
 use sentry_core::{Client, Scope, metrics};
 
 use crate::backoff;
-use crate::debug_log::DebugLog;
+use crate::debug_log::{DebugLog, panic_message};
 use crate::metric::{MetricType, RuntimeMetric, Tags};
+use crate::rules::MAX_ATTRIBUTES;
 
 /// The `sentry.origin` of every metric this crate sends, so they can be told from manual ones.
 pub(crate) const ORIGIN: &str = "auto.runtime_metrics";
@@ -50,6 +51,13 @@ impl Sender {
             last_panic: AtomicU64::new(0),
             reported: AtomicBool::new(false),
         }
+    }
+
+    /// How many attributes of its own a metric may carry: the configured ones count towards
+    /// the limit, which applies to the attributes sent (`sentry.origin`, like the attributes the
+    /// SDK adds, is Sentry's own and does not).
+    pub(crate) fn attribute_room(&self) -> usize {
+        MAX_ATTRIBUTES.saturating_sub(self.common.len() - 1)
     }
 
     /// Captures `metrics` on `client` in round `round`; returns how many were captured (the
@@ -154,13 +162,4 @@ impl Sender {
             }
         }
     }
-}
-
-/// The message of a panic payload.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("non-string panic payload")
 }

@@ -24,10 +24,11 @@ struct Identity {
     tags: Tags,
 }
 
-/// The last total of one occurrence of a series, and the run it was seen in.
+/// The last total of one occurrence of a series (none yet if it was only ever unsendable), and
+/// the run it was seen in.
 #[derive(Clone, Copy, Debug)]
 struct Last {
-    total: f64,
+    total: Option<f64>,
     run: u64,
 }
 
@@ -53,30 +54,35 @@ impl Series {
     /// Records `total` for the next occurrence of the series `name` + `tags` in this run and
     /// returns the increase to send: the difference to that occurrence's previous total; the
     /// total itself for a new series or after a reset (a total that went down, e.g. a restarted
-    /// source).
+    /// source). `None` (a value that cannot be sent) keeps the occurrence's place and its last
+    /// total, and returns `None`.
     #[allow(clippy::ptr_arg)] // Cloning the Cow keeps static names unallocated.
-    pub(crate) fn increase(&mut self, name: &Cow<'static, str>, tags: &Tags, total: f64) -> f64 {
+    pub(crate) fn increase(
+        &mut self,
+        name: &Cow<'static, str>,
+        tags: &Tags,
+        total: Option<f64>,
+    ) -> Option<f64> {
         let identity = Identity {
             name: name.clone(),
             tags: tags.clone(),
         };
         let run = self.run;
         let occurrences = self.last.entry(identity).or_default();
-        match occurrences.iter_mut().find(|last| last.run != run) {
-            Some(last) => {
-                let previous = last.total;
-                *last = Last { total, run };
-                if total >= previous {
-                    total - previous
-                } else {
-                    total
-                }
-            }
+        let last = match occurrences.iter().position(|last| last.run != run) {
+            Some(index) => &mut occurrences[index],
             None => {
-                occurrences.push(Last { total, run });
-                total
+                occurrences.push(Last { total: None, run });
+                occurrences.last_mut()?
             }
-        }
+        };
+        last.run = run;
+        let total = total?;
+        let previous = last.total.replace(total);
+        Some(match previous {
+            Some(previous) if total >= previous => total - previous,
+            _ => total,
+        })
     }
 
     /// Series occurrences remembered.
@@ -96,17 +102,21 @@ mod tests {
         let name = Cow::Borrowed("c");
         let tags = Tags::new();
         series.begin_run();
-        assert_eq!(series.increase(&name, &tags, 10.0), 10.0);
+        assert_eq!(series.increase(&name, &tags, Some(10.0)), Some(10.0));
         series.begin_run();
-        assert_eq!(series.increase(&name, &tags, 15.0), 5.0);
+        assert_eq!(series.increase(&name, &tags, Some(15.0)), Some(5.0));
         series.begin_run();
         assert_eq!(
-            series.increase(&name, &tags, 3.0),
-            3.0,
+            series.increase(&name, &tags, Some(3.0)),
+            Some(3.0),
             "reset sends the new total"
         );
         let other = Tags::from([(Cow::Borrowed("k"), Cow::Borrowed("v"))]);
-        assert_eq!(series.increase(&name, &other, 7.0), 7.0, "another series");
+        assert_eq!(
+            series.increase(&name, &other, Some(7.0)),
+            Some(7.0),
+            "another series"
+        );
     }
 
     #[test]
@@ -118,20 +128,37 @@ mod tests {
             .enumerate()
         {
             series.begin_run();
-            let first = series.increase(&name, &Tags::new(), a);
-            let second = series.increase(&name, &Tags::new(), b);
+            let first = series.increase(&name, &Tags::new(), Some(a));
+            let second = series.increase(&name, &Tags::new(), Some(b));
             if run > 0 {
-                assert_eq!((first, second), (10.0, 1.0));
+                assert_eq!((first, second), (Some(10.0), Some(1.0)));
             }
         }
         assert_eq!(series.len(), 2);
     }
 
     #[test]
+    fn an_unsendable_occurrence_keeps_its_place_and_its_total() {
+        let mut series = Series::default();
+        let name = Cow::Borrowed("twice");
+        let mut round = |a: Option<f64>, b: f64| {
+            series.begin_run();
+            (
+                series.increase(&name, &Tags::new(), a),
+                series.increase(&name, &Tags::new(), Some(b)),
+            )
+        };
+        round(Some(1000.0), 20.0);
+        // The first occurrence cannot be sent (NaN): the second is still the second.
+        assert_eq!(round(None, 21.0), (None, Some(1.0)));
+        assert_eq!(round(Some(1020.0), 22.0), (Some(20.0), Some(1.0)));
+    }
+
+    #[test]
     fn forgets_series_unseen_for_long() {
         let mut series = Series::default();
         series.begin_run();
-        series.increase(&Cow::Borrowed("gone"), &Tags::new(), 1.0);
+        series.increase(&Cow::Borrowed("gone"), &Tags::new(), Some(1.0));
         for _ in 0..=FORGET_AFTER_RUNS {
             series.begin_run();
         }
