@@ -64,15 +64,13 @@ impl MetricCollector for Routes {
     }
 }
 
-#[test]
-fn series_that_look_alike_after_the_checks_keep_their_own_counters() {
+/// What three `collect_now` rounds of `collector` (after its baseline) sent.
+fn three_rounds(collector: Box<dyn MetricCollector>) -> Vec<sentry::protocol::Metric> {
     let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
         collect_memory: false,
         collect_process: false,
         collect_async_runtime: false,
-        custom_collectors: vec![Box::new(Routes {
-            rounds: AtomicU64::new(0),
-        })],
+        custom_collectors: vec![collector],
         ..Default::default()
     });
     let options = ClientOptions::new().add_integration(integration.clone());
@@ -85,7 +83,14 @@ fn series_that_look_alike_after_the_checks_keep_their_own_counters() {
         },
         options,
     );
-    let metrics = metrics_in(&envelopes);
+    metrics_in(&envelopes)
+}
+
+#[test]
+fn series_that_look_alike_after_the_checks_keep_their_own_counters() {
+    let metrics = three_rounds(Box::new(Routes {
+        rounds: AtomicU64::new(0),
+    }));
     for name in ["app.requests", "app.fanout", "app.twice"] {
         let sent = values(&metrics, name);
         // Three rounds, two series each: +10 and +1 every round (the baseline sent nothing).
@@ -123,29 +128,10 @@ impl MetricCollector for TwiceWithAGap {
 
 #[test]
 fn a_copy_that_cannot_be_sent_does_not_move_the_others() {
-    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
-        collect_memory: false,
-        collect_process: false,
-        collect_async_runtime: false,
-        custom_collectors: vec![Box::new(TwiceWithAGap {
-            rounds: AtomicU64::new(0),
-        })],
-        ..Default::default()
-    });
-    let options = ClientOptions::new().add_integration(integration.clone());
-    let envelopes = with_captured_envelopes_options(
-        || {
-            common::wait_for_collector_threads_to_finish();
-            for _ in 0..3 {
-                integration.collect_now();
-            }
-        },
-        options,
-    );
+    let metrics = three_rounds(Box::new(TwiceWithAGap {
+        rounds: AtomicU64::new(0),
+    }));
     // Rounds 1 and 3 send both copies; round 2 only the second (the NaN is dropped). The first
     // copy's total of round 3 is compared with round 1's.
-    assert_eq!(
-        values(&metrics_in(&envelopes), "app.twice"),
-        [10.0, 1.0, 1.0, 20.0, 1.0]
-    );
+    assert_eq!(values(&metrics, "app.twice"), [10.0, 1.0, 1.0, 20.0, 1.0]);
 }

@@ -209,64 +209,48 @@ mod tests {
         }
     }
 
-    impl Workers {
-        fn submit_staying(&self, job: Job) -> Result<(), Job> {
-            self.submit(job, After::Stay, MAX_THREADS)
-        }
+    fn submit(workers: &Workers, job: Job) {
+        assert!(workers.submit(job, After::Stay, MAX_THREADS).is_ok());
     }
 
-    #[test]
-    fn a_worker_for_a_one_off_job_exits_after_it() {
-        let workers = Workers::default();
-        workers.set_idle_exit(Duration::from_secs(3600));
-        assert!(workers.submit(Box::new(|| {}), After::Exit, 1).is_ok());
-        wait_until("the worker to exit", || workers.threads() == 0);
+    /// Submits a job that says when it ran, and waits for that.
+    fn runs(workers: &Workers, what: &str) {
+        let (done, finished) = mpsc::channel();
+        submit(workers, Box::new(move || done.send(()).unwrap()));
+        finished.recv_timeout(Duration::from_secs(30)).expect(what);
+    }
+
+    /// A job that waits until the returned sender is used or dropped.
+    fn blocking() -> (Job, mpsc::Sender<()>) {
+        let (release, blocked) = mpsc::channel::<()>();
+        (
+            Box::new(move || {
+                let _ = blocked.recv();
+            }),
+            release,
+        )
+    }
+
+    fn idle(workers: &Workers) -> usize {
+        lock(&workers.shared.state).idle
     }
 
     #[test]
     fn a_busy_worker_does_not_delay_the_next_job() {
         let workers = Workers::default();
-        let (release, blocked) = mpsc::channel::<()>();
-        assert!(
-            workers
-                .submit_staying(Box::new(move || {
-                    let _ = blocked.recv();
-                }))
-                .is_ok()
-        );
-        let (done, finished) = mpsc::channel();
-        assert!(
-            workers
-                .submit_staying(Box::new(move || done.send(()).unwrap()))
-                .is_ok()
-        );
-        finished
-            .recv_timeout(Duration::from_secs(30))
-            .expect("second job ran while the first is blocked");
+        let (job, release) = blocking();
+        submit(&workers, job);
+        runs(&workers, "the second job ran while the first is blocked");
         assert_eq!(workers.threads(), 2);
-        release.send(()).unwrap();
+        drop(release);
     }
 
     #[test]
     fn an_idle_worker_is_reused_and_never_more_threads_than_allowed() {
         let workers = Workers::default();
-        let (done, finished) = mpsc::channel();
-        let first = done.clone();
-        assert!(
-            workers
-                .submit_staying(Box::new(move || first.send(()).unwrap()))
-                .is_ok()
-        );
-        finished.recv_timeout(Duration::from_secs(30)).unwrap();
-        wait_until("the worker to wait for work", || {
-            lock(&workers.shared.state).idle == 1
-        });
-        assert!(
-            workers
-                .submit_staying(Box::new(move || done.send(()).unwrap()))
-                .is_ok()
-        );
-        finished.recv_timeout(Duration::from_secs(30)).unwrap();
+        runs(&workers, "the first job ran");
+        wait_until("the worker to wait for work", || idle(&workers) == 1);
+        runs(&workers, "the second job ran");
         assert_eq!(workers.threads(), 1, "the idle worker took the job");
 
         let ran = Arc::new(AtomicUsize::new(0));
@@ -274,11 +258,13 @@ mod tests {
         let blocked = Arc::new(Mutex::new(blocked));
         for _ in 0..20 {
             let (ran, blocked) = (ran.clone(), blocked.clone());
-            let job = move || {
-                let _ = lock(&blocked).recv();
-                ran.fetch_add(1, Ordering::SeqCst);
-            };
-            assert!(workers.submit_staying(Box::new(job)).is_ok());
+            submit(
+                &workers,
+                Box::new(move || {
+                    let _ = lock(&blocked).recv();
+                    ran.fetch_add(1, Ordering::SeqCst);
+                }),
+            );
         }
         assert_eq!(workers.threads(), MAX_THREADS);
         for _ in 0..20 {
@@ -290,59 +276,42 @@ mod tests {
     #[test]
     fn a_panicking_job_leaves_the_worker_running() {
         let workers = Workers::default();
-        assert!(
-            workers
-                .submit_staying(Box::new(|| panic!("job panics")))
-                .is_ok()
-        );
-        let (done, finished) = mpsc::channel();
-        assert!(
-            workers
-                .submit_staying(Box::new(move || done.send(()).unwrap()))
-                .is_ok()
-        );
-        finished
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the worker survived the panic");
+        submit(&workers, Box::new(|| panic!("job panics")));
+        runs(&workers, "the worker survived the panic");
+    }
+
+    #[test]
+    fn a_worker_for_a_one_off_job_exits_after_it() {
+        let workers = Workers::default();
+        workers.set_idle_exit(Duration::from_secs(3600));
+        assert!(workers.submit(Box::new(|| {}), After::Exit, 1).is_ok());
+        wait_until("the worker to exit", || workers.threads() == 0);
     }
 
     #[test]
     fn workers_exit_when_idle_released_or_dropped() {
         let workers = Workers::default();
         workers.set_idle_exit(Duration::from_millis(1));
-        assert!(workers.submit_staying(Box::new(|| {})).is_ok());
+        runs(&workers, "the job ran");
         wait_until("the idle worker to exit", || workers.threads() == 0);
 
-        let workers = Workers::default();
         workers.set_idle_exit(Duration::from_secs(3600));
-        assert!(workers.submit_staying(Box::new(|| {})).is_ok());
-        wait_until("the worker to wait for work", || {
-            lock(&workers.shared.state).idle == 1
-        });
+        runs(&workers, "a new worker ran the job");
+        wait_until("the worker to wait for work", || idle(&workers) == 1);
         workers.release();
         wait_until("the released worker to exit", || workers.threads() == 0);
-        assert!(
-            workers.submit_staying(Box::new(|| {})).is_ok(),
-            "a new one starts"
-        );
 
         // One busy when released exits when its job is done, not after the idle time.
-        let (finish, finishing) = mpsc::channel::<()>();
-        assert!(
-            workers
-                .submit_staying(Box::new(move || {
-                    let _ = finishing.recv();
-                }))
-                .is_ok()
-        );
+        let (job, release) = blocking();
+        submit(&workers, job);
         workers.release();
-        finish.send(()).unwrap();
+        drop(release);
         wait_until("the busy worker to exit after its job", || {
             workers.threads() == 0
         });
 
+        runs(&workers, "a worker after the release");
         let shared = Arc::clone(&workers.shared);
-        assert!(workers.submit_staying(Box::new(|| {})).is_ok());
         drop(workers);
         wait_until("the worker to exit with the pool", || {
             lock(&shared.state).threads == 0
