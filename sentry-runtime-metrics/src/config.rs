@@ -26,6 +26,10 @@ pub struct RuntimeMetricsConfig {
     pub collect_memory: bool,
     /// Enable process metrics collection (default: on; needs the `process` feature).
     pub collect_process: bool,
+    /// Enable container metrics (default: on; with `collect_process` only, and the `process`
+    /// feature; Linux): CPU throttling, OOM kills, memory limit hits and pressure of the
+    /// process's cgroup.
+    pub collect_container: bool,
     /// Enable async runtime metrics (default: on; needs the `tokio-runtime` feature).
     pub collect_async_runtime: bool,
     /// Custom metric collectors, sampled every round. They run on threads of the integration
@@ -43,6 +47,7 @@ impl Default for RuntimeMetricsConfig {
             collection_interval: Duration::from_secs(10),
             collect_memory: true,
             collect_process: true,
+            collect_container: true,
             collect_async_runtime: true,
             custom_collectors: Vec::new(),
             attributes: Tags::new(),
@@ -57,6 +62,7 @@ impl fmt::Debug for RuntimeMetricsConfig {
             .field("collection_interval", &self.collection_interval)
             .field("collect_memory", &self.collect_memory)
             .field("collect_process", &self.collect_process)
+            .field("collect_container", &self.collect_container)
             .field("collect_async_runtime", &self.collect_async_runtime)
             .field("custom_collectors", &custom)
             .field("attributes", &self.attributes)

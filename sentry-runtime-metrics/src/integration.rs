@@ -69,6 +69,7 @@ impl RuntimeMetricsIntegration {
             collection_interval,
             collect_memory,
             collect_process,
+            collect_container,
             collect_async_runtime,
             custom_collectors,
             attributes,
@@ -85,8 +86,13 @@ impl RuntimeMetricsIntegration {
         if collect_process {
             built_in.push(Box::new(crate::collectors::ProcessMetrics::new()));
         }
+        // Part of the process's health: off with `collect_process`, and on its own switch too.
+        #[cfg(feature = "process")]
+        if collect_process && collect_container {
+            built_in.push(Box::new(crate::collectors::ContainerMetrics::new()));
+        }
         // Without the features the flags have nothing to switch.
-        let _ = (collect_memory, collect_process);
+        let _ = (collect_memory, collect_process, collect_container);
         RuntimeMetricsIntegration {
             shared: Arc::new(Shared {
                 engine: Arc::new(Engine::new(built_in, custom_collectors, attributes)),

@@ -25,6 +25,7 @@ fn integration() -> RuntimeMetricsIntegration {
         collection_interval: Duration::from_secs(3600),
         collect_memory: false,
         collect_process: false,
+        collect_container: false,
         collect_async_runtime: false,
         custom_collectors: vec![Box::new(QueueMetrics::default())],
         attributes: Tags::from([

@@ -1,66 +1,95 @@
-//! [`MemoryMetrics`]: resident memory, heap (with [`TrackingAllocator`]) and the cgroup limit.
+//! [`MemoryMetrics`]: resident memory now and at its peak, heap (with [`TrackingAllocator`]) and
+//! the cgroup limit in effect.
 
 use std::sync::Arc;
 
-use crate::sys::{Cgroup, Process};
 use sentry_runtime_metrics_derive::MetricCollector;
 
+use crate::sys::{Consumer, Sources};
 use crate::tracking_alloc::TrackingAllocator;
 
-/// Memory of this process: resident set, heap when a [`TrackingAllocator`] is installed, and the
-/// container (cgroup) memory limit with usage as a share of it.
+/// Memory of this process: resident set now and at its peak, heap when a [`TrackingAllocator`]
+/// is installed, and the memory limit of its cgroup (the smallest set on its own cgroup or a
+/// parent) with the working set as a share of it.
 ///
-/// Values the platform cannot give are not sent. With the `jemalloc` feature,
-/// `JemallocMetrics` reports the heap instead.
+/// Values the platform cannot give are not sent. With the `jemalloc` feature and jemalloc as the
+/// global allocator (also behind a `TrackingAllocator`), `JemallocMetrics` reports the heap and
+/// this collector does not: one series, one source.
 #[derive(Clone, Debug, MetricCollector)]
 #[collector(name = "memory")]
 pub struct MemoryMetrics {
     /// Resident set size: bytes of this process in RAM now (not the peak).
     #[gauge(name = "runtime.memory.rss", unit = "byte")]
     rss: Option<u64>,
-    /// Bytes allocated on the heap now (with `TrackingAllocator`; with jemalloc, from jemalloc).
+    /// The largest resident set this process has had (`getrusage`).
+    #[gauge(name = "runtime.memory.rss.peak", unit = "byte")]
+    rss_peak: Option<u64>,
+    /// Bytes allocated on the heap now (with `TrackingAllocator`; with jemalloc as the global
+    /// allocator, the jemalloc collector sends it instead).
     #[gauge(name = "runtime.memory.heap_allocated", unit = "byte")]
     heap_allocated: Option<u64>,
     /// Heap allocations made (with `TrackingAllocator`).
     #[counter(name = "runtime.memory.allocations")]
     allocations: Option<u64>,
-    /// Memory limit of the process's cgroup (container); not sent when unlimited.
+    /// Memory limit in effect: the smallest set on the process's cgroup or a parent (container,
+    /// pod, systemd slice); not sent when unlimited.
     #[gauge(name = "runtime.memory.limit", unit = "byte")]
     limit: Option<u64>,
-    /// The cgroup's working set (usage minus inactive file cache) over its limit; near 1.0 an
-    /// OOM kill is close.
+    /// The working set (usage minus inactive file cache) of the cgroup that sets the limit,
+    /// over that limit; near 1.0 an OOM kill is close.
     #[gauge(name = "runtime.memory.limit_usage", unit = "ratio")]
     limit_usage: Option<f64>,
-    cgroup: Arc<Cgroup>,
-    files: Arc<Process>,
+    sources: Arc<Sources>,
+    consumer: Consumer,
 }
 
 impl MemoryMetrics {
-    /// A memory collector for this process (finds its cgroup once).
+    /// A memory collector for this process (its cgroup is found once, its files opened once,
+    /// shared with the other built-in collectors).
     pub fn new() -> Self {
+        let sources = Sources::shared();
         MemoryMetrics {
             rss: None,
+            rss_peak: None,
             heap_allocated: None,
             allocations: None,
             limit: None,
             limit_usage: None,
-            cgroup: Arc::new(Cgroup::of_this_process()),
-            files: Arc::new(Process::open()),
+            consumer: sources.consumer(),
+            sources,
         }
     }
 
     fn sample(&mut self) {
-        self.rss = self.files.snapshot().rss_bytes;
-        self.heap_allocated = TrackingAllocator::<()>::heap_allocated();
+        self.rss = self.sources.rss_bytes();
+        self.rss_peak = self
+            .sources
+            .usage(self.consumer)
+            .map(|usage| usage.max_rss_bytes);
+        self.heap_allocated =
+            TrackingAllocator::<()>::heap_allocated().filter(|_| !jemalloc_reports_the_heap());
         self.allocations = TrackingAllocator::<()>::allocations();
-        self.limit = self.cgroup.memory_limit();
+        let limit = self.sources.memory_limit(self.consumer);
+        self.limit = limit.map(|limit| limit.bytes);
         #[allow(clippy::cast_precision_loss)] // A ratio; bytes far below 2^53 are exact.
         {
-            self.limit_usage = self
-                .limit
-                .zip(self.cgroup.memory_working_set())
-                .map(|(limit, usage)| usage as f64 / limit as f64);
+            self.limit_usage = limit.and_then(|limit| {
+                let working_set = self.sources.working_set(limit)?;
+                Some(working_set as f64 / limit.bytes as f64)
+            });
         }
+    }
+}
+
+/// Whether `JemallocMetrics` sends the heap (jemalloc is the global allocator).
+fn jemalloc_reports_the_heap() -> bool {
+    #[cfg(feature = "jemalloc")]
+    {
+        crate::collectors::JemallocMetrics::jemalloc_is_global()
+    }
+    #[cfg(not(feature = "jemalloc"))]
+    {
+        false
     }
 }
 

@@ -1,7 +1,7 @@
 //! The built-in collectors, written with `#[derive(MetricCollector)]` like any user collector.
 //!
 //! The integration registers them according to `RuntimeMetricsConfig::collect_memory` /
-//! `collect_process` and the cargo features; each also works on its own:
+//! `collect_process`, `collect_container` and the cargo features; each also works on its own:
 //!
 //! ```
 //! # #[cfg(feature = "process")] {
@@ -15,6 +15,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "process")]
+mod container;
 #[cfg(feature = "jemalloc")]
 mod jemalloc;
 #[cfg(feature = "memory")]
@@ -24,6 +26,8 @@ mod process;
 #[cfg(feature = "tokio-runtime")]
 mod tokio_runtime;
 
+#[cfg(feature = "process")]
+pub use container::ContainerMetrics;
 #[cfg(feature = "jemalloc")]
 pub use jemalloc::JemallocMetrics;
 #[cfg(feature = "memory")]

@@ -1,24 +1,33 @@
-//! [`ProcessMetrics`]: threads, file descriptors, CPU time and utilization.
+//! [`ProcessMetrics`]: threads, file descriptors, CPU time and utilization, uptime, page faults,
+//! context switches and storage IO.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sentry_runtime_metrics_derive::MetricCollector;
 
-use crate::sys::{self, Cgroup, Process};
+use crate::sys::{self, Consumer, Sources};
 
-/// Shortest window utilization is computed over: CPU time has a 10 ms resolution, which over
-/// 250 ms is at most 4% of one CPU.
-const MIN_UTILIZATION_WINDOW_MS: f64 = 250.0;
+/// Shortest window utilization is computed over. With `getrusage` (Unix) CPU time has microsecond
+/// precision; elsewhere it may move in 10 ms ticks, which over 250 ms is at most 4% of one CPU.
+const MIN_UTILIZATION_WINDOW: Duration = if cfg!(unix) {
+    Duration::from_millis(10)
+} else {
+    Duration::from_millis(250)
+};
 
-/// Threads, file descriptors and CPU of this process.
+/// Threads, file descriptors, CPU, uptime, page faults, context switches and storage IO of this
+/// process.
 ///
-/// CPU utilization is `(Δuser + Δsystem CPU time) / (Δwall time × CPUs available)` over the time
-/// since its previous sample, where CPUs available is the process's affinity mask's CPU count
-/// (its main thread's, whichever thread collects), lowered to the cgroup CPU quota (`cpu.max` or
-/// `cpu.cfs_quota_us / cpu.cfs_period_us`) when one is set: 1.0 means the process used all the
-/// CPU it may use. It needs a window of at least 250 ms (CPU time moves in 10 ms ticks): the
-/// first sample, and samples closer than that to the last computed one, send no utilization.
+/// CPU times, faults and context switches come from one `getrusage(RUSAGE_SELF)` (Unix), with
+/// microsecond precision. CPU utilization is `(Δuser + Δsystem CPU time) / (Δwall time × CPUs
+/// available)` over the time since its previous sample, where CPUs available is the process's
+/// affinity mask's CPU count (its main thread's, whichever thread collects), lowered to the CPU
+/// quota in effect (the smallest `cpu.max` or `cpu.cfs_quota_us / cpu.cfs_period_us` on its
+/// cgroup or a parent): 1.0 means the process used all the CPU it may use. The first sample, and
+/// samples closer than 10 ms to the last computed one (250 ms without `getrusage`), send no
+/// utilization.
 #[derive(Clone, Debug, MetricCollector)]
 #[collector(name = "process")]
 pub struct ProcessMetrics {
@@ -31,28 +40,45 @@ pub struct ProcessMetrics {
     /// Soft limit on open file descriptors (`RLIMIT_NOFILE`, Unix); not sent when unlimited.
     #[gauge(name = "process.open_fds.limit")]
     open_fds_limit: Option<u64>,
-    /// CPU time in user mode, in milliseconds (sent as the increase per round).
+    /// CPU time in user mode, in milliseconds (`getrusage`, microsecond precision).
     #[counter(name = "process.cpu.user_time")]
     user_time: Option<f64>,
-    /// CPU time in the kernel, in milliseconds (sent as the increase per round).
+    /// CPU time in the kernel, in milliseconds (`getrusage`, microsecond precision).
     #[counter(name = "process.cpu.system_time")]
     system_time: Option<f64>,
     /// CPU used since the previous sample over the CPU available to the process (0..1).
     #[gauge(name = "process.cpu.utilization", unit = "ratio")]
     utilization: Option<f64>,
-    /// CPUs this process may use: its affinity mask, lowered to its cgroup CPU quota.
+    /// CPUs this process may use: its affinity mask, lowered to the CPU quota in effect.
     #[gauge(name = "process.cpu.available")]
     cpus_available: Option<f64>,
-    /// Opened once; shared by clones (read-only).
-    cgroup: Arc<Cgroup>,
-    files: Arc<Process>,
+    /// Time since the process started (its own start, not the integration's): a drop is a
+    /// restart.
+    #[gauge(name = "process.uptime", unit = "second")]
+    uptime: Option<Duration>,
+    /// Page faults, by `type`: `minor` (the page was in memory) and `major` (it had to be read
+    /// from disk).
+    #[counter(name = "process.paging.faults", attribute = "type")]
+    faults: BTreeMap<&'static str, u64>,
+    /// Context switches, by `type`: `voluntary` (the thread waited, for IO or a lock) and
+    /// `involuntary` (the scheduler took the CPU away: contention).
+    #[counter(name = "process.context_switches", attribute = "type")]
+    context_switches: BTreeMap<&'static str, u64>,
+    /// Bytes the process read from and wrote to storage, by `direction` (`read`, `write`; the
+    /// block layer, not the page cache; Linux `/proc/self/io`).
+    #[counter(name = "process.disk.io", attribute = "direction")]
+    disk_io: BTreeMap<&'static str, u64>,
+    sources: Arc<Sources>,
+    consumer: Consumer,
     /// Wall time and total CPU milliseconds of the sample utilization was last computed from.
     previous: Option<(Instant, f64)>,
 }
 
 impl ProcessMetrics {
-    /// A process collector (finds the process's cgroup once).
+    /// A process collector (its cgroup is found once, its files opened once, shared with the
+    /// other built-in collectors).
     pub fn new() -> Self {
+        let sources = Sources::shared();
         ProcessMetrics {
             threads: None,
             open_fds: None,
@@ -61,29 +87,61 @@ impl ProcessMetrics {
             system_time: None,
             utilization: None,
             cpus_available: None,
-            cgroup: Arc::new(Cgroup::of_this_process()),
-            files: Arc::new(Process::open()),
+            uptime: None,
+            faults: BTreeMap::new(),
+            context_switches: BTreeMap::new(),
+            disk_io: BTreeMap::new(),
+            consumer: sources.consumer(),
+            sources,
             previous: None,
         }
     }
 
     fn sample(&mut self) {
         let now = Instant::now();
-        let snapshot = self.files.snapshot();
-        self.threads = snapshot.threads;
-        self.open_fds = self.files.open_fds();
+        let usage = self.sources.usage(self.consumer);
+        #[allow(clippy::cast_precision_loss)] // Microseconds of CPU stay far below 2^53.
+        let ms = |micros: u64| micros as f64 / 1000.0;
+        self.threads = self.sources.threads();
+        self.open_fds = self.sources.open_fds();
         self.open_fds_limit = sys::fd_soft_limit();
-        self.user_time = snapshot.user_ms;
-        self.system_time = snapshot.system_ms;
-        self.cpus_available = sys::cpus_available(sys::affinity_cpus(), self.cgroup.cpu_quota());
-        let cpu_ms = snapshot.total_cpu_ms;
+        self.user_time = usage.map(|usage| ms(usage.user_us));
+        self.system_time = usage.map(|usage| ms(usage.system_us));
+        self.uptime = self
+            .sources
+            .started_at()
+            .map(|started| now.saturating_duration_since(started));
+        self.faults.clear();
+        self.context_switches.clear();
+        if let Some(usage) = usage {
+            self.faults.insert("minor", usage.minor_faults);
+            self.faults.insert("major", usage.major_faults);
+            self.context_switches
+                .insert("voluntary", usage.voluntary_switches);
+            self.context_switches
+                .insert("involuntary", usage.involuntary_switches);
+        }
+        self.disk_io.clear();
+        if let Some(io) = self.sources.disk_io() {
+            self.disk_io.insert("read", io.read_bytes);
+            self.disk_io.insert("write", io.write_bytes);
+        }
+        let quota = self
+            .sources
+            .cpu_quota(self.consumer)
+            .map(|quota| quota.cpus);
+        self.cpus_available = sys::cpus_available(sys::affinity_cpus(), quota);
+        let cpu_ms = usage
+            .map(|usage| ms(usage.user_us.saturating_add(usage.system_us)))
+            .or_else(|| self.sources.total_cpu_ms());
         self.utilization = None;
         match (self.previous, cpu_ms, self.cpus_available) {
             (Some((then, then_cpu_ms)), Some(cpu_ms), Some(cpus)) => {
-                let wall_ms = now.duration_since(then).as_secs_f64() * 1000.0;
-                // CPU time moves in clock ticks (10 ms): over a shorter window the ratio would
-                // be noise, so it waits for a longer one (keeping the older sample).
-                if wall_ms >= MIN_UTILIZATION_WINDOW_MS && cpus > 0.0 && cpu_ms >= then_cpu_ms {
+                let wall = now.duration_since(then);
+                // Over a shorter window the ratio would be noise: wait for a longer one
+                // (keeping the older sample).
+                if wall >= MIN_UTILIZATION_WINDOW && cpus > 0.0 && cpu_ms >= then_cpu_ms {
+                    let wall_ms = wall.as_secs_f64() * 1000.0;
                     let ratio = (cpu_ms - then_cpu_ms) / (wall_ms * cpus);
                     self.utilization = Some(ratio.clamp(0.0, 1.0));
                     self.previous = Some((now, cpu_ms));

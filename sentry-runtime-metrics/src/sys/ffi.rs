@@ -1,6 +1,8 @@
 //! The only system calls this crate makes directly (everything else is file reads). Each `unsafe`
 //! block is a plain libc call with out-parameters owned by the caller.
 
+use crate::sys::readings::Usage;
+
 /// Bytes per memory page (`sysconf(_SC_PAGESIZE)`).
 pub(crate) fn page_size() -> Option<u64> {
     // SAFETY: sysconf only reads a constant of the C library; no pointers are involved.
@@ -13,6 +15,39 @@ pub(crate) fn clock_ticks_per_second() -> Option<u64> {
     // SAFETY: as above, sysconf reads a constant and takes no pointers.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     u64::try_from(ticks).ok().filter(|ticks| *ticks > 0)
+}
+
+/// `getrusage(RUSAGE_SELF)`: one system call for CPU times with microsecond precision, page
+/// faults, context switches and the peak resident set; `None` if it fails or returns what cannot
+/// be (a negative count).
+pub(crate) fn usage() -> Option<Usage> {
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is valid for writes for the whole call.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return None;
+    }
+    let count = |value: libc::c_long| u64::try_from(value).ok();
+    let micros = |time: libc::timeval| {
+        let seconds = u64::try_from(time.tv_sec).ok()?;
+        let micros = u64::try_from(time.tv_usec).ok()?;
+        seconds.checked_mul(1_000_000)?.checked_add(micros)
+    };
+    // Linux reports the peak in KiB, macOS in bytes.
+    let max_rss_unit = if cfg!(target_vendor = "apple") {
+        1
+    } else {
+        1024
+    };
+    Some(Usage {
+        user_us: micros(usage.ru_utime)?,
+        system_us: micros(usage.ru_stime)?,
+        minor_faults: count(usage.ru_minflt)?,
+        major_faults: count(usage.ru_majflt)?,
+        voluntary_switches: count(usage.ru_nvcsw)?,
+        involuntary_switches: count(usage.ru_nivcsw)?,
+        max_rss_bytes: count(usage.ru_maxrss)?.checked_mul(max_rss_unit)?,
+    })
 }
 
 /// The soft limit of `RLIMIT_NOFILE`; `None` when unlimited or unreadable.

@@ -1,7 +1,9 @@
 //! Platform access, one module per platform, so collectors stay free of `cfg` noise.
 //!
-//! Each function returns `None` when the platform cannot give the value: collectors send nothing
-//! rather than a placeholder.
+//! Every source the built-in collectors read goes through one [`Sources`] per process: each file
+//! is opened once for all of them, and a source two collectors need is read once per round
+//! ([`shared`]). Each function returns `None` when the platform cannot give the value: collectors
+//! send nothing rather than a placeholder.
 
 #[cfg(unix)]
 pub(crate) mod ffi;
@@ -9,45 +11,222 @@ pub(crate) mod ffi;
 pub(crate) mod linux;
 #[cfg(any(not(target_os = "linux"), test))]
 pub(crate) mod portable;
+pub(crate) mod readings;
+mod shared;
 
-/// A snapshot of the process, as far as the platform knows it.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub(crate) struct ProcessSnapshot {
-    pub(crate) threads: Option<u64>,
-    pub(crate) rss_bytes: Option<u64>,
-    pub(crate) user_ms: Option<f64>,
-    pub(crate) system_ms: Option<f64>,
-    /// User plus system CPU time (the only CPU figure some platforms give).
-    pub(crate) total_cpu_ms: Option<f64>,
-}
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
 
-/// The process's own counters (`/proc/self` on Linux), with files opened once.
-#[derive(Debug)]
-pub(crate) struct Process {
+pub(crate) use readings::{
+    CpuQuota, DiskIo, MemoryLimit, Pressure, Resource, Scope, Throttling, Usage,
+};
+pub(crate) use shared::Consumer;
+use shared::Shared;
+
+use crate::sync::lock;
+
+/// The sources of this process, shared by every built-in collector alive.
+pub(crate) struct Sources {
     #[cfg(target_os = "linux")]
-    files: linux::ProcFiles,
+    process: linux::process::ProcFiles,
+    #[cfg(target_os = "linux")]
+    cgroup: linux::cgroup::Cgroup,
     #[cfg(not(target_os = "linux"))]
-    files: portable::SysinfoProcess,
+    process: portable::SysinfoProcess,
+    usage: Shared<Option<Usage>>,
+    memory_limit: Shared<Option<MemoryLimit>>,
+    cpu_quota: Shared<Option<CpuQuota>>,
+    consumers: AtomicUsize,
 }
 
-impl Process {
-    pub(crate) fn open() -> Self {
-        Process {
+impl std::fmt::Debug for Sources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sources")
+            .field("consumers", &self.consumers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sources {
+    /// The sources of this process: the ones the live collectors use, or new ones (opened now)
+    /// if none is alive. So the integration holds one descriptor per file at most, and none
+    /// once its collectors are gone.
+    pub(crate) fn shared() -> Arc<Self> {
+        static ALIVE: Mutex<Weak<Sources>> = Mutex::new(Weak::new());
+        let mut alive = lock(&ALIVE);
+        if let Some(sources) = alive.upgrade() {
+            return sources;
+        }
+        let sources = Arc::new(Self::open());
+        *alive = Arc::downgrade(&sources);
+        sources
+    }
+
+    fn open() -> Self {
+        Sources {
             #[cfg(target_os = "linux")]
-            files: linux::ProcFiles::open(),
+            process: linux::process::ProcFiles::open(),
+            #[cfg(target_os = "linux")]
+            cgroup: linux::cgroup::Cgroup::of_this_process(),
             #[cfg(not(target_os = "linux"))]
-            files: portable::SysinfoProcess::open(),
+            process: portable::SysinfoProcess::open(),
+            usage: Shared::default(),
+            memory_limit: Shared::default(),
+            cpu_quota: Shared::default(),
+            consumers: AtomicUsize::new(0),
         }
     }
 
-    /// Threads, resident set and CPU times.
-    pub(crate) fn snapshot(&self) -> ProcessSnapshot {
-        self.files.snapshot()
+    /// A new collector's share of the shared readings.
+    pub(crate) fn consumer(&self) -> Consumer {
+        Consumer::nth(self.consumers.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Number of open file descriptors (elsewhere than Linux: as of the last snapshot).
+    /// CPU times, faults, context switches, peak RSS (shared in a round).
+    pub(crate) fn usage(&self, consumer: Consumer) -> Option<Usage> {
+        self.usage.get(consumer, || {
+            #[cfg(unix)]
+            {
+                ffi::usage()
+            }
+            #[cfg(not(unix))]
+            {
+                None
+            }
+        })
+    }
+
+    /// Bytes of this process in RAM now.
+    pub(crate) fn rss_bytes(&self) -> Option<u64> {
+        self.process.rss_bytes()
+    }
+
+    pub(crate) fn threads(&self) -> Option<u64> {
+        self.process.threads()
+    }
+
     pub(crate) fn open_fds(&self) -> Option<u64> {
-        self.files.open_fds()
+        self.process.open_fds()
+    }
+
+    /// CPU time used, where only the total is known (not Linux).
+    pub(crate) fn total_cpu_ms(&self) -> Option<f64> {
+        #[cfg(target_os = "linux")]
+        {
+            None
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            self.process.total_cpu_ms()
+        }
+    }
+
+    pub(crate) fn disk_io(&self) -> Option<DiskIo> {
+        #[cfg(target_os = "linux")]
+        {
+            self.process.disk_io()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
+    /// When the process started.
+    pub(crate) fn started_at(&self) -> Option<Instant> {
+        self.process.started_at()
+    }
+
+    /// The memory limit in effect (shared in a round).
+    pub(crate) fn memory_limit(&self, consumer: Consumer) -> Option<MemoryLimit> {
+        self.memory_limit.get(consumer, || {
+            #[cfg(target_os = "linux")]
+            {
+                self.cgroup.memory_limit()
+            }
+            #[cfg(not(target_os = "linux"))]
+            {
+                None
+            }
+        })
+    }
+
+    #[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
+    pub(crate) fn working_set(&self, limit: MemoryLimit) -> Option<u64> {
+        #[cfg(target_os = "linux")]
+        {
+            self.cgroup.working_set(limit)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
+    #[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
+    pub(crate) fn limit_hits(&self, limit: MemoryLimit) -> Option<u64> {
+        #[cfg(target_os = "linux")]
+        {
+            self.cgroup.limit_hits(limit)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
+    pub(crate) fn oom_kills(&self) -> Option<u64> {
+        #[cfg(target_os = "linux")]
+        {
+            self.cgroup.oom_kills()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
+    /// The CPU quota in effect (shared in a round).
+    pub(crate) fn cpu_quota(&self, consumer: Consumer) -> Option<CpuQuota> {
+        self.cpu_quota.get(consumer, || {
+            #[cfg(target_os = "linux")]
+            {
+                self.cgroup.cpu_quota()
+            }
+            #[cfg(not(target_os = "linux"))]
+            {
+                None
+            }
+        })
+    }
+
+    #[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
+    pub(crate) fn throttling(&self, quota: CpuQuota) -> Option<Throttling> {
+        #[cfg(target_os = "linux")]
+        {
+            self.cgroup.throttling(quota)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
+    /// Pressure on `resource`, and whose.
+    #[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
+    pub(crate) fn pressure(&self, resource: Resource) -> Option<(Pressure, Scope)> {
+        #[cfg(target_os = "linux")]
+        {
+            Some((
+                self.cgroup.pressure(resource)?,
+                self.cgroup.pressure_scope(),
+            ))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
     }
 }
 
@@ -74,56 +253,6 @@ pub(crate) fn affinity_cpus() -> Option<u64> {
         std::thread::available_parallelism()
             .ok()
             .map(|cpus| cpus.get() as u64)
-    }
-}
-
-/// The process's cgroup (Linux); on other platforms every value is `None`.
-#[derive(Debug, Default)]
-pub(crate) struct Cgroup {
-    #[cfg(target_os = "linux")]
-    files: linux::cgroup::CgroupFiles,
-}
-
-impl Cgroup {
-    /// Finds this process's cgroup files (one read of `/proc/self/cgroup`).
-    pub(crate) fn of_this_process() -> Self {
-        Cgroup {
-            #[cfg(target_os = "linux")]
-            files: linux::cgroup::CgroupFiles::of_this_process(),
-        }
-    }
-
-    pub(crate) fn memory_limit(&self) -> Option<u64> {
-        #[cfg(target_os = "linux")]
-        {
-            self.files.memory_limit()
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            None
-        }
-    }
-
-    pub(crate) fn memory_working_set(&self) -> Option<u64> {
-        #[cfg(target_os = "linux")]
-        {
-            self.files.memory_working_set()
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            None
-        }
-    }
-
-    pub(crate) fn cpu_quota(&self) -> Option<f64> {
-        #[cfg(target_os = "linux")]
-        {
-            self.files.cpu_quota()
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            None
-        }
     }
 }
 

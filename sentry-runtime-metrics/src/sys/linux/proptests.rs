@@ -3,11 +3,16 @@
 
 use proptest::prelude::*;
 
-use super::cgroup::{
-    parse_cfs, parse_cpu_max, parse_membership, parse_stat_key, parse_v1_limit, parse_v2_limit,
+use super::cgroup::parse::{
+    parse_cfs_period, parse_cfs_quota, parse_cpu_max, parse_key, parse_number, parse_v1_cpu_stat,
+    parse_v1_limit, parse_v2_cpu_stat, parse_v2_limit,
 };
+use super::cgroup::parse_membership;
+use super::cgroup::pressure::parse_pressure;
 use super::cpus::count_list;
-use super::{stat, text_of};
+use super::file::text_of;
+use super::process::{parse_io, parse_statm_resident, parse_uptime};
+use super::stat;
 
 /// Arbitrary bytes, as read from a file.
 fn bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -58,8 +63,16 @@ proptest! {
         let _ = parse_v1_limit(input);
         let _ = parse_v2_limit(input);
         let _ = parse_cpu_max(input);
-        let _ = parse_cfs(input, input);
-        let _ = parse_stat_key(input, "inactive_file");
+        let _ = parse_cfs_quota(input);
+        let _ = parse_cfs_period(input);
+        let _ = parse_key(input, "inactive_file");
+        let _ = parse_number(input);
+        let _ = parse_v1_cpu_stat(input);
+        let _ = parse_v2_cpu_stat(input);
+        let _ = parse_pressure(input);
+        let _ = parse_io(input);
+        let _ = parse_statm_resident(input);
+        let _ = parse_uptime(input);
         let _ = count_list(input);
     }
 
@@ -78,6 +91,7 @@ proptest! {
         prop_assert_eq!(parsed.utime_ticks, field(14));
         prop_assert_eq!(parsed.stime_ticks, field(15));
         prop_assert_eq!(parsed.num_threads, field(20));
+        prop_assert_eq!(parsed.start_ticks, field(22));
         prop_assert_eq!(parsed.rss_pages, field(24));
     }
 
@@ -99,19 +113,68 @@ proptest! {
             prop_assert_eq!(parsed.utime_ticks, fields[10]);
             prop_assert_eq!(parsed.stime_ticks, fields[11]);
             prop_assert_eq!(parsed.num_threads, fields[16]);
+            prop_assert_eq!(parsed.start_ticks, fields[18]);
             prop_assert_eq!(parsed.rss_pages, fields[20]);
         }
     }
 
     #[test]
     fn limits_and_quotas_parse_like_a_reference(value in 1u64..(1 << 61), period in 1u64..10_000_000) {
-        prop_assert_eq!(parse_v2_limit(&format!("{value}\n")), Some(value));
-        prop_assert_eq!(parse_v1_limit(&format!("{value}\n")), Some(value));
+        prop_assert_eq!(parse_v2_limit(&format!("{value}\n")), Some(Some(value)));
+        prop_assert_eq!(parse_v1_limit(&format!("{value}\n")), Some(Some(value)));
         let expected = value as f64 / period as f64;
-        prop_assert_eq!(parse_cpu_max(&format!("{value} {period}\n")), Some(expected));
-        prop_assert_eq!(parse_cfs(&format!("{value}\n"), &format!("{period}\n")), Some(expected));
+        prop_assert_eq!(parse_cpu_max(&format!("{value} {period}\n")), Some(Some(expected)));
+        let quota = parse_cfs_quota(&format!("{value}\n")).flatten().unwrap();
+        prop_assert_eq!(quota / parse_cfs_period(&format!("{period}\n")).unwrap(), expected);
         let stat = format!("anon 1\ninactive_file {value}\nactive_file 2\n");
-        prop_assert_eq!(parse_stat_key(&stat, "inactive_file"), Some(value));
+        prop_assert_eq!(parse_key(&stat, "inactive_file"), Some(value));
+    }
+
+    #[test]
+    fn kernel_formats_parse_to_their_numbers(
+        a in 0u64..u64::MAX / 4,
+        b in 0u64..u64::MAX / 4,
+        c in 0u64..u64::MAX / 4,
+        avg in 0u32..10_000,
+    ) {
+        let v2 = format!("usage_usec 1\nnr_periods {a}\nnr_throttled {b}\nthrottled_usec {c}\n");
+        let t = parse_v2_cpu_stat(&v2).unwrap();
+        prop_assert_eq!((t.periods, t.throttled_periods, t.throttled_us), (a, b, c));
+        let v1 = format!("nr_periods {a}\nnr_throttled {b}\nthrottled_time {c}\n");
+        prop_assert_eq!(parse_v1_cpu_stat(&v1).unwrap().throttled_us, c / 1000);
+        let avg10 = f64::from(avg) / 100.0;
+        let psi = format!(
+            "some avg10={avg10:.2} avg60=0.00 avg300=0.00 total={a}\nfull avg10=0.00 avg60=0.00 avg300=0.00 total={b}\n"
+        );
+        let p = parse_pressure(&psi).unwrap();
+        prop_assert!((p.some.avg10 - avg10 / 100.0).abs() < 1e-9);
+        prop_assert_eq!((p.some.total_us, p.full.map(|f| f.total_us)), (a, Some(b)));
+        let io = format!("rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: {a}\nwrite_bytes: {b}\ncancelled_write_bytes: {c}\n");
+        let io_parsed = parse_io(&io).unwrap();
+        prop_assert_eq!((io_parsed.read_bytes, io_parsed.write_bytes), (a, b));
+    }
+
+    #[test]
+    fn cut_kernel_files_never_parse_to_wrong_numbers(
+        a in 1_000_000u64..u64::MAX / 4,
+        b in 1_000_000u64..u64::MAX / 4,
+        cut in 0usize..200,
+    ) {
+        // Cut anywhere: either nothing, or (when the cut only lost the end of the last line,
+        // which none of these parsers use) the exact numbers.
+        let io = format!("rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: {a}\nwrite_bytes: {b}\ncancelled_write_bytes: 7\n");
+        if let Some(parsed) = parse_io(&io[..cut.min(io.len())]) {
+            prop_assert_eq!((parsed.read_bytes, parsed.write_bytes), (a, b));
+        }
+        let psi = format!("some avg10=1.00 avg60=0.00 avg300=0.00 total={a}\nfull avg10=0.00 avg60=0.00 avg300=0.00 total={b}\n");
+        if let Some(parsed) = parse_pressure(&psi[..cut.min(psi.len())]) {
+            prop_assert_eq!(parsed.some.total_us, a);
+            prop_assert!(parsed.full.is_none_or(|full| full.total_us == b));
+        }
+        let statm = format!("{a} {b} 3 4 0 5 0\n");
+        if let Some(resident) = parse_statm_resident(&statm[..cut.min(statm.len())]) {
+            prop_assert_eq!(resident, b);
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub(crate) struct Stat {
     pub(crate) stime_ticks: u64,
     /// Field 20.
     pub(crate) num_threads: u64,
+    /// Field 22, in clock ticks since boot.
+    pub(crate) start_ticks: u64,
     /// Field 24, in pages.
     pub(crate) rss_pages: u64,
 }
@@ -29,6 +31,7 @@ pub(crate) fn parse(text: &str) -> Option<Stat> {
     let utime_ticks = field(14, &mut next)?;
     let stime_ticks = field(15, &mut next)?;
     let num_threads = field(20, &mut next)?;
+    let start_ticks = field(22, &mut next)?;
     let rss_pages = field(24, &mut next)?;
     // The kernel writes 52 fields; one after field 24 proves that field 24 was not cut short
     // (a cut "2560" reads as a valid, wrong, "25").
@@ -37,6 +40,7 @@ pub(crate) fn parse(text: &str) -> Option<Stat> {
         utime_ticks,
         stime_ticks,
         num_threads,
+        start_ticks,
         rss_pages,
     })
 }
@@ -56,6 +60,7 @@ mod tests {
         utime_ticks: 250,
         stime_ticks: 17,
         num_threads: 9,
+        start_ticks: 123456,
         rss_pages: 2560,
     };
 

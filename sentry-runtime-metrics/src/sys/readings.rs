@@ -1,0 +1,96 @@
+//! What the platform layer reads, as plain values the collectors turn into metrics. Every
+//! platform returns these (or `None` where it cannot read them).
+
+/// CPU times, page faults, context switches and the peak resident set of the whole process
+/// (`getrusage(RUSAGE_SELF)` on Unix).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Usage {
+    pub(crate) user_us: u64,
+    pub(crate) system_us: u64,
+    pub(crate) minor_faults: u64,
+    pub(crate) major_faults: u64,
+    pub(crate) voluntary_switches: u64,
+    pub(crate) involuntary_switches: u64,
+    /// The peak resident set, in bytes.
+    pub(crate) max_rss_bytes: u64,
+}
+
+/// Storage bytes the process caused to be read and written (the block layer, not the page
+/// cache).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DiskIo {
+    pub(crate) read_bytes: u64,
+    pub(crate) write_bytes: u64,
+}
+
+/// The memory limit in effect and where it is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MemoryLimit {
+    pub(crate) bytes: u64,
+    /// Index of the cgroup that sets it, counting up from the process's own (0).
+    pub(crate) level: usize,
+}
+
+/// The CPU quota in effect and where it is set.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct CpuQuota {
+    /// CPUs' worth of time per period (e.g. 1.5).
+    pub(crate) cpus: f64,
+    pub(crate) level: usize,
+}
+
+/// CPU periods and throttling of a cgroup with a quota.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Throttling {
+    /// Enforcement periods that have elapsed.
+    pub(crate) periods: u64,
+    /// Periods in which the cgroup used up its quota and was throttled.
+    pub(crate) throttled_periods: u64,
+    /// Time its tasks were throttled, in microseconds.
+    pub(crate) throttled_us: u64,
+}
+
+/// A resource pressure stall information (PSI) reports on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Resource {
+    Cpu,
+    Memory,
+    Io,
+}
+
+/// One line of a pressure file: `some` (at least one task stalled) or `full` (all stalled).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Stall {
+    /// Share of the last 10 s stalled, 0..1 (`avg10` / 100).
+    pub(crate) avg10: f64,
+    /// Time stalled since boot (or the cgroup's creation), in microseconds.
+    pub(crate) total_us: u64,
+}
+
+/// The pressure on one resource.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Pressure {
+    pub(crate) some: Stall,
+    /// Missing for CPU on kernels before 5.13, and never sent for the system's CPU (a
+    /// placeholder zero there).
+    pub(crate) full: Option<Stall>,
+}
+
+/// Whose pressure is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// The process's cgroup (v2).
+    Cgroup,
+    /// The whole system (`/proc/pressure`).
+    System,
+}
+
+impl Scope {
+    /// The `scope` attribute of the pressure metrics.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Scope::Cgroup => "cgroup",
+            Scope::System => "system",
+        }
+    }
+}
