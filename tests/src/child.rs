@@ -19,3 +19,15 @@ pub fn rerun(test: &str) -> std::io::Result<Output> {
         .env(CHILD, "1")
         .output()
 }
+
+/// Starts the test named `test` of this test binary in a child process, with stdin and stdout
+/// piped (so the parent can move it into a cgroup before telling it to start, and read what it
+/// reports).
+pub fn spawn(test: &str) -> std::io::Result<std::process::Child> {
+    Command::new(std::env::current_exe()?)
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(CHILD, "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+}

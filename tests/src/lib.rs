@@ -3,6 +3,7 @@
 //! condition. Not published. Its doctests are the code blocks of the workspace README, so the
 //! README cannot drift from the API.
 
+pub mod cgroup;
 pub mod child;
 pub mod loopback;
 pub mod probes;

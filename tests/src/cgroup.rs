@@ -1,0 +1,78 @@
+//! Real cgroups for the tests that need them: a parent and a leaf under a v1 controller's
+//! hierarchy (`/sys/fs/cgroup/<controller>`), made by the test (as root) and removed when it is
+//! done, whatever happens.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// `<mount>/<name>-<pid>/leaf`, removed when dropped.
+#[derive(Debug)]
+pub struct TestCgroup {
+    mount: PathBuf,
+    parent: PathBuf,
+    leaf: PathBuf,
+}
+
+impl TestCgroup {
+    /// A parent and a leaf cgroup under the v1 hierarchy of `controller`; why not, if they
+    /// cannot be made here (no such hierarchy, or not writable).
+    pub fn v1(controller: &str, name: &str) -> Result<Self, String> {
+        let mount = Path::new("/sys/fs/cgroup").join(controller);
+        if !mount.join("cgroup.procs").is_file() {
+            return Err(format!(
+                "no v1 `{controller}` hierarchy at {}",
+                mount.display()
+            ));
+        }
+        let parent = mount.join(format!("{name}-{}", std::process::id()));
+        let leaf = parent.join("leaf");
+        std::fs::create_dir(&parent)
+            .map_err(|err| format!("cannot make {}: {err}", parent.display()))?;
+        let cgroup = TestCgroup {
+            mount,
+            parent,
+            leaf,
+        };
+        std::fs::create_dir(&cgroup.leaf)
+            .map_err(|err| format!("cannot make {}: {err}", cgroup.leaf.display()))?;
+        Ok(cgroup)
+    }
+
+    pub fn parent(&self) -> &Path {
+        &self.parent
+    }
+
+    pub fn leaf(&self) -> &Path {
+        &self.leaf
+    }
+
+    /// Writes `value` to the file `name` of `dir` (the parent or the leaf).
+    pub fn set(&self, dir: &Path, name: &str, value: &str) -> io::Result<()> {
+        std::fs::write(dir.join(name), value)
+    }
+
+    /// Moves the process `pid` into the leaf.
+    pub fn add(&self, pid: u32) -> io::Result<()> {
+        self.set(&self.leaf, "cgroup.procs", &pid.to_string())
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        for dir in [&self.leaf, &self.parent] {
+            // Whatever is still inside goes back to the root first (a cgroup with tasks cannot
+            // be removed).
+            if let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) {
+                for pid in procs.lines() {
+                    let _ = std::fs::write(self.mount.join("cgroup.procs"), pid);
+                }
+            }
+            for _ in 0..100 {
+                if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+    }
+}
