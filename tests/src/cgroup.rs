@@ -38,10 +38,12 @@ impl TestCgroup {
         Ok(cgroup)
     }
 
+    /// The parent cgroup (`<mount>/<name>-<pid>`).
     pub fn parent(&self) -> &Path {
         &self.parent
     }
 
+    /// The leaf cgroup inside the parent, where processes go.
     pub fn leaf(&self) -> &Path {
         &self.leaf
     }
