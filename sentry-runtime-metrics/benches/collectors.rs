@@ -1,10 +1,15 @@
-//! One round of memory + process collection against the peers, in the same run:
+//! One round of the built-in collectors against their peers, in the same run:
 //! `cargo bench -p sentry-runtime-metrics --bench collectors`.
 //!
-//! - `ours/memory+process`: `MemoryMetrics` + `ProcessMetrics` `collect_mut()`.
+//! - `ours/memory+process`: `MemoryMetrics` + `ProcessMetrics` `collect_mut()` (what the peers
+//!   collect, and more: peak RSS, uptime, faults, context switches, storage IO, the cgroup
+//!   limit and quota in effect).
+//! - `ours/default`: the default set, with `ContainerMetrics` (throttling, OOM kills, pressure).
+//! - `metrics-process/raw`: `metrics_process::collector::collect()`, the raw collection.
+//! - `metrics-process/facade`: `metrics_process::Collector::collect()`, which also records
+//!   through the `metrics` facade.
 //! - `sysinfo/process+open_files`: a reused `System` refreshing this pid with memory, CPU and
 //!   tasks, plus `open_files()`.
-//! - `metrics-process/collect`: `metrics_process::Collector::collect()`.
 //! - `ours/process with N extra fds`: the process collector with 10 and 1000 open files.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // A benchmark fails loudly on setup errors.
 
@@ -12,7 +17,7 @@ use std::fs::File;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sentry_runtime_metrics::MetricCollector;
-use sentry_runtime_metrics::collectors::{MemoryMetrics, ProcessMetrics};
+use sentry_runtime_metrics::collectors::{ContainerMetrics, MemoryMetrics, ProcessMetrics};
 use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System};
 
 fn round(c: &mut Criterion) {
@@ -21,6 +26,23 @@ fn round(c: &mut Criterion) {
     group.bench_function("ours/memory+process", |b| {
         b.iter(|| (memory.collect_mut(), process.collect_mut()))
     });
+    let mut container = ContainerMetrics::new();
+    group.bench_function("ours/default", |b| {
+        b.iter(|| {
+            (
+                memory.collect_mut(),
+                process.collect_mut(),
+                container.collect_mut(),
+            )
+        })
+    });
+
+    group.bench_function("metrics-process/raw", |b| {
+        b.iter(metrics_process::collector::collect)
+    });
+    let peer = metrics_process::Collector::default();
+    peer.describe();
+    group.bench_function("metrics-process/facade", |b| b.iter(|| peer.collect()));
 
     let pid = sysinfo::get_current_pid().expect("current pid");
     let mut system = System::new().expect("sysinfo System");
@@ -34,10 +56,6 @@ fn round(c: &mut Criterion) {
             system.process(pid).and_then(|process| process.open_files())
         })
     });
-
-    let peer = metrics_process::Collector::default();
-    peer.describe();
-    group.bench_function("metrics-process/collect", |b| b.iter(|| peer.collect()));
     group.finish();
 }
 

@@ -151,14 +151,14 @@ fn kernel_signals_follow_what_the_process_does() {
     assert!(voluntary >= 50.0, "+{voluntary} voluntary switches");
 
     // 8 MiB written and fsynced to a file on disk: at least 8 MiB more written to storage.
-    let written = |p: &mut ProcessMetrics| {
+    let written = |c: &mut ContainerMetrics| {
         get(
-            &p.collect_mut().unwrap(),
+            &c.collect_mut().unwrap(),
             "process.disk.io",
             Some(("direction", "write")),
         )
     };
-    let before = written(&mut process);
+    let before = written(&mut container);
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("srm-disk-io");
     {
         let mut file = std::fs::File::create(&path).unwrap();
@@ -166,7 +166,7 @@ fn kernel_signals_follow_what_the_process_does() {
         file.sync_all().unwrap();
     }
     std::fs::remove_file(&path).unwrap();
-    let bytes = written(&mut process) - before;
+    let bytes = written(&mut container) - before;
     println!("8 MiB written + fsync: +{bytes} bytes written to storage");
     assert!(bytes >= (8 << 20) as f64, "+{bytes} bytes");
 
@@ -208,8 +208,9 @@ fn kernel_signals_follow_what_the_process_does() {
         some(&before),
         some(&during)
     );
-    // Two runnable threads more than CPUs for 2 s: something waited nearly all that time.
+    // Two runnable threads more than CPUs for 2 s: something waited nearly all that time. (The
+    // kernel recomputes `avg10` every 2 s, so within 2 s it may not have moved yet: the stall
+    // time is what rises for sure.)
     assert!(stalled_ms >= 1000.0, "cpu stall +{stalled_ms} ms");
-    assert!(some(&during) > some(&before), "avg10 rose");
     assert!((0.0..=1.0).contains(&some(&during)));
 }

@@ -20,6 +20,7 @@ fn rows(out: &mut String, feature: &str, descriptors: Vec<MetricDescriptor>) {
             ("jemalloc", _) => "all (jemalloc as global allocator)",
             (UNSTABLE | "tokio-runtime", _) => "all",
             (CONTAINER, name) if name.starts_with("process.pressure") => "Linux (PSI)",
+            (CONTAINER, "process.disk.io") => "Linux",
             (CONTAINER, _) => "Linux (cgroup v1/v2)",
             (_, "runtime.memory.heap_allocated" | "runtime.memory.allocations") => {
                 "all (with `TrackingAllocator`)"

@@ -1,5 +1,6 @@
 //! [`ContainerMetrics`]: what says a container is about to be throttled, killed or starved: CPU
-//! throttling under a quota, OOM kills and memory limit hits, and pressure stall information.
+//! throttling under a quota, OOM kills and memory limit hits, pressure stall information, and
+//! the process's storage IO.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,9 +9,11 @@ use sentry_runtime_metrics_derive::MetricCollector;
 
 use crate::sys::{Consumer, Pressure, Resource, Sources, Throttling};
 
-/// The signals of the process's cgroup (Linux): throttling under the CPU quota in effect, OOM
-/// kills and hits of the memory limit in effect, and the pressure on CPU, memory and IO (of the
-/// process's v2 cgroup, else of the whole system, as the `scope` attribute says).
+/// The signals of the process's cgroup and the kernel (Linux): throttling under the CPU quota in
+/// effect, OOM kills and hits of the memory limit in effect, the pressure on CPU, memory and IO
+/// (of the process's v2 cgroup, else of the whole system, as the `scope` attribute says), and the
+/// bytes the process read from and wrote to storage. Apart from the memory and process
+/// collectors, which collect what the peers do, so those stay comparable.
 ///
 /// Nothing is sent for what is not there: no throttling without a CPU quota, no limit hits
 /// without a memory limit, no pressure without PSI (`CONFIG_PSI`), no `full` CPU pressure for
@@ -79,6 +82,10 @@ pub struct ContainerMetrics {
     /// Time some task waited for IO, in milliseconds.
     #[counter(name = "process.pressure.io.stall_time", attribute = "scope")]
     io_stall: BTreeMap<&'static str, f64>,
+    /// Bytes the process read from and wrote to storage, by `direction` (`read`, `write`; the
+    /// block layer, not the page cache; `/proc/self/io`).
+    #[counter(name = "process.disk.io", attribute = "direction")]
+    disk_io: BTreeMap<&'static str, u64>,
     sources: Arc<Sources>,
     consumer: Consumer,
     /// The throttling seen by the previous sample, for the ratio.
@@ -105,6 +112,7 @@ impl ContainerMetrics {
             cpu_stall: BTreeMap::new(),
             memory_stall: BTreeMap::new(),
             io_stall: BTreeMap::new(),
+            disk_io: BTreeMap::new(),
             consumer: sources.consumer(),
             sources,
             previous: None,
@@ -138,6 +146,11 @@ impl ContainerMetrics {
         self.pressure(Resource::Cpu);
         self.pressure(Resource::Memory);
         self.pressure(Resource::Io);
+        self.disk_io.clear();
+        if let Some(io) = self.sources.disk_io() {
+            self.disk_io.insert("read", io.read_bytes);
+            self.disk_io.insert("write", io.write_bytes);
+        }
     }
 
     fn pressure(&mut self, resource: Resource) {

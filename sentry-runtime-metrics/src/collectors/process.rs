@@ -1,5 +1,5 @@
-//! [`ProcessMetrics`]: threads, file descriptors, CPU time and utilization, uptime, page faults,
-//! context switches and storage IO.
+//! [`ProcessMetrics`]: threads, file descriptors, CPU time and utilization, uptime, page faults
+//! and context switches.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,8 +17,8 @@ const MIN_UTILIZATION_WINDOW: Duration = if cfg!(unix) {
     Duration::from_millis(250)
 };
 
-/// Threads, file descriptors, CPU, uptime, page faults, context switches and storage IO of this
-/// process.
+/// Threads, file descriptors, CPU, uptime, page faults and context switches of this process:
+/// what the peers (metrics-process, sysinfo) collect, and what the same system calls give besides.
 ///
 /// CPU times, faults and context switches come from one `getrusage(RUSAGE_SELF)` (Unix), with
 /// microsecond precision. CPU utilization is `(Δuser + Δsystem CPU time) / (Δwall time × CPUs
@@ -64,10 +64,6 @@ pub struct ProcessMetrics {
     /// `involuntary` (the scheduler took the CPU away: contention).
     #[counter(name = "process.context_switches", attribute = "type")]
     context_switches: BTreeMap<&'static str, u64>,
-    /// Bytes the process read from and wrote to storage, by `direction` (`read`, `write`; the
-    /// block layer, not the page cache; Linux `/proc/self/io`).
-    #[counter(name = "process.disk.io", attribute = "direction")]
-    disk_io: BTreeMap<&'static str, u64>,
     sources: Arc<Sources>,
     consumer: Consumer,
     /// Wall time and total CPU milliseconds of the sample utilization was last computed from.
@@ -90,7 +86,6 @@ impl ProcessMetrics {
             uptime: None,
             faults: BTreeMap::new(),
             context_switches: BTreeMap::new(),
-            disk_io: BTreeMap::new(),
             consumer: sources.consumer(),
             sources,
             previous: None,
@@ -120,11 +115,6 @@ impl ProcessMetrics {
                 .insert("voluntary", usage.voluntary_switches);
             self.context_switches
                 .insert("involuntary", usage.involuntary_switches);
-        }
-        self.disk_io.clear();
-        if let Some(io) = self.sources.disk_io() {
-            self.disk_io.insert("read", io.read_bytes);
-            self.disk_io.insert("write", io.write_bytes);
         }
         let quota = self
             .sources

@@ -69,7 +69,10 @@ pub(crate) fn nofile_soft_limit() -> Option<u64> {
 /// id), not the calling thread's, which a thread-per-core runtime pins to one CPU.
 #[cfg(target_os = "linux")]
 pub(crate) fn affinity_cpus() -> Option<u64> {
-    let pid = libc::pid_t::try_from(std::process::id()).ok()?;
+    // The process id, asked once (each `getpid` is a system call); a child forked from this
+    // process that goes on collecting without `exec` would ask about its parent.
+    static PID: std::sync::OnceLock<Option<libc::pid_t>> = std::sync::OnceLock::new();
+    let pid = (*PID.get_or_init(|| libc::pid_t::try_from(std::process::id()).ok()))?;
     // SAFETY: cpu_set_t is a plain bit array; all-zero is a valid (empty) set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     // SAFETY: `set` is valid for writes of `size_of::<cpu_set_t>()` bytes for the whole call.

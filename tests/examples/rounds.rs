@@ -1,0 +1,48 @@
+//! Runs collection rounds on this thread and nothing else, to count what a round costs the kernel:
+//!
+//! ```sh
+//! cargo build --release --example rounds
+//! strace -c -f ./target/release/examples/rounds --rounds 2000 --collectors memory+process
+//! strace -c -f ./target/release/examples/rounds --rounds 0 --collectors memory+process
+//! ```
+//!
+//! The difference of the two, over 2000, is the system calls of one round. `--collectors
+//! default` runs the default built-in set (memory, process, container); `memory+process` leaves
+//! the container collector out, which is what the peers collect.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // A report on the terminal.
+
+use std::process::ExitCode;
+
+use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let rounds: u64 = value("--rounds")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(2000);
+    let container = match value("--collectors").as_deref() {
+        Some("memory+process") => false,
+        Some("default") | None => true,
+        Some(other) => {
+            eprintln!("--collectors memory+process|default, not {other}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // No client: the rounds collect and check, and send nothing (nothing to send to).
+    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+        collect_container: container,
+        collect_async_runtime: false,
+        ..Default::default()
+    });
+    for _ in 0..rounds {
+        integration.collect_now();
+    }
+    println!("{rounds} rounds: {:?}", integration.stats());
+    ExitCode::SUCCESS
+}
