@@ -122,10 +122,15 @@ pub fn stop_on_ctrl_c() -> Arc<AtomicBool> {
     stop
 }
 
-/// Prints one round as a table: name (with attributes), type, value, unit.
+/// Prints one round as a table, read like `htop`: name (with attributes), type, the value as a
+/// person reads it (bytes in KiB/MiB/GiB, ratios in %, times in ms/s), and the raw value Sentry
+/// receives with its unit.
 pub fn print_round(round: u64, metrics: &[Metric]) {
     println!("Round {round}");
-    println!("  {:<52} {:<13} {:>16}  unit", "name", "type", "value");
+    println!(
+        "  {:<58} {:<12} {:>12}   sent as",
+        "name", "type", "reads as"
+    );
     let mut rows: BTreeMap<String, (&str, f64, String)> = BTreeMap::new();
     for metric in metrics {
         let kind = match metric.r#type {
@@ -154,9 +159,45 @@ pub fn print_round(round: u64, metrics: &[Metric]) {
         entry.1 = entry.1.max(metric.value);
     }
     for (name, (kind, value, unit)) in rows {
-        println!("  {name:<52} {kind:<13} {value:>16.3}  {unit}");
+        let readable = readable(&name, value, &unit);
+        println!("  {name:<58} {kind:<12} {readable:>12}   {value} {unit}");
     }
     println!();
+}
+
+/// `value` as a person reads it: bytes in binary units, ratios as a percentage, seconds and the
+/// millisecond counters (`*_time`) in ms or s; other numbers as they are.
+pub fn readable(name: &str, value: f64, unit: &str) -> String {
+    let millis = |ms: f64| {
+        if ms.abs() < 1000.0 {
+            format!("{ms:.1} ms")
+        } else {
+            format!("{:.2} s", ms / 1000.0)
+        }
+    };
+    match unit {
+        "byte" => {
+            let mut scaled = value;
+            let mut unit = 0;
+            const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+            while scaled.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+                scaled /= 1024.0;
+                unit += 1;
+            }
+            if unit == 0 {
+                format!("{scaled} B")
+            } else {
+                format!("{scaled:.1} {}", UNITS[unit])
+            }
+        }
+        "ratio" => format!("{:.1} %", value * 100.0),
+        "percent" => format!("{value:.1} %"),
+        "second" if value.abs() < 120.0 => millis(value * 1000.0),
+        "second" => format!("{:.1} min", value / 60.0),
+        "millisecond" => millis(value),
+        _ if name.contains("_time") => millis(value),
+        _ => format!("{value}"),
+    }
 }
 
 /// How to send to Sentry, printed at the end of a local run.
@@ -165,4 +206,31 @@ pub fn print_dsn_hint(example: &str) {
         "\nTo send these to Sentry, set your project's DSN (Settings > Client Keys):\n  \
          SENTRY_DSN=https://<key>@<org>.ingest.sentry.io/<project> cargo run --example {example}"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable;
+
+    #[test]
+    fn values_read_like_htop() {
+        assert_eq!(
+            readable("runtime.memory.rss", 9_261_056.0, "byte"),
+            "8.8 MiB"
+        );
+        assert_eq!(readable("x", 512.0, "byte"), "512 B");
+        assert_eq!(
+            readable("x", 3.0 * 1024.0 * 1024.0 * 1024.0, "byte"),
+            "3.0 GiB"
+        );
+        assert_eq!(
+            readable("process.cpu.utilization", 0.4213, "ratio"),
+            "42.1 %"
+        );
+        assert_eq!(readable("process.uptime", 0.25, "second"), "250.0 ms");
+        assert_eq!(readable("process.uptime", 93.0, "second"), "93.00 s");
+        assert_eq!(readable("process.uptime", 7200.0, "second"), "120.0 min");
+        assert_eq!(readable("process.cpu.user_time", 37.4, ""), "37.4 ms");
+        assert_eq!(readable("process.threads.count", 9.0, ""), "9");
+    }
 }

@@ -21,7 +21,8 @@ pub struct MemoryMetrics {
     /// Resident set size: bytes of this process in RAM now (not the peak).
     #[gauge(name = "runtime.memory.rss", unit = "byte")]
     rss: Option<u64>,
-    /// The largest resident set this process has had (`getrusage`).
+    /// The largest resident set this process has had (`getrusage`; `VmHWM` while that still
+    /// holds the peak of the program that started it).
     #[gauge(name = "runtime.memory.rss.peak", unit = "byte")]
     rss_peak: Option<u64>,
     /// Bytes allocated on the heap now (with `TrackingAllocator`; with jemalloc as the global
@@ -65,7 +66,7 @@ impl MemoryMetrics {
         self.rss_peak = self
             .sources
             .usage(self.consumer)
-            .map(|usage| usage.max_rss_bytes);
+            .and_then(|usage| self.sources.peak_rss(usage));
         self.heap_allocated =
             TrackingAllocator::<()>::heap_allocated().filter(|_| !jemalloc_reports_the_heap());
         self.allocations = TrackingAllocator::<()>::allocations();

@@ -97,6 +97,18 @@ impl Sources {
         })
     }
 
+    /// The peak resident set, given the peak `getrusage` reported.
+    pub(crate) fn peak_rss(&self, usage: Usage) -> Option<u64> {
+        #[cfg(target_os = "linux")]
+        {
+            self.process.peak_rss(usage.max_rss_bytes)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            Some(usage.max_rss_bytes)
+        }
+    }
+
     /// Bytes of this process in RAM now.
     pub(crate) fn rss_bytes(&self) -> Option<u64> {
         self.process.rss_bytes()

@@ -5,9 +5,12 @@
 //! - `fstat` of `fd/` for the open descriptors (Linux ≥ 6.2 gives the count as its size; older
 //!   kernels give 0 and the directory is counted);
 //! - `io` for the bytes read from and written to storage;
-//! - `stat` and `/proc/uptime` once, for the start time.
+//! - `stat` and `/proc/uptime` once, for the start time;
+//! - `status` (`VmHWM`) for the peak resident set, only while `getrusage`'s peak may be the
+//!   parent's (see [`ProcFiles::peak_rss`]).
 
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use super::file::{CachedFile, read_once};
@@ -32,15 +35,20 @@ pub(crate) struct ProcFiles {
     io: CachedFile,
     started_at: Option<Instant>,
     page_size: Option<u64>,
+    /// `ru_maxrss` (bytes) as it was at startup, when it was higher than this process's own
+    /// peak: the peak of the image before `execve`, which `getrusage` keeps. 0 otherwise.
+    inherited_peak: u64,
+    status: OnceLock<CachedFile>,
 }
 
 impl ProcFiles {
     pub(crate) fn open() -> Self {
         let stat = read_once(Path::new("/proc/self/stat"), stat::parse);
         let task_dir = CachedFile::open(Path::new("/proc/self/task"));
-        let threads = match (stat, task_links(&task_dir)) {
-            (Some(stat), Some(links)) if stat.num_threads == links => Threads::TaskLinks(task_dir),
-            _ => Threads::Stat(CachedFile::open(Path::new("/proc/self/stat"))),
+        let threads = if links_agree_with_stat(&task_dir) {
+            Threads::TaskLinks(task_dir)
+        } else {
+            Threads::Stat(CachedFile::open(Path::new("/proc/self/stat")))
         };
         ProcFiles {
             statm: CachedFile::open(Path::new("/proc/self/statm")),
@@ -49,7 +57,23 @@ impl ProcFiles {
             io: CachedFile::open(Path::new("/proc/self/io")),
             started_at: stat.and_then(|stat| started_at(stat.start_ticks)),
             page_size: ffi::page_size(),
+            inherited_peak: inherited_peak(),
+            status: OnceLock::new(),
         }
+    }
+
+    /// The peak resident set, given `getrusage`'s (`max_rss_bytes`). That one keeps, across
+    /// `execve`, the peak of the image before it (the parent's pages between `fork` and `exec`:
+    /// some 80 MiB under `cargo run`), so it is this process's own only once it is above what it
+    /// was at startup. Until then the peak is `VmHWM` of `/proc/self/status`, the current
+    /// image's (one more read, which services started by a small parent rarely need).
+    pub(crate) fn peak_rss(&self, max_rss_bytes: u64) -> Option<u64> {
+        if max_rss_bytes > self.inherited_peak {
+            return Some(max_rss_bytes);
+        }
+        self.status
+            .get_or_init(|| CachedFile::open(Path::new("/proc/self/status")))
+            .read(parse_status_peak)
     }
 
     /// Bytes of this process in RAM now.
@@ -85,6 +109,41 @@ impl ProcFiles {
     pub(crate) fn started_at(&self) -> Option<Instant> {
         self.started_at
     }
+}
+
+/// `getrusage`'s peak at startup if it is above this process's own (`VmHWM`): inherited.
+fn inherited_peak() -> u64 {
+    let Some(usage) = ffi::usage() else {
+        return 0;
+    };
+    let own = read_once(Path::new("/proc/self/status"), parse_status_peak).unwrap_or(0);
+    if usage.max_rss_bytes > own {
+        usage.max_rss_bytes
+    } else {
+        0
+    }
+}
+
+/// `VmHWM` of `/proc/self/status` (`VmHWM:   1992 kB`), in bytes.
+pub(crate) fn parse_status_peak(text: &str) -> Option<u64> {
+    let line = text.lines().find_map(|line| line.strip_prefix("VmHWM:"))?;
+    let kib: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// Whether the link count of `task/` is the thread count `stat` gives. Threads may start or end
+/// between the reads: only a count that held still around the `stat` read is compared, a few
+/// times at most.
+fn links_agree_with_stat(task_dir: &CachedFile) -> bool {
+    for _ in 0..5 {
+        let before = task_links(task_dir);
+        let stat = read_once(Path::new("/proc/self/stat"), stat::parse);
+        let after = task_links(task_dir);
+        if before.is_some() && before == after {
+            return stat.is_some_and(|stat| Some(stat.num_threads) == before);
+        }
+    }
+    false
 }
 
 /// Threads from the link count of `task/`: two links plus one per thread.
@@ -176,6 +235,18 @@ mod tests {
     }
 
     #[test]
+    fn parses_the_peak_of_status() {
+        let status = "Name:\tx\nVmPeak:\t  10 kB\nVmHWM:\t    1992 kB\nVmRSS:\t 1990 kB\n";
+        assert_eq!(parse_status_peak(status), Some(1992 * 1024));
+        assert_eq!(
+            parse_status_peak("VmHWM:\t 19"),
+            None,
+            "cut before the unit"
+        );
+        assert_eq!(parse_status_peak("VmRSS:\t 1 kB\n"), None);
+    }
+
+    #[test]
     fn reads_this_process() {
         let files = ProcFiles::open();
         assert!(
@@ -187,5 +258,14 @@ mod tests {
         assert!(files.open_fds().is_some_and(|n| n > 0));
         let started = files.started_at().expect("a start time");
         assert!(started <= Instant::now());
+        // The peak is this process's own (a test binary is started by cargo, whose pages
+        // `getrusage` would count): at least the current RSS, at most the peak read after.
+        let rss = files.rss_bytes().unwrap();
+        let peak = files.peak_rss(ffi::usage().unwrap().max_rss_bytes).unwrap();
+        let own = read_once(Path::new("/proc/self/status"), parse_status_peak).unwrap();
+        assert!(
+            rss <= peak && peak <= own,
+            "rss {rss}, peak {peak}, VmHWM {own}"
+        );
     }
 }
