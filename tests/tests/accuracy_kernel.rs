@@ -130,7 +130,8 @@ fn kernel_signals_follow_what_the_process_does() {
         get(&sample, "runtime.memory.rss.peak", None),
     );
     assert!(
-        peak >= current && current >= (64 << 20) as f64,
+        // Within the kernel's lazily folded per-CPU RSS counts (a few hundred KiB).
+        peak + (1 << 20) as f64 >= current && current >= (64 << 20) as f64,
         "peak {peak}, now {current}"
     );
     drop(block);
