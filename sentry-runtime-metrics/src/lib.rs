@@ -1,11 +1,13 @@
-//! Runtime health metrics for Sentry: memory, CPU, threads, file descriptors and async-runtime
-//! health, collected on a background thread and sent with Sentry's Application Metrics API.
+//! Runtime health metrics for Sentry: memory, CPU, threads, file descriptors, container limits
+//! and pressure, and async-runtime health, collected on a background thread and sent with
+//! Sentry's Application Metrics API.
 //!
 //! # Configuration
 //!
-//! [`RuntimeMetricsConfig`] says how often to collect and what: built-in memory, process and
-//! async-runtime collectors (by cargo feature), your own collectors, and attributes for every
-//! metric. `..Default::default()` fills the rest (10 s, memory and process on).
+//! [`RuntimeMetricsConfig`] says how often to collect and what: built-in memory, process,
+//! container (Linux cgroups and pressure) and async-runtime collectors (by cargo feature), your
+//! own collectors, and attributes for every metric. `..Default::default()` fills the rest (10 s,
+//! memory, process and container on).
 //!
 //! # Examples
 //!
