@@ -7,18 +7,27 @@
 //! ```
 //! With `--check` it exits with an error if the thread (not counting the receiver's) or fd count
 //! grew, or a thread of the library is still running after shutdown (and, with
-//! `--max-rss-growth-kib N`, if RSS grew more than that).
+//! `--max-rss-growth-kib N` / `--max-heap-growth-kib N`, if RSS / the live heap grew more than
+//! that). `--report-every N` prints RSS and heap every N rounds.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // A report on the terminal.
 
+use std::alloc::System;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sentry_runtime_metrics::collectors::TokioMetrics;
-use sentry_runtime_metrics::{MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration};
+use sentry_runtime_metrics::{
+    MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration, TrackingAllocator,
+};
 use sentry_runtime_metrics_examples::{HTTP_TIMEOUT, TimeoutTransport};
 use sentry_runtime_metrics_tests::{loopback, probes};
+
+/// Live heap bytes, beside RSS: heap that stays level while RSS grows is the allocator settling
+/// (arenas, fragmentation), heap that grows is a leak.
+#[global_allocator]
+static ALLOCATOR: TrackingAllocator<System> = TrackingAllocator::new(System);
 
 /// A custom collector next to the built-in ones.
 #[derive(Clone, Default, MetricCollector)]
@@ -42,6 +51,7 @@ impl SoakMetrics {
 
 struct Usage {
     rss_kib: u64,
+    heap_kib: u64,
     threads: usize,
     fds: usize,
     /// The names of those threads, to tell which one grew.
@@ -57,6 +67,7 @@ fn usage() -> Usage {
         .collect();
     Usage {
         rss_kib: probes::rss_kib().unwrap_or(0),
+        heap_kib: TrackingAllocator::<System>::heap_allocated().unwrap_or(0) / 1024,
         threads: thread_names.len(),
         thread_names,
         fds: probes::open_fds(),
@@ -74,6 +85,8 @@ fn main() -> ExitCode {
     let interval = Duration::from_millis(arg(&args, "--interval-ms").unwrap_or(1));
     let check = args.iter().any(|a| a == "--check");
     let max_rss_growth_kib = arg(&args, "--max-rss-growth-kib");
+    let max_heap_growth_kib = arg(&args, "--max-heap-growth-kib");
+    let report_every = arg(&args, "--report-every");
 
     let (dsn, received) = match loopback::start(false) {
         Ok(started) => started,
@@ -133,7 +146,27 @@ fn main() -> ExitCode {
     }
     let started = Instant::now();
     let first = integration.stats().rounds;
-    wait_rounds(first + rounds);
+    match report_every {
+        // The RSS along the way tells growth that levels off from growth that goes on.
+        Some(step) if step > 0 => {
+            let mut done = 0;
+            while done < rounds {
+                done = (done + step).min(rounds);
+                wait_rounds(first + done);
+                let now = usage();
+                println!(
+                    "after {done:>8} rounds: rss {} KiB ({:+} KiB), heap {} KiB ({:+} KiB), \
+                     {} metrics dropped",
+                    now.rss_kib,
+                    now.rss_kib as i64 - start.rss_kib as i64,
+                    now.heap_kib,
+                    now.heap_kib as i64 - start.heap_kib as i64,
+                    integration.stats().metrics_dropped
+                );
+            }
+        }
+        _ => wait_rounds(first + rounds),
+    }
     let elapsed = started.elapsed();
     let mut end = usage();
     let stats = integration.stats();
@@ -151,6 +184,7 @@ fn main() -> ExitCode {
         std::thread::sleep(Duration::from_millis(50));
         end = Usage {
             rss_kib: end.rss_kib,
+            heap_kib: end.heap_kib,
             ..usage()
         };
     }
@@ -162,6 +196,12 @@ fn main() -> ExitCode {
         start.rss_kib,
         end.rss_kib,
         end.rss_kib as i64 - start.rss_kib as i64
+    );
+    println!(
+        "heap KiB {:>9} {:>10} {:>+10}",
+        start.heap_kib,
+        end.heap_kib,
+        end.heap_kib as i64 - start.heap_kib as i64
     );
     println!(
         "threads  {:>9} {:>10} {:>+10}",
@@ -223,6 +263,15 @@ fn main() -> ExitCode {
             eprintln!(
                 "FAIL: RSS grew by {} KiB (limit {limit})",
                 end.rss_kib - start.rss_kib
+            );
+            failed = true;
+        }
+        if let Some(limit) = max_heap_growth_kib
+            && end.heap_kib > start.heap_kib + limit
+        {
+            eprintln!(
+                "FAIL: the live heap grew by {} KiB (limit {limit})",
+                end.heap_kib - start.heap_kib
             );
             failed = true;
         }

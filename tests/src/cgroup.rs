@@ -24,6 +24,7 @@ impl TestCgroup {
                 mount.display()
             ));
         }
+        sweep_stale(&mount, name);
         let parent = mount.join(format!("{name}-{}", std::process::id()));
         let leaf = parent.join("leaf");
         std::fs::create_dir(&parent)
@@ -53,6 +54,11 @@ impl TestCgroup {
         std::fs::write(dir.join(name), value)
     }
 
+    /// Reads the file `name` of `dir` (the parent or the leaf).
+    pub fn get(&self, dir: &Path, name: &str) -> io::Result<String> {
+        std::fs::read_to_string(dir.join(name))
+    }
+
     /// Moves the process `pid` into the leaf.
     pub fn add(&self, pid: u32) -> io::Result<()> {
         self.set(&self.leaf, "cgroup.procs", &pid.to_string())
@@ -61,20 +67,46 @@ impl TestCgroup {
 
 impl Drop for TestCgroup {
     fn drop(&mut self) {
-        for dir in [&self.leaf, &self.parent] {
-            // Whatever is still inside goes back to the root first (a cgroup with tasks cannot
-            // be removed).
-            if let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) {
-                for pid in procs.lines() {
-                    let _ = std::fs::write(self.mount.join("cgroup.procs"), pid);
-                }
+        remove(&self.mount, &self.parent);
+    }
+}
+
+/// Removes `parent` and its leaf, moving whatever is inside back to the root first (a cgroup
+/// with tasks cannot be removed).
+fn remove(mount: &Path, parent: &Path) {
+    for dir in [&parent.join("leaf"), parent] {
+        if let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) {
+            for pid in procs.lines() {
+                let _ = std::fs::write(mount.join("cgroup.procs"), pid);
             }
-            for _ in 0..100 {
-                if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        for _ in 0..100 {
+            if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
+                break;
             }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
+/// Removes the cgroups `<name>-<pid>` left by a test run that was killed (a `SIGKILL` or a
+/// timeout runs no `Drop`), whose process is gone.
+fn sweep_stale(mount: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(mount) else {
+        return;
+    };
+    let prefix = format!("{name}-");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            remove(mount, &entry.path());
         }
     }
 }

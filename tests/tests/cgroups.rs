@@ -1,7 +1,9 @@
 //! In real cgroups, made here (this needs root and a writable v1 hierarchy, as CI has): a child
 //! process in a CPU cgroup with a 0.2-CPU quota (on its own cgroup, or on the parent) spinning
-//! two threads reports 0.2 CPUs available, throttling, and a utilization near 1; one in a memory
-//! cgroup whose parent has a 1 GiB limit reports that limit. Where cgroups cannot be made, the
+//! two threads reports 0.2 CPUs available, throttling as the cgroup's `cpu.stat` counts it, and a
+//! utilization near 1; one in a memory cgroup whose parent has a 1 GiB limit reports that limit;
+//! one whose page cache runs into a 32 MiB limit reports the hits `memory.failcnt` counts; one
+//! moved to another cgroup reports the new cgroup's limit. Where cgroups cannot be made, the
 //! tests say so and the fixture tests of `src/sys/linux/cgroup` are what checks the reading.
 #![cfg(target_os = "linux")]
 #![allow(
@@ -14,6 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -48,21 +51,79 @@ fn report(name: &str, value: Option<f64>) {
 
 /// Runs test `test` in a child process moved into the leaf of `cgroup`; returns its report.
 fn run_child_in(cgroup: &TestCgroup, test: &str) -> Report {
+    run_child_through(&[cgroup], test)
+}
+
+/// Runs test `test` in a child process moved into the leaf of each of `cgroups` in turn: into
+/// the first before it starts, into the next each time it prints `STEP`; returns its report.
+fn run_child_through(cgroups: &[&TestCgroup], test: &str) -> Report {
     let mut process = child::spawn(test).unwrap();
-    cgroup.add(process.id()).unwrap();
-    process.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    let output = process.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "child failed:\n{stdout}");
-    stdout
-        .lines()
+    let mut stdin = process.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(process.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for (step, cgroup) in cgroups.iter().enumerate() {
+        if step > 0 {
+            // Until the child is ready for the next move.
+            loop {
+                let mut line = String::new();
+                assert!(
+                    stdout.read_line(&mut line).unwrap() > 0,
+                    "child ended early: {lines:?}"
+                );
+                let ready = line.contains("STEP");
+                lines.push(line);
+                if ready {
+                    break;
+                }
+            }
+        }
+        cgroup.add(process.id()).unwrap();
+        stdin.write_all(b"go\n").unwrap();
+    }
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    lines.extend(rest.lines().map(str::to_owned));
+    let status = process.wait().unwrap();
+    assert!(status.success(), "child failed:\n{lines:#?}");
+    lines
+        .iter()
         // (The first may follow libtest's `test .. ...` on its line.)
         .filter_map(|line| line.split_once("RESULT ").map(|(_, result)| result))
         .map(|line| {
-            let (name, value) = line.split_once(' ').unwrap();
+            let (name, value) = line.trim().split_once(' ').unwrap();
             (name.to_owned(), value.parse().unwrap())
         })
         .collect()
+}
+
+/// In the child: tells the parent it is ready to be moved, and waits until it was.
+fn step() {
+    println!("STEP");
+    wait_for_the_go();
+}
+
+/// CPU time of this process in seconds, from the kernel's tick accounting in `/proc/self/stat`
+/// (fields 14 and 15), which the collectors do not read: `getrusage` is theirs.
+fn cpu_seconds_from_proc_stat() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // SAFETY: sysconf reads a constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    ticks / hz
+}
+
+/// `key`'s value in a `key value` per line file.
+fn key(text: &str, key: &str) -> f64 {
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix(key)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no {key} in {text}"))
 }
 
 /// `cgroup`, or why the test cannot run here.
@@ -94,46 +155,53 @@ fn spin_and_report() {
         })
         .collect();
     let (mut process, mut container) = (ProcessMetrics::new(), ContainerMetrics::new());
-    let (p0, c0) = (
-        process.collect_mut().unwrap(),
-        container.collect_mut().unwrap(),
-    );
-    let started = Instant::now();
+    process.collect_mut().unwrap();
+    container.collect_mut().unwrap();
+    let (started, cpu_started) = (Instant::now(), cpu_seconds_from_proc_stat());
     std::thread::sleep(Duration::from_millis(1500));
-    let (p1, c1) = (
-        process.collect_mut().unwrap(),
-        container.collect_mut().unwrap(),
-    );
-    let wall = started.elapsed().as_secs_f64();
+    let p1 = process.collect_mut().unwrap();
+    let c1 = container.collect_mut().unwrap();
+    let cpu_share = (cpu_seconds_from_proc_stat() - cpu_started) / started.elapsed().as_secs_f64();
     running.store(false, Ordering::Relaxed);
     spinners.into_iter().for_each(|s| s.join().unwrap());
-    let delta = |a: &[RuntimeMetric], b: &[RuntimeMetric], name: &str| {
-        Some(value(b, name)? - value(a, name)?)
-    };
     report("available", value(&p1, "process.cpu.available"));
     report("utilization", value(&p1, "process.cpu.utilization"));
+    // Sent as the increase since the previous sample.
     report(
         "throttled_periods",
-        delta(&c0, &c1, "process.cpu.throttled_periods"),
+        value(&c1, "process.cpu.throttled_periods"),
     );
-    report(
-        "throttled_ms",
-        delta(&c0, &c1, "process.cpu.throttled_time"),
-    );
+    report("throttled_ms", value(&c1, "process.cpu.throttled_time"));
     report("throttled_ratio", value(&c1, "process.cpu.throttled_ratio"));
-    let cpu_ms = delta(&p0, &p1, "process.cpu.user_time").unwrap()
-        + delta(&p0, &p1, "process.cpu.system_time").unwrap();
-    report("cpu_share", Some(cpu_ms / 1000.0 / wall));
+    report("cpu_share", Some(cpu_share));
 }
 
-/// What the CPU tests expect of a child held to 0.2 CPUs.
-fn assert_held_to_a_fifth_of_a_cpu(report: &Report) {
+/// What the CPU tests expect of a child held to 0.2 CPUs by the quota of `quota_dir`, whose
+/// `cpu.stat` counts all its throttling (the child's whole life, the report only 1.5 s of it).
+fn assert_held_to_a_fifth_of_a_cpu(report: &Report, cgroup: &TestCgroup, quota_dir: &Path) {
     println!("{report:?}");
+    let stat = cgroup.get(quota_dir, "cpu.stat").unwrap();
+    println!("{stat}");
     assert_eq!(report.get("available"), Some(&0.2), "{report:?}");
-    assert!(report["throttled_periods"] > 0.0, "{report:?}");
-    assert!(report["throttled_ms"] > 0.0, "{report:?}");
+    let (periods, throttled_ms) = (
+        key(&stat, "nr_throttled"),
+        key(&stat, "throttled_time") / 1e6,
+    );
+    assert!(
+        report["throttled_periods"] > 0.0 && report["throttled_periods"] <= periods,
+        "{report:?} against nr_throttled {periods}"
+    );
+    assert!(
+        report["throttled_ms"] > 0.0 && report["throttled_ms"] <= throttled_ms,
+        "{report:?} against throttled_time {throttled_ms} ms"
+    );
+    // Most of the cgroup's throttling happened in the 1.5 s between the samples.
+    assert!(
+        report["throttled_periods"] >= 0.5 * periods,
+        "{report:?} against {periods}"
+    );
     assert!(report["throttled_ratio"] > 0.5, "{report:?}");
-    // Independent of the collector's ratio: CPU time over wall time, about 0.2.
+    // Independent of the collectors: CPU time (the kernel's ticks) over wall time, about 0.2.
     assert!((0.1..=0.3).contains(&report["cpu_share"]), "{report:?}");
     assert!((0.8..=1.0).contains(&report["utilization"]), "{report:?}");
 }
@@ -153,7 +221,8 @@ fn a_cpu_quota_on_its_cgroup_bounds_and_throttles_the_process() {
     cgroup
         .set(cgroup.leaf(), "cpu.cfs_quota_us", "20000")
         .unwrap();
-    assert_held_to_a_fifth_of_a_cpu(&run_child_in(&cgroup, TEST));
+    let report = run_child_in(&cgroup, TEST);
+    assert_held_to_a_fifth_of_a_cpu(&report, &cgroup, cgroup.leaf());
 }
 
 #[test]
@@ -171,7 +240,8 @@ fn a_cpu_quota_on_the_parent_cgroup_bounds_and_throttles_the_process() {
     cgroup
         .set(cgroup.parent(), "cpu.cfs_quota_us", "20000")
         .unwrap();
-    assert_held_to_a_fifth_of_a_cpu(&run_child_in(&cgroup, TEST));
+    let report = run_child_in(&cgroup, TEST);
+    assert_held_to_a_fifth_of_a_cpu(&report, &cgroup, cgroup.parent());
 }
 
 #[test]
@@ -180,7 +250,9 @@ fn a_memory_limit_on_the_parent_cgroup_is_the_limit() {
     if child::is_child() {
         wait_for_the_go();
         let memory = MemoryMetrics::new().collect_mut().unwrap();
-        let container = ContainerMetrics::new().collect_mut().unwrap();
+        let mut container = ContainerMetrics::new();
+        container.collect_mut().unwrap();
+        let container = container.collect_mut().unwrap();
         report("limit", value(&memory, "runtime.memory.limit"));
         report("limit_usage", value(&memory, "runtime.memory.limit_usage"));
         report("limit_hits", value(&container, "runtime.memory.limit_hits"));
@@ -204,6 +276,7 @@ fn a_memory_limit_on_the_parent_cgroup_is_the_limit() {
         Some(&((1u64 << 30) as f64)),
         "{report:?}"
     );
+    // The parent's usage (the leaf's, here) over the limit, as the kernel charges it.
     assert!(
         report["limit_usage"] > 0.0 && report["limit_usage"] < 1.0,
         "{report:?}"
@@ -213,5 +286,100 @@ fn a_memory_limit_on_the_parent_cgroup_is_the_limit() {
         Some(&0.0),
         "a limit, never hit: {report:?}"
     );
-    assert!(report.contains_key("oom_kills"), "{report:?}");
+    assert_eq!(report.get("oom_kills"), Some(&0.0), "{report:?}");
+}
+
+#[test]
+fn page_cache_running_into_the_limit_counts_the_hits_the_kernel_counts() {
+    const TEST: &str = "page_cache_running_into_the_limit_counts_the_hits_the_kernel_counts";
+    if child::is_child() {
+        wait_for_the_go();
+        let mut container = ContainerMetrics::new();
+        container.collect_mut().unwrap();
+        // 96 MiB through the page cache of a cgroup held to 32 MiB: the kernel reclaims the
+        // cache each time the charge reaches the limit (nothing is killed: no anonymous memory
+        // grows).
+        let path = std::env::temp_dir().join(format!("srm-hits-{}", std::process::id()));
+        let mut file = std::fs::File::create(&path).unwrap();
+        let chunk = vec![7u8; 1 << 20];
+        for _ in 0..96 {
+            file.write_all(&chunk).unwrap();
+        }
+        file.sync_all().unwrap();
+        drop(file);
+        std::fs::remove_file(&path).unwrap();
+        let after = container.collect_mut().unwrap();
+        report("limit_hits", value(&after, "runtime.memory.limit_hits"));
+        return;
+    }
+    let Some(cgroup) = cgroup("memory", "srm-hits") else {
+        return;
+    };
+    cgroup
+        .set(
+            cgroup.parent(),
+            "memory.limit_in_bytes",
+            &(32u64 << 20).to_string(),
+        )
+        .unwrap();
+    let report = run_child_in(&cgroup, TEST);
+    let failcnt: f64 = cgroup
+        .get(cgroup.parent(), "memory.failcnt")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    println!("{report:?}, failcnt {failcnt}");
+    let hits = report["limit_hits"];
+    // The hits between the two samples: all but those before the first (the child starting).
+    assert!(
+        hits > 0.0 && hits <= failcnt,
+        "{hits} against failcnt {failcnt}"
+    );
+    assert!(hits >= 0.9 * failcnt, "{hits} against failcnt {failcnt}");
+}
+
+#[test]
+fn a_process_moved_to_another_cgroup_reports_the_new_one() {
+    const TEST: &str = "a_process_moved_to_another_cgroup_reports_the_new_one";
+    if child::is_child() {
+        wait_for_the_go();
+        let (mut memory, mut container) = (MemoryMetrics::new(), ContainerMetrics::new());
+        container.collect_mut().unwrap();
+        let before = memory.collect_mut().unwrap();
+        report("limit_before", value(&before, "runtime.memory.limit"));
+        step();
+        // The first collector of the round looks where the process is now.
+        let after = memory.collect_mut().unwrap();
+        let moved = container.collect_mut().unwrap();
+        report("limit_after", value(&after, "runtime.memory.limit"));
+        report(
+            "oom_kills_after_move",
+            value(&moved, "runtime.memory.oom_kills"),
+        );
+        let next = container.collect_mut().unwrap();
+        report("oom_kills_next", value(&next, "runtime.memory.oom_kills"));
+        return;
+    }
+    let (Some(first), Some(second)) = (
+        cgroup("memory", "srm-move-from"),
+        cgroup("memory", "srm-move-to"),
+    ) else {
+        return;
+    };
+    for (cgroup, limit) in [(&first, 512u64 << 20), (&second, 256 << 20)] {
+        cgroup
+            .set(cgroup.leaf(), "memory.limit_in_bytes", &limit.to_string())
+            .unwrap();
+    }
+    let report = run_child_through(&[&first, &second], TEST);
+    println!("{report:?}");
+    assert_eq!(report.get("limit_before"), Some(&((512u64 << 20) as f64)));
+    assert_eq!(report.get("limit_after"), Some(&((256u64 << 20) as f64)));
+    assert_eq!(
+        report.get("oom_kills_after_move"),
+        None,
+        "the new cgroup's count is a baseline, not an increase: {report:?}"
+    );
+    assert_eq!(report.get("oom_kills_next"), Some(&0.0), "{report:?}");
 }

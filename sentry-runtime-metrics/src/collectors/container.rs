@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use sentry_runtime_metrics_derive::MetricCollector;
 
-use crate::sys::{Consumer, Pressure, Resource, Sources, Throttling};
+use super::increase::Increase;
+use crate::sys::{CgroupId, Consumer, Resource, ScopedPressure, Sources, Throttling};
 
 /// The signals of the process's cgroup and the kernel (Linux): throttling under the CPU quota in
 /// effect, OOM kills and hits of the memory limit in effect, the pressure on CPU, memory and IO
@@ -19,25 +20,34 @@ use crate::sys::{Consumer, Pressure, Resource, Sources, Throttling};
 /// without a memory limit, no pressure without PSI (`CONFIG_PSI`), no `full` CPU pressure for
 /// the system (the kernel reports a placeholder zero there). Files are read only when their
 /// value is sent: `cpu.stat` only with a quota.
+///
+/// The counters here are the kernel's totals of one cgroup (or of the system), sent as the
+/// increase since the previous round of the same cgroup: when the limit in effect moves to
+/// another cgroup, or the process to another cgroup, the first round of the new one sends
+/// nothing for it rather than a difference of two unrelated totals. Totals of a cgroup or of
+/// the system are the same for every process in it: when several processes send them, compare
+/// per host or per process (`server_name`), do not add them up.
 #[derive(Clone, Debug, MetricCollector)]
 #[collector(name = "container")]
 pub struct ContainerMetrics {
-    /// Time the process's cgroup was throttled under the CPU quota in effect, in milliseconds:
-    /// it wanted CPU and was not allowed to run.
-    #[counter(name = "process.cpu.throttled_time")]
+    /// Time the cgroup that sets the CPU quota in effect (the process's own or a parent) was
+    /// throttled, in milliseconds: it wanted CPU and was not allowed to run. Summed over CPUs
+    /// (the kernel adds up each CPU's throttled run queue), so it can exceed the wall time.
+    #[counter(name = "process.cpu.throttled_time", delta)]
     throttled_time: Option<f64>,
-    /// Quota periods in which the cgroup used up its quota and was throttled.
-    #[counter(name = "process.cpu.throttled_periods")]
+    /// Quota periods in which that cgroup used up its quota and was throttled.
+    #[counter(name = "process.cpu.throttled_periods", delta)]
     throttled_periods: Option<u64>,
     /// Share of the quota periods since the previous sample that were throttled (0..1).
     #[gauge(name = "process.cpu.throttled_ratio", unit = "ratio")]
     throttled_ratio: Option<f64>,
-    /// Processes of the cgroup killed by the kernel's OOM killer.
-    #[counter(name = "runtime.memory.oom_kills")]
+    /// Processes in the process's own cgroup killed by the kernel's OOM killer: the others in
+    /// it (a process killed sends nothing more; its restart shows as `process.uptime` dropping).
+    #[counter(name = "runtime.memory.oom_kills", delta)]
     oom_kills: Option<u64>,
-    /// Times the cgroup's memory hit the limit in effect (the kernel then reclaims, and kills if
-    /// that fails); sent only while a limit is set.
-    #[counter(name = "runtime.memory.limit_hits")]
+    /// Times the memory of the cgroup that sets the limit in effect hit it (the kernel then
+    /// reclaims, and kills if that fails); sent only while a limit in sight is set.
+    #[counter(name = "runtime.memory.limit_hits", delta)]
     limit_hits: Option<u64>,
     /// Share of the last 10 s in which some task waited for CPU (PSI `some avg10`), by `scope`.
     #[gauge(
@@ -74,13 +84,17 @@ pub struct ContainerMetrics {
     #[gauge(name = "process.pressure.io.full", unit = "ratio", attribute = "scope")]
     io_full: BTreeMap<&'static str, f64>,
     /// Time some task waited for CPU, in milliseconds (PSI `some total`).
-    #[counter(name = "process.pressure.cpu.stall_time", attribute = "scope")]
+    #[counter(name = "process.pressure.cpu.stall_time", attribute = "scope", delta)]
     cpu_stall: BTreeMap<&'static str, f64>,
     /// Time some task waited for memory, in milliseconds.
-    #[counter(name = "process.pressure.memory.stall_time", attribute = "scope")]
+    #[counter(
+        name = "process.pressure.memory.stall_time",
+        attribute = "scope",
+        delta
+    )]
     memory_stall: BTreeMap<&'static str, f64>,
     /// Time some task waited for IO, in milliseconds.
-    #[counter(name = "process.pressure.io.stall_time", attribute = "scope")]
+    #[counter(name = "process.pressure.io.stall_time", attribute = "scope", delta)]
     io_stall: BTreeMap<&'static str, f64>,
     /// Bytes the process read from and wrote to storage, by `direction` (`read`, `write`; the
     /// block layer, not the page cache; `/proc/self/io`).
@@ -88,15 +102,23 @@ pub struct ContainerMetrics {
     disk_io: BTreeMap<&'static str, u64>,
     sources: Arc<Sources>,
     consumer: Consumer,
-    /// The throttling seen by the previous sample, for the ratio.
-    previous: Option<Throttling>,
+    /// The throttling seen by the previous sample and whose, for the ratio.
+    previous: Option<(CgroupId, Throttling)>,
+    throttled_us: Increase<CgroupId>,
+    throttled_count: Increase<CgroupId>,
+    oom_count: Increase<CgroupId>,
+    hit_count: Increase<CgroupId>,
+    /// Stall totals by resource (CPU, memory, IO), of the cgroup or (`None`) the system.
+    stall_us: [Increase<Option<CgroupId>>; 3],
 }
 
 impl ContainerMetrics {
-    /// A container collector (the process's cgroup is found once, its files opened once,
-    /// shared with the other built-in collectors).
+    /// A container collector (the process's cgroups are found when first needed and followed
+    /// when the process moves; each file is opened once, shared with the other built-in
+    /// collectors).
     pub fn new() -> Self {
         let sources = Sources::shared();
+        sources.follow_cgroup_moves_each_round();
         ContainerMetrics {
             throttled_time: None,
             throttled_periods: None,
@@ -116,33 +138,47 @@ impl ContainerMetrics {
             consumer: sources.consumer(),
             sources,
             previous: None,
+            throttled_us: Increase::default(),
+            throttled_count: Increase::default(),
+            oom_count: Increase::default(),
+            hit_count: Increase::default(),
+            stall_us: [Increase::default(); 3],
         }
     }
 
     fn sample(&mut self) {
+        self.sources.start_round(self.consumer);
         let throttling = self
             .sources
             .cpu_quota(self.consumer)
-            .and_then(|quota| self.sources.throttling(quota));
-        #[allow(clippy::cast_precision_loss)] // Counts far below 2^53.
+            .and_then(|quota| Some((quota.cgroup, self.sources.throttling(quota)?)));
+        #[allow(clippy::cast_precision_loss)] // Microseconds far below 2^53.
         {
-            self.throttled_time = throttling.map(|t| t.throttled_us as f64 / 1000.0);
-            self.throttled_periods = throttling.map(|t| t.throttled_periods);
-            self.throttled_ratio = match (self.previous, throttling) {
-                (Some(then), Some(now)) if now.periods > then.periods => {
-                    let periods = now.periods - then.periods;
-                    let throttled = now.throttled_periods.saturating_sub(then.throttled_periods);
-                    Some((throttled as f64 / periods as f64).min(1.0))
-                }
-                _ => None,
-            };
+            self.throttled_time = self
+                .throttled_us
+                .of(throttling.map(|(cgroup, t)| (cgroup, t.throttled_us)))
+                .map(|us| us as f64 / 1000.0);
         }
+        self.throttled_periods = self
+            .throttled_count
+            .of(throttling.map(|(cgroup, t)| (cgroup, t.throttled_periods)));
+        self.throttled_ratio = match (self.previous, throttling) {
+            (Some((then_cgroup, then)), Some((cgroup, now)))
+                if then_cgroup == cgroup && now.periods > then.periods =>
+            {
+                let periods = now.periods - then.periods;
+                let throttled = now.throttled_periods.saturating_sub(then.throttled_periods);
+                #[allow(clippy::cast_precision_loss)] // Counts far below 2^53.
+                Some((throttled as f64 / periods as f64).min(1.0))
+            }
+            _ => None,
+        };
         self.previous = throttling;
-        self.oom_kills = self.sources.oom_kills();
-        self.limit_hits = self
+        self.oom_kills = self.oom_count.of(self.sources.oom_kills());
+        self.limit_hits = self.hit_count.of(self
             .sources
             .memory_limit(self.consumer)
-            .and_then(|limit| self.sources.limit_hits(limit));
+            .and_then(|limit| Some((limit.set_by.cgroup()?, self.sources.limit_hits(limit)?))));
         self.pressure(Resource::Cpu);
         self.pressure(Resource::Memory);
         self.pressure(Resource::Io);
@@ -154,33 +190,44 @@ impl ContainerMetrics {
     }
 
     fn pressure(&mut self, resource: Resource) {
-        let (some, full, stall) = match resource {
-            Resource::Cpu => (&mut self.cpu_some, &mut self.cpu_full, &mut self.cpu_stall),
+        let (some, full, stall, stall_us) = match resource {
+            Resource::Cpu => (
+                &mut self.cpu_some,
+                &mut self.cpu_full,
+                &mut self.cpu_stall,
+                &mut self.stall_us[0],
+            ),
             Resource::Memory => (
                 &mut self.memory_some,
                 &mut self.memory_full,
                 &mut self.memory_stall,
+                &mut self.stall_us[1],
             ),
-            Resource::Io => (&mut self.io_some, &mut self.io_full, &mut self.io_stall),
+            Resource::Io => (
+                &mut self.io_some,
+                &mut self.io_full,
+                &mut self.io_stall,
+                &mut self.stall_us[2],
+            ),
         };
         some.clear();
         full.clear();
         stall.clear();
-        let Some((
-            Pressure {
-                some: waited,
-                full: all,
-            },
+        let Some(ScopedPressure {
+            pressure,
             scope,
-        )) = self.sources.pressure(resource)
+            cgroup,
+        }) = self.sources.pressure(resource)
         else {
             return;
         };
         let scope = scope.as_str();
-        some.insert(scope, waited.avg10);
-        #[allow(clippy::cast_precision_loss)] // Microseconds far below 2^53.
-        stall.insert(scope, waited.total_us as f64 / 1000.0);
-        if let Some(all) = all {
+        some.insert(scope, pressure.some.avg10);
+        if let Some(increase) = stall_us.of(Some((cgroup, pressure.some.total_us))) {
+            #[allow(clippy::cast_precision_loss)] // Microseconds far below 2^53.
+            stall.insert(scope, increase as f64 / 1000.0);
+        }
+        if let Some(all) = pressure.full {
             full.insert(scope, all.avg10);
         }
     }

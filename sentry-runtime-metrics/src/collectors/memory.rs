@@ -62,6 +62,7 @@ impl MemoryMetrics {
     }
 
     fn sample(&mut self) {
+        self.sources.start_round(self.consumer);
         self.rss = self.sources.rss_bytes();
         self.rss_peak = self
             .sources

@@ -93,6 +93,7 @@ impl ProcessMetrics {
     }
 
     fn sample(&mut self) {
+        self.sources.start_round(self.consumer);
         let now = Instant::now();
         let usage = self.sources.usage(self.consumer);
         #[allow(clippy::cast_precision_loss)] // Microseconds of CPU stay far below 2^53.

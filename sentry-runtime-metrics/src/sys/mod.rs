@@ -14,29 +14,42 @@ pub(crate) mod portable;
 pub(crate) mod readings;
 mod shared;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(target_os = "linux")]
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+#[cfg(target_os = "linux")]
+use std::time::Duration;
 use std::time::Instant;
 
 pub(crate) use readings::{
-    CpuQuota, DiskIo, MemoryLimit, Pressure, Resource, Scope, Throttling, Usage,
+    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resource, ScopedPressure, Throttling, Usage,
 };
 pub(crate) use shared::Consumer;
 use shared::Shared;
 
 use crate::sync::lock;
 
+/// How old the last look at the process's cgroup membership may be when a value of its cgroups
+/// is read (the container collector looks every round).
+#[cfg(target_os = "linux")]
+const LOOK_AGAIN: Duration = linux::cgroup::LOCATE_AGAIN;
+
 /// The sources of this process, shared by every built-in collector alive.
 pub(crate) struct Sources {
     #[cfg(target_os = "linux")]
     process: linux::process::ProcFiles,
+    /// Found when first asked for: a process that reads no cgroup value finds none.
     #[cfg(target_os = "linux")]
-    cgroup: linux::cgroup::Cgroup,
+    cgroup: OnceLock<linux::cgroup::FollowedCgroup>,
     #[cfg(not(target_os = "linux"))]
     process: portable::SysinfoProcess,
     usage: Shared<Option<Usage>>,
     memory_limit: Shared<Option<MemoryLimit>>,
     cpu_quota: Shared<Option<CpuQuota>>,
+    /// Whether and when, in this round, the process's cgroup membership was looked at.
+    follows_moves: AtomicBool,
+    moves_looked: Shared<()>,
     consumers: AtomicUsize,
 }
 
@@ -68,13 +81,43 @@ impl Sources {
             #[cfg(target_os = "linux")]
             process: linux::process::ProcFiles::open(),
             #[cfg(target_os = "linux")]
-            cgroup: linux::cgroup::Cgroup::of_this_process(),
+            cgroup: OnceLock::new(),
             #[cfg(not(target_os = "linux"))]
             process: portable::SysinfoProcess::open(),
             usage: Shared::default(),
             memory_limit: Shared::default(),
             cpu_quota: Shared::default(),
+            follows_moves: AtomicBool::new(false),
+            moves_looked: Shared::default(),
             consumers: AtomicUsize::new(0),
+        }
+    }
+
+    /// The process's cgroups where they are now; whether it moved is looked at again when the
+    /// last look is `look_after` old.
+    #[cfg(target_os = "linux")]
+    fn cgroup(&self, look_after: Duration) -> Arc<linux::cgroup::Cgroup> {
+        self.cgroup
+            .get_or_init(linux::cgroup::FollowedCgroup::of_this_process)
+            .current(look_after)
+    }
+
+    /// Follows the process to another cgroup each round: from now on, whichever built-in
+    /// collector runs first in a round looks whether the process moved (the container collector
+    /// asks for this; without it, the cgroups are looked at once a minute).
+    pub(crate) fn follow_cgroup_moves_each_round(&self) {
+        self.follows_moves.store(true, Ordering::Relaxed);
+    }
+
+    /// Called by each built-in collector at the start of its sample: the first in a round
+    /// looks whether the process moved to another cgroup, if it is followed each round.
+    #[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
+    pub(crate) fn start_round(&self, consumer: Consumer) {
+        #[cfg(target_os = "linux")]
+        if self.follows_moves.load(Ordering::Relaxed) {
+            self.moves_looked.get(consumer, || {
+                self.cgroup(Duration::ZERO);
+            });
         }
     }
 
@@ -155,7 +198,7 @@ impl Sources {
         self.memory_limit.get(consumer, || {
             #[cfg(target_os = "linux")]
             {
-                self.cgroup.memory_limit()
+                self.cgroup(LOOK_AGAIN).memory_limit()
             }
             #[cfg(not(target_os = "linux"))]
             {
@@ -168,7 +211,7 @@ impl Sources {
     pub(crate) fn working_set(&self, limit: MemoryLimit) -> Option<u64> {
         #[cfg(target_os = "linux")]
         {
-            self.cgroup.working_set(limit)
+            self.cgroup(LOOK_AGAIN).working_set(limit)
         }
         #[cfg(not(target_os = "linux"))]
         {
@@ -180,7 +223,7 @@ impl Sources {
     pub(crate) fn limit_hits(&self, limit: MemoryLimit) -> Option<u64> {
         #[cfg(target_os = "linux")]
         {
-            self.cgroup.limit_hits(limit)
+            self.cgroup(LOOK_AGAIN).limit_hits(limit)
         }
         #[cfg(not(target_os = "linux"))]
         {
@@ -188,10 +231,10 @@ impl Sources {
         }
     }
 
-    pub(crate) fn oom_kills(&self) -> Option<u64> {
+    pub(crate) fn oom_kills(&self) -> Option<(CgroupId, u64)> {
         #[cfg(target_os = "linux")]
         {
-            self.cgroup.oom_kills()
+            self.cgroup(LOOK_AGAIN).oom_kills()
         }
         #[cfg(not(target_os = "linux"))]
         {
@@ -204,7 +247,7 @@ impl Sources {
         self.cpu_quota.get(consumer, || {
             #[cfg(target_os = "linux")]
             {
-                self.cgroup.cpu_quota()
+                self.cgroup(LOOK_AGAIN).cpu_quota()
             }
             #[cfg(not(target_os = "linux"))]
             {
@@ -217,7 +260,7 @@ impl Sources {
     pub(crate) fn throttling(&self, quota: CpuQuota) -> Option<Throttling> {
         #[cfg(target_os = "linux")]
         {
-            self.cgroup.throttling(quota)
+            self.cgroup(LOOK_AGAIN).throttling(quota)
         }
         #[cfg(not(target_os = "linux"))]
         {
@@ -227,13 +270,10 @@ impl Sources {
 
     /// Pressure on `resource`, and whose.
     #[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
-    pub(crate) fn pressure(&self, resource: Resource) -> Option<(Pressure, Scope)> {
+    pub(crate) fn pressure(&self, resource: Resource) -> Option<ScopedPressure> {
         #[cfg(target_os = "linux")]
         {
-            Some((
-                self.cgroup.pressure(resource)?,
-                self.cgroup.pressure_scope(),
-            ))
+            self.cgroup(LOOK_AGAIN).pressure(resource)
         }
         #[cfg(not(target_os = "linux"))]
         {

@@ -23,12 +23,40 @@ pub(crate) struct DiskIo {
     pub(crate) write_bytes: u64,
 }
 
+/// One cgroup, by the device and inode of its directory: a cgroup removed and created again at
+/// the same path is another one, whose counters start again at zero. A kernel total is only
+/// ever compared with an earlier total of the same cgroup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct CgroupId {
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
+}
+
+/// Which cgroup sets a limit or quota.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SetBy {
+    /// One in sight: `index` counts up from the process's own cgroup (0).
+    Level { index: usize, cgroup: CgroupId },
+    /// One above the cgroups in sight (v1 `hierarchical_memory_limit` inside a container):
+    /// its usage and counters cannot be read.
+    Hidden,
+}
+
+impl SetBy {
+    /// The cgroup, where it is in sight.
+    pub(crate) fn cgroup(self) -> Option<CgroupId> {
+        match self {
+            SetBy::Level { cgroup, .. } => Some(cgroup),
+            SetBy::Hidden => None,
+        }
+    }
+}
+
 /// The memory limit in effect and where it is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct MemoryLimit {
     pub(crate) bytes: u64,
-    /// Index of the cgroup that sets it, counting up from the process's own (0).
-    pub(crate) level: usize,
+    pub(crate) set_by: SetBy,
 }
 
 /// The CPU quota in effect and where it is set.
@@ -36,7 +64,9 @@ pub(crate) struct MemoryLimit {
 pub(crate) struct CpuQuota {
     /// CPUs' worth of time per period (e.g. 1.5).
     pub(crate) cpus: f64,
+    /// Index of the cgroup that sets it, counting up from the process's own (0).
     pub(crate) level: usize,
+    pub(crate) cgroup: CgroupId,
 }
 
 /// CPU periods and throttling of a cgroup with a quota.
@@ -74,6 +104,15 @@ pub(crate) struct Pressure {
     /// Missing for CPU on kernels before 5.13, and never sent for the system's CPU (a
     /// placeholder zero there).
     pub(crate) full: Option<Stall>,
+}
+
+/// The pressure on one resource, and whose it is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct ScopedPressure {
+    pub(crate) pressure: Pressure,
+    pub(crate) scope: Scope,
+    /// The cgroup, for [`Scope::Cgroup`].
+    pub(crate) cgroup: Option<CgroupId>,
 }
 
 /// Whose pressure is read.

@@ -29,10 +29,12 @@ enum Threads {
 
 #[derive(Debug)]
 pub(crate) struct ProcFiles {
-    statm: CachedFile,
-    threads: Threads,
-    fd_dir: CachedFile,
-    io: CachedFile,
+    // Each opened the first time its value is asked for: a process that does not collect a
+    // value holds no descriptor for it.
+    statm: OnceLock<CachedFile>,
+    threads: OnceLock<Threads>,
+    fd_dir: OnceLock<CachedFile>,
+    io: OnceLock<CachedFile>,
     started_at: Option<Instant>,
     page_size: Option<u64>,
     /// `ru_maxrss` (bytes) as it was at startup, when it was higher than this process's own
@@ -44,17 +46,11 @@ pub(crate) struct ProcFiles {
 impl ProcFiles {
     pub(crate) fn open() -> Self {
         let stat = read_once(Path::new("/proc/self/stat"), stat::parse);
-        let task_dir = CachedFile::open(Path::new("/proc/self/task"));
-        let threads = if links_agree_with_stat(&task_dir) {
-            Threads::TaskLinks(task_dir)
-        } else {
-            Threads::Stat(CachedFile::open(Path::new("/proc/self/stat")))
-        };
         ProcFiles {
-            statm: CachedFile::open(Path::new("/proc/self/statm")),
-            threads,
-            fd_dir: CachedFile::open(Path::new("/proc/self/fd")),
-            io: CachedFile::open(Path::new("/proc/self/io")),
+            statm: OnceLock::new(),
+            threads: OnceLock::new(),
+            fd_dir: OnceLock::new(),
+            io: OnceLock::new(),
             started_at: stat.and_then(|stat| started_at(stat.start_ticks)),
             page_size: ffi::page_size(),
             inherited_peak: inherited_peak(),
@@ -78,12 +74,20 @@ impl ProcFiles {
 
     /// Bytes of this process in RAM now.
     pub(crate) fn rss_bytes(&self) -> Option<u64> {
-        let pages = self.statm.read(parse_statm_resident)?;
+        let pages = opened(&self.statm, "/proc/self/statm").read(parse_statm_resident)?;
         pages.checked_mul(self.page_size?)
     }
 
     pub(crate) fn threads(&self) -> Option<u64> {
-        match &self.threads {
+        let threads = self.threads.get_or_init(|| {
+            let task_dir = CachedFile::open(Path::new("/proc/self/task"));
+            if links_agree_with_stat(&task_dir) {
+                Threads::TaskLinks(task_dir)
+            } else {
+                Threads::Stat(CachedFile::open(Path::new("/proc/self/stat")))
+            }
+        });
+        match threads {
             Threads::TaskLinks(task_dir) => task_links(task_dir),
             Threads::Stat(file) => file.read(stat::parse).map(|stat| stat.num_threads),
         }
@@ -91,7 +95,7 @@ impl ProcFiles {
 
     /// Open file descriptors (including the one this reads through).
     pub(crate) fn open_fds(&self) -> Option<u64> {
-        match self.fd_dir.metadata()?.len() {
+        match opened(&self.fd_dir, "/proc/self/fd").metadata()?.len() {
             0 => {
                 let entries = std::fs::read_dir("/proc/self/fd").ok()?.count() as u64;
                 // The listing includes the descriptor `read_dir` itself had open.
@@ -102,7 +106,7 @@ impl ProcFiles {
     }
 
     pub(crate) fn disk_io(&self) -> Option<DiskIo> {
-        self.io.read(parse_io)
+        opened(&self.io, "/proc/self/io").read(parse_io)
     }
 
     /// When the process started (its own start, not this integration's).
@@ -174,6 +178,11 @@ pub(crate) fn parse_statm_resident(text: &str) -> Option<u64> {
     // `statm` has seven fields: a third proves the second was not cut short.
     fields.next()?;
     Some(resident)
+}
+
+/// The file in `slot`, opened at `path` the first time.
+fn opened<'a>(slot: &'a OnceLock<CachedFile>, path: &str) -> &'a CachedFile {
+    slot.get_or_init(|| CachedFile::open(Path::new(path)))
 }
 
 /// `read_bytes` and `write_bytes` of `/proc/self/io` (`key: value` per line).
@@ -249,11 +258,12 @@ mod tests {
     #[test]
     fn reads_this_process() {
         let files = ProcFiles::open();
+        assert!(files.io.get().is_none(), "opened when first read");
+        assert!(files.threads().is_some_and(|n| n >= 1));
         assert!(
-            matches!(files.threads, Threads::TaskLinks(_)),
+            matches!(files.threads.get(), Some(Threads::TaskLinks(_))),
             "task links agree with stat"
         );
-        assert!(files.threads().is_some_and(|n| n >= 1));
         assert!(files.rss_bytes().is_some_and(|b| b > 0));
         assert!(files.open_fds().is_some_and(|n| n > 0));
         let started = files.started_at().expect("a start time");

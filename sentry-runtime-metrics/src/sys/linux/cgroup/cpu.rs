@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use super::parse;
+use super::{cgroup_id, parse};
 use crate::sys::linux::file::CachedFile;
-use crate::sys::readings::{CpuQuota, Throttling};
+use crate::sys::readings::{CgroupId, CpuQuota, Throttling};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Version {
@@ -18,6 +18,7 @@ enum Version {
 #[derive(Debug)]
 struct Level {
     dir: PathBuf,
+    id: CgroupId,
     /// v1 `cpu.cfs_quota_us`, v2 `cpu.max`.
     quota: CachedFile,
     /// v1 `cpu.cfs_period_us`.
@@ -46,11 +47,14 @@ impl CpuCgroup {
         };
         let levels = dirs
             .iter()
-            .map(|dir| Level {
-                dir: dir.clone(),
-                quota: CachedFile::open(&dir.join(quota_file)),
-                period: OnceLock::new(),
-                stat: OnceLock::new(),
+            .filter_map(|dir| {
+                Some(Level {
+                    dir: dir.clone(),
+                    id: cgroup_id(dir)?,
+                    quota: CachedFile::open(&dir.join(quota_file)),
+                    period: OnceLock::new(),
+                    stat: OnceLock::new(),
+                })
             })
             .filter(|level| level.quota.exists())
             .collect();
@@ -77,15 +81,22 @@ impl CpuCgroup {
             if let Some(cpus) = cpus
                 && effective.is_none_or(|e| cpus < e.cpus)
             {
-                effective = Some(CpuQuota { cpus, level: index });
+                effective = Some(CpuQuota {
+                    cpus,
+                    level: index,
+                    cgroup: level.id,
+                });
             }
         }
         effective
     }
 
-    /// Periods and throttling of the cgroup that sets `quota`.
+    /// Periods and throttling of the cgroup that sets `quota`, if it is still the cgroup it was.
     pub(crate) fn throttling(&self, quota: CpuQuota) -> Option<Throttling> {
-        let level = self.levels.get(quota.level)?;
+        let level = self
+            .levels
+            .get(quota.level)
+            .filter(|level| level.id == quota.cgroup)?;
         let stat = level.file(&level.stat, "cpu.stat");
         match self.version {
             Version::V1 => stat.read(parse::parse_v1_cpu_stat),

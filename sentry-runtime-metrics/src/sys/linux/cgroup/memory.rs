@@ -4,13 +4,17 @@
 //!
 //! Only the limit files are read every round; usage and `memory.stat` only while a limit is set
 //! (each opened the first time it is needed), so a host without limits reads nothing else.
+//! Inside a v1 container whose parents are out of sight, `memory.stat`'s
+//! `hierarchical_memory_limit` (the smallest limit up to the real root, as the kernel enforces
+//! it) is read too: a pod's or slice's limit above the container bounds it as well.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use super::parse;
+use super::levels::Levels;
+use super::{cgroup_id, parse};
 use crate::sys::linux::file::CachedFile;
-use crate::sys::readings::MemoryLimit;
+use crate::sys::readings::{CgroupId, MemoryLimit, SetBy};
 
 /// Which file layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +27,7 @@ enum Version {
 #[derive(Debug)]
 struct Level {
     dir: PathBuf,
+    id: CgroupId,
     limit: CachedFile,
     usage: OnceLock<CachedFile>,
     stat: OnceLock<CachedFile>,
@@ -41,29 +46,37 @@ pub(crate) struct MemoryCgroup {
     version: Version,
     /// Nearest first; only those with a limit file.
     levels: Vec<Level>,
+    own: PathBuf,
+    own_id: CgroupId,
     /// The own cgroup's OOM kill count: v1 `memory.oom_control`, v2 `memory.events`.
-    oom: CachedFile,
+    oom: OnceLock<CachedFile>,
+    /// v1 with parents out of sight: the own `memory.stat`, for `hierarchical_memory_limit`.
+    hierarchical: Option<OnceLock<CachedFile>>,
 }
 
 impl MemoryCgroup {
-    /// The memory cgroup of levels `dirs` (nearest first), v1 or v2.
-    pub(crate) fn open(dirs: &[PathBuf], v1: bool) -> Option<Self> {
+    /// The memory cgroup of `levels`, v1 or v2.
+    pub(crate) fn open(levels: &Levels, v1: bool) -> Option<Self> {
         let version = if v1 { Version::V1 } else { Version::V2 };
-        let own = dirs.first()?;
-        let (limit_file, oom_file) = match version {
-            Version::V1 => ("memory.limit_in_bytes", "memory.oom_control"),
-            Version::V2 => ("memory.max", "memory.events"),
+        let own = levels.dirs.first()?;
+        let own_id = cgroup_id(own)?;
+        let limit_file = match version {
+            Version::V1 => "memory.limit_in_bytes",
+            Version::V2 => "memory.max",
         };
-        let mut levels = Vec::new();
-        for (i, dir) in dirs.iter().enumerate() {
+        let mut found = Vec::new();
+        let mut whole_path = true;
+        for (i, dir) in levels.dirs.iter().enumerate() {
             // v1: a parent whose hierarchy does not take in its children limits them not.
             if version == Version::V1 && i > 0 && !uses_hierarchy(dir) {
+                whole_path = false;
                 break;
             }
             let limit = CachedFile::open(&dir.join(limit_file));
-            if limit.exists() {
-                levels.push(Level {
+            if let (true, Some(id)) = (limit.exists(), cgroup_id(dir)) {
+                found.push(Level {
                     dir: dir.clone(),
+                    id,
                     limit,
                     usage: OnceLock::new(),
                     stat: OnceLock::new(),
@@ -71,10 +84,15 @@ impl MemoryCgroup {
                 });
             }
         }
+        let hierarchical =
+            (version == Version::V1 && levels.hidden_above && whole_path).then(OnceLock::new);
         Some(MemoryCgroup {
             version,
-            levels,
-            oom: CachedFile::open(&own.join(oom_file)),
+            levels: found,
+            own: own.clone(),
+            own_id,
+            oom: OnceLock::new(),
+            hierarchical,
         })
     }
 
@@ -85,22 +103,49 @@ impl MemoryCgroup {
             Version::V2 => parse::parse_v2_limit,
         };
         let mut effective: Option<MemoryLimit> = None;
-        for (level, dir) in self.levels.iter().enumerate() {
+        for (index, level) in self.levels.iter().enumerate() {
             // Unreadable or `max`: no limit from this level.
-            if let Some(bytes) = dir.limit.read(parse).flatten()
+            if let Some(bytes) = level.limit.read(parse).flatten()
                 && effective.is_none_or(|e| bytes < e.bytes)
             {
-                effective = Some(MemoryLimit { bytes, level });
+                effective = Some(MemoryLimit {
+                    bytes,
+                    set_by: SetBy::Level {
+                        index,
+                        cgroup: level.id,
+                    },
+                });
             }
+        }
+        // Only a smaller limit than those in sight is one set out of sight.
+        if let Some(slot) = &self.hierarchical
+            && let Some(bytes) = slot
+                .get_or_init(|| CachedFile::open(&self.own.join("memory.stat")))
+                .read(parse::parse_hierarchical_limit)
+                .flatten()
+            && effective.is_none_or(|e| bytes < e.bytes)
+        {
+            effective = Some(MemoryLimit {
+                bytes,
+                set_by: SetBy::Hidden,
+            });
         }
         effective
     }
 
+    /// The level that sets `limit`, if it is still the cgroup it was.
+    fn setter(&self, limit: MemoryLimit) -> Option<&Level> {
+        let SetBy::Level { index, cgroup } = limit.set_by else {
+            return None;
+        };
+        self.levels.get(index).filter(|level| level.id == cgroup)
+    }
+
     /// The working set of the cgroup that sets `limit`: memory charged to it minus inactive file
     /// cache, which the kernel reclaims before it kills anything (the figure Kubernetes evicts
-    /// on).
+    /// on). `None` for a limit set out of sight.
     pub(crate) fn working_set(&self, limit: MemoryLimit) -> Option<u64> {
-        let level = self.levels.get(limit.level)?;
+        let level = self.setter(limit)?;
         let (usage_file, inactive_key) = match self.version {
             Version::V1 => ("memory.usage_in_bytes", "total_inactive_file"),
             Version::V2 => ("memory.current", "inactive_file"),
@@ -116,7 +161,7 @@ impl MemoryCgroup {
 
     /// How often the cgroup that sets `limit` hit it (v1 `memory.failcnt`, v2 `max` events).
     pub(crate) fn limit_hits(&self, limit: MemoryLimit) -> Option<u64> {
-        let level = self.levels.get(limit.level)?;
+        let level = self.setter(limit)?;
         match self.version {
             Version::V1 => level
                 .file(&level.hits, "memory.failcnt")
@@ -127,9 +172,18 @@ impl MemoryCgroup {
         }
     }
 
-    /// Processes of the own cgroup killed by the OOM killer (`oom_kill`, Linux ≥ 4.13 on v1).
-    pub(crate) fn oom_kills(&self) -> Option<u64> {
-        self.oom.read(|text| parse::parse_key(text, "oom_kill"))
+    /// Processes of the own cgroup killed by the OOM killer (`oom_kill`, Linux ≥ 4.13 on v1),
+    /// and which cgroup that is.
+    pub(crate) fn oom_kills(&self) -> Option<(CgroupId, u64)> {
+        let name = match self.version {
+            Version::V1 => "memory.oom_control",
+            Version::V2 => "memory.events",
+        };
+        let count = self
+            .oom
+            .get_or_init(|| CachedFile::open(&self.own.join(name)))
+            .read(|text| parse::parse_key(text, "oom_kill"))?;
+        Some((self.own_id, count))
     }
 }
 
@@ -146,6 +200,14 @@ mod tests {
     fn write(dir: &Path, name: &str, text: &str) {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    /// Levels with every parent in sight.
+    fn seen(dirs: &[&Path]) -> Levels {
+        Levels {
+            dirs: dirs.iter().map(|dir| dir.to_path_buf()).collect(),
+            hidden_above: false,
+        }
     }
 
     fn fixture(name: &str) -> PathBuf {
@@ -172,7 +234,7 @@ mod tests {
             "memory.events",
             "low 0\nhigh 0\nmax 5\noom 1\noom_kill 1\n",
         );
-        let memory = MemoryCgroup::open(&[child.clone(), parent.clone()], false).unwrap();
+        let memory = MemoryCgroup::open(&seen(&[&child, &parent]), false).unwrap();
         let limit = memory.limit().expect("the parent's limit");
         assert_eq!(limit.bytes, 1 << 30);
         assert_eq!(memory.working_set(limit), Some((256 - 64) << 20));
@@ -181,7 +243,15 @@ mod tests {
             Some(5),
             "at the level that sets the limit"
         );
-        assert_eq!(memory.oom_kills(), Some(2), "of the own cgroup");
+        assert_eq!(
+            memory.oom_kills().map(|(_, kills)| kills),
+            Some(2),
+            "of the own cgroup"
+        );
+        assert_eq!(
+            memory.oom_kills().map(|(cgroup, _)| cgroup),
+            cgroup_id(&child)
+        );
         // A smaller limit on the child wins, and the files are re-read each time.
         write(&child, "memory.max", "536870912\n");
         assert_eq!(memory.limit().map(|l| l.bytes), Some(512 << 20));
@@ -200,7 +270,7 @@ mod tests {
         );
         write(&parent, "memory.limit_in_bytes", "9223372036854771712\n");
         write(&parent, "memory.use_hierarchy", "1\n");
-        let memory = MemoryCgroup::open(&[child.clone(), parent.clone()], true).unwrap();
+        let memory = MemoryCgroup::open(&seen(&[&child, &parent]), true).unwrap();
         assert_eq!(memory.limit(), None);
         assert!(
             memory
@@ -208,13 +278,69 @@ mod tests {
                 .iter()
                 .all(|l| l.usage.get().is_none() && l.stat.get().is_none())
         );
-        assert_eq!(memory.oom_kills(), Some(3));
+        assert_eq!(memory.oom_kills().map(|(_, kills)| kills), Some(3));
         // A parent limit in a hierarchy that does not take its children in does not apply.
         write(&parent, "memory.limit_in_bytes", "1073741824\n");
         assert_eq!(memory.limit().map(|l| l.bytes), Some(1 << 30));
         write(&parent, "memory.use_hierarchy", "0\n");
-        let flat = MemoryCgroup::open(&[child, parent], true).unwrap();
+        let flat = MemoryCgroup::open(&seen(&[&child, &parent]), true).unwrap();
         assert_eq!(flat.limit(), None);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_cgroup_created_again_is_another_setter() {
+        let root = fixture("again");
+        let own = root.join("app");
+        write(&own, "memory.max", "1048576\n");
+        write(&own, "memory.events", "max 7\n");
+        let memory = MemoryCgroup::open(&seen(&[&own]), false).unwrap();
+        let limit = memory.limit().unwrap();
+        assert_eq!(memory.limit_hits(limit), Some(7));
+        // Found again after the cgroup was removed and created at the same path: the old
+        // reading's setter is not the new cgroup, whose count started over.
+        let old_inode = cgroup_id(&own).unwrap();
+        let parked = root.join("parked");
+        std::fs::rename(&own, &parked).unwrap();
+        write(&own, "memory.max", "1048576\n");
+        write(&own, "memory.events", "max 1\n");
+        assert_ne!(cgroup_id(&own), Some(old_inode));
+        let again = MemoryCgroup::open(&seen(&[&own]), false).unwrap();
+        assert_eq!(again.limit_hits(limit), None);
+        assert_eq!(again.limit_hits(again.limit().unwrap()), Some(1));
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn v1_a_limit_out_of_sight_from_hierarchical_memory_limit() {
+        let root = fixture("hidden");
+        write(&root, "memory.limit_in_bytes", "9223372036854771712\n");
+        write(
+            &root,
+            "memory.stat",
+            "cache 1\nhierarchical_memory_limit 2147483648\ntotal_inactive_file 0\n",
+        );
+        write(&root, "memory.failcnt", "3\n");
+        let hidden = Levels {
+            dirs: vec![root.clone()],
+            hidden_above: true,
+        };
+        let memory = MemoryCgroup::open(&hidden, true).unwrap();
+        let limit = memory.limit().expect("the pod's limit, out of sight");
+        assert_eq!((limit.bytes, limit.set_by), (2 << 30, SetBy::Hidden));
+        assert_eq!(
+            (memory.working_set(limit), memory.limit_hits(limit)),
+            (None, None),
+            "the usage and hits of a cgroup out of sight are not known"
+        );
+        // The container's own, smaller limit wins and is read as its own.
+        write(&root, "memory.limit_in_bytes", "1073741824\n");
+        let own = memory.limit().unwrap();
+        assert_eq!(own.bytes, 1 << 30);
+        assert_eq!(memory.limit_hits(own), Some(3));
+        // Where every parent is in sight, the stat is not read for it.
+        let in_sight = MemoryCgroup::open(&seen(&[&root]), true).unwrap();
+        assert!(in_sight.hierarchical.is_none());
         std::fs::remove_dir_all(root).unwrap();
     }
 }

@@ -4,111 +4,137 @@
 //! file or `max` means no limit, and nothing is sent for it.
 
 mod cpu;
+mod followed;
 mod levels;
 mod membership;
 mod memory;
+mod mounts;
 pub(crate) mod parse;
 pub(crate) mod pressure;
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use cpu::CpuCgroup;
+pub(crate) use followed::{FollowedCgroup, LOCATE_AGAIN};
+use levels::Levels;
 pub(crate) use membership::{Membership, parse_membership};
 use memory::MemoryCgroup;
+use mounts::Mounts;
 use pressure::PressureFiles;
 
-use super::file::read_once;
-use crate::sys::readings::{CpuQuota, MemoryLimit, Pressure, Resource, Scope, Throttling};
+use crate::sys::readings::{CgroupId, CpuQuota, MemoryLimit, Resource, ScopedPressure, Throttling};
 
-/// The cgroups of this process, found once; each file opened once, when first needed.
+/// The cgroups of this process where it was found; each controller's files opened when it is
+/// first asked for (a process that collects no CPU quota holds no CPU file open), each file once.
 #[derive(Debug)]
 pub(crate) struct Cgroup {
-    memory: Option<MemoryCgroup>,
-    cpu: Option<CpuCgroup>,
+    memory_levels: (Levels, bool),
+    memory: OnceLock<Option<MemoryCgroup>>,
+    cpu_levels: (Levels, bool),
+    cpu: OnceLock<CpuCgroup>,
     pressure: PressureFiles,
 }
 
 impl Cgroup {
-    /// This process's cgroups, under `/sys/fs/cgroup`.
-    pub(crate) fn of_this_process() -> Self {
-        let membership = read_once(Path::new("/proc/self/cgroup"), |text| {
-            Some(parse_membership(text))
-        })
-        .unwrap_or_default();
+    /// The cgroups of `membership` (the text of `/proc/self/cgroup`) in this process's mounts.
+    pub(crate) fn of_this_process(membership: &str) -> Self {
         Self::locate(
-            Path::new("/sys/fs/cgroup"),
-            &membership,
+            &Mounts::of_this_process(),
+            &parse_membership(membership),
             membership::in_initial_namespace(),
         )
     }
 
-    /// The cgroups of `membership` under `root`; `initial_namespace`: whether a hierarchy's
-    /// mount root is its real root (see [`levels`](levels::levels)).
-    pub(crate) fn locate(root: &Path, membership: &Membership, initial_namespace: bool) -> Self {
-        let v2_mount = [root.to_path_buf(), root.join("unified")]
-            .into_iter()
-            .find(|mount| mount.join("cgroup.controllers").is_file());
-        let v2_levels = match (&v2_mount, &membership.unified) {
+    /// The cgroups of `membership` under `mounts`; `initial_namespace`: whether a mount of a
+    /// whole hierarchy shows its real root (see [`levels`](levels::levels)).
+    pub(crate) fn locate(
+        mounts: &Mounts,
+        membership: &Membership,
+        initial_namespace: bool,
+    ) -> Self {
+        let v2_levels = match (&mounts.unified, &membership.unified) {
             (Some(mount), Some(path)) => levels::levels(mount, path, initial_namespace),
-            _ => Vec::new(),
+            _ => Levels::default(),
         };
-        let v1_levels = |mounts: &[&str], controller: &str| -> Option<Vec<PathBuf>> {
+        let v1_levels = |mount: &Option<mounts::Mount>, controller: &str| {
             let path = membership.v1_path(controller)?;
-            let mount = mounts.iter().map(|m| root.join(m)).find(|m| m.is_dir())?;
-            Some(levels::levels(&mount, path, initial_namespace))
+            Some(levels::levels(mount.as_ref()?, path, initial_namespace))
         };
-        let memory = match v1_levels(&["memory"], "memory") {
-            Some(levels) => MemoryCgroup::open(&levels, true),
-            None => MemoryCgroup::open(&v2_levels, false),
-        };
-        let cpu = match v1_levels(&["cpu", "cpu,cpuacct", "cpuacct,cpu"], "cpu") {
-            Some(levels) => CpuCgroup::open(&levels, true),
-            None => CpuCgroup::open(&v2_levels, false),
-        };
+        // (levels, whether v1)
+        let memory_levels = v1_levels(&mounts.memory, "memory")
+            .map_or_else(|| (v2_levels.clone(), false), |levels| (levels, true));
+        let cpu_levels = v1_levels(&mounts.cpu, "cpu")
+            .map_or_else(|| (v2_levels.clone(), false), |levels| (levels, true));
         Cgroup {
-            memory,
-            cpu: Some(cpu),
+            memory_levels,
+            memory: OnceLock::new(),
+            cpu_levels,
+            cpu: OnceLock::new(),
             // The own v2 cgroup's pressure; the real root's is the system's.
-            pressure: PressureFiles::open(v2_levels.first().map(PathBuf::as_path)),
+            pressure: PressureFiles::open(v2_levels.dirs.first().map(PathBuf::as_path)),
         }
     }
 
+    fn memory(&self) -> Option<&MemoryCgroup> {
+        self.memory
+            .get_or_init(|| {
+                let (levels, v1) = &self.memory_levels;
+                MemoryCgroup::open(levels, *v1)
+            })
+            .as_ref()
+    }
+
+    fn cpu(&self) -> &CpuCgroup {
+        self.cpu.get_or_init(|| {
+            let (levels, v1) = &self.cpu_levels;
+            CpuCgroup::open(&levels.dirs, *v1)
+        })
+    }
+
     pub(crate) fn memory_limit(&self) -> Option<MemoryLimit> {
-        self.memory.as_ref()?.limit()
+        self.memory()?.limit()
     }
 
     pub(crate) fn working_set(&self, limit: MemoryLimit) -> Option<u64> {
-        self.memory.as_ref()?.working_set(limit)
+        self.memory()?.working_set(limit)
     }
 
     pub(crate) fn limit_hits(&self, limit: MemoryLimit) -> Option<u64> {
-        self.memory.as_ref()?.limit_hits(limit)
+        self.memory()?.limit_hits(limit)
     }
 
-    pub(crate) fn oom_kills(&self) -> Option<u64> {
-        self.memory.as_ref()?.oom_kills()
+    pub(crate) fn oom_kills(&self) -> Option<(CgroupId, u64)> {
+        self.memory()?.oom_kills()
     }
 
     pub(crate) fn cpu_quota(&self) -> Option<CpuQuota> {
-        self.cpu.as_ref()?.quota()
+        self.cpu().quota()
     }
 
     pub(crate) fn throttling(&self, quota: CpuQuota) -> Option<Throttling> {
-        self.cpu.as_ref()?.throttling(quota)
+        self.cpu().throttling(quota)
     }
 
-    pub(crate) fn pressure(&self, resource: Resource) -> Option<Pressure> {
+    pub(crate) fn pressure(&self, resource: Resource) -> Option<ScopedPressure> {
         self.pressure.read(resource)
     }
+}
 
-    pub(crate) fn pressure_scope(&self) -> Scope {
-        self.pressure.scope()
-    }
+/// The identity of cgroup directory `dir` (one `stat`, when the cgroup is found).
+pub(crate) fn cgroup_id(dir: &Path) -> Option<CgroupId> {
+    let metadata = std::fs::metadata(dir).ok()?;
+    Some(CgroupId {
+        dev: metadata.dev(),
+        ino: metadata.ino(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::readings::{Scope, SetBy};
 
     fn write(dir: &Path, name: &str, text: &str) {
         std::fs::create_dir_all(dir).unwrap();
@@ -145,19 +171,23 @@ mod tests {
             "cpu.pressure",
             "some avg10=1.00 avg60=0 avg300=0 total=7\nfull avg10=0.50 avg60=0 avg300=0 total=3\n",
         );
-        let cgroup = Cgroup::locate(&root, &parse_membership("0::/app.slice\n"), true);
+        let cgroup = Cgroup::locate(
+            &Mounts::usual(&root),
+            &parse_membership("0::/app.slice\n"),
+            true,
+        );
         let limit = cgroup.memory_limit().unwrap();
         assert_eq!(limit.bytes, 1 << 30);
         assert_eq!(cgroup.working_set(limit), Some((256 - 64) << 20));
         assert_eq!(
-            (cgroup.limit_hits(limit), cgroup.oom_kills()),
+            (cgroup.limit_hits(limit), cgroup.oom_kills().map(|(_, k)| k)),
             (Some(3), Some(1))
         );
         assert_eq!(cgroup.cpu_quota().map(|q| q.cpus), Some(2.0));
-        assert_eq!(cgroup.pressure_scope(), Scope::Cgroup);
         let cpu = cgroup.pressure(Resource::Cpu).unwrap();
+        assert_eq!((cpu.scope, cpu.cgroup), (Scope::Cgroup, cgroup_id(&dir)));
         assert_eq!(
-            cpu.full.map(|f| f.avg10),
+            cpu.pressure.full.map(|f| f.avg10),
             Some(0.005),
             "a cgroup's CPU full line counts"
         );
@@ -182,13 +212,18 @@ mod tests {
         write(&root.join("cpu,cpuacct"), "cpu.cfs_quota_us", "50000\n");
         write(&root.join("cpu,cpuacct"), "cpu.cfs_period_us", "100000\n");
         let membership = parse_membership("4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n");
-        let cgroup = Cgroup::locate(&root, &membership, true);
+        let cgroup = Cgroup::locate(&Mounts::usual(&root), &membership, true);
         let limit = cgroup.memory_limit().unwrap();
         assert_eq!(limit.bytes, 512 << 20);
         assert_eq!(cgroup.working_set(limit), Some((128 - 32) << 20));
         assert_eq!(cgroup.limit_hits(limit), Some(4));
         assert_eq!(cgroup.cpu_quota().map(|q| q.cpus), Some(0.5));
-        assert_eq!(cgroup.pressure_scope(), Scope::System);
+        assert_eq!(
+            cgroup.pressure(Resource::Cpu).map(|p| p.scope),
+            Path::new("/proc/pressure/cpu")
+                .exists()
+                .then_some(Scope::System)
+        );
         write(
             &root.join("memory"),
             "memory.limit_in_bytes",
@@ -199,8 +234,65 @@ mod tests {
     }
 
     #[test]
+    fn docker_in_docker_reads_the_inner_container_and_the_pod_limit_out_of_sight() {
+        let root = fixture("dind");
+        let outer = root.join("memory");
+        let inner = outer.join("docker/inner");
+        write(&outer, "memory.limit_in_bytes", "1073741824\n");
+        write(
+            &outer.join("docker"),
+            "memory.limit_in_bytes",
+            "9223372036854771712\n",
+        );
+        write(&inner, "memory.limit_in_bytes", "536870912\n");
+        write(
+            &inner,
+            "memory.oom_control",
+            "oom_kill_disable 0\noom_kill 2\n",
+        );
+        write(
+            &inner,
+            "memory.stat",
+            "hierarchical_memory_limit 268435456\ntotal_inactive_file 0\n",
+        );
+        let mounts = Mounts {
+            memory: Some(mounts::Mount {
+                point: outer.clone(),
+                root: "/docker/outer".to_owned(),
+            }),
+            ..Mounts::default()
+        };
+        let membership = parse_membership("4:memory:/docker/outer/docker/inner\n");
+        let cgroup = Cgroup::locate(&mounts, &membership, true);
+        assert_eq!(
+            cgroup.oom_kills(),
+            Some((cgroup_id(&inner).unwrap(), 2)),
+            "the inner container's own count, not the outer one's"
+        );
+        let limit = cgroup.memory_limit().unwrap();
+        assert_eq!(
+            limit.bytes,
+            256 << 20,
+            "the pod's limit above both containers, out of sight, is the smallest"
+        );
+        write(
+            &inner,
+            "memory.stat",
+            "hierarchical_memory_limit 536870912\ntotal_inactive_file 0\n",
+        );
+        let limit = cgroup.memory_limit().unwrap();
+        assert_eq!(limit.bytes, 512 << 20);
+        assert!(matches!(limit.set_by, SetBy::Level { index: 0, .. }));
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
     fn no_cgroup_means_no_values() {
-        let cgroup = Cgroup::locate(Path::new("/nonexistent"), &Membership::default(), true);
+        let cgroup = Cgroup::locate(
+            &Mounts::usual(Path::new("/nonexistent")),
+            &Membership::default(),
+            true,
+        );
         assert_eq!((cgroup.memory_limit(), cgroup.cpu_quota()), (None, None));
         assert_eq!(cgroup.oom_kills(), None);
     }

@@ -27,6 +27,13 @@ pub(crate) fn parse_v1_limit(text: &str) -> Option<Option<u64>> {
     Some((bytes < V1_UNLIMITED_ABOVE).then_some(bytes))
 }
 
+/// v1 `memory.stat`'s `hierarchical_memory_limit`: the smallest limit from the cgroup up to
+/// the root; `Some(None)` for none.
+pub(crate) fn parse_hierarchical_limit(text: &str) -> Option<Option<u64>> {
+    let bytes = parse_key(text, "hierarchical_memory_limit")?;
+    Some((bytes < V1_UNLIMITED_ABOVE).then_some(bytes))
+}
+
 /// `cpu.max`: `quota period` in microseconds, or `max period`; `Some(None)` for no quota.
 pub(crate) fn parse_cpu_max(text: &str) -> Option<Option<f64>> {
     let mut parts = whole(text)?.split_whitespace();

@@ -2,10 +2,12 @@
 //! from the process's cgroup (v2 `cpu.pressure`, ...) when it is in one, else from
 //! `/proc/pressure/*`, the whole system's.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
+use super::cgroup_id;
 use crate::sys::linux::file::CachedFile;
-use crate::sys::readings::{Pressure, Resource, Scope, Stall};
+use crate::sys::readings::{CgroupId, Pressure, Resource, Scope, ScopedPressure, Stall};
 
 trait FileName {
     /// The file of a cgroup reporting on this resource.
@@ -22,61 +24,62 @@ impl FileName for Resource {
     }
 }
 
+/// The three pressure files of one cgroup or of the system, each opened the first time it is
+/// read (a process that does not collect pressure holds none of them open).
 #[derive(Debug)]
 pub(crate) struct PressureFiles {
+    dir: PathBuf,
     scope: Scope,
-    cpu: CachedFile,
-    memory: CachedFile,
-    io: CachedFile,
+    /// The cgroup, for [`Scope::Cgroup`].
+    cgroup: Option<CgroupId>,
+    cpu: OnceLock<CachedFile>,
+    memory: OnceLock<CachedFile>,
+    io: OnceLock<CachedFile>,
 }
 
 impl PressureFiles {
     /// The files of the v2 cgroup `dir` if it has them, else the system's.
     pub(crate) fn open(dir: Option<&Path>) -> Self {
-        if let Some(dir) = dir {
-            let files = Self::in_dir(dir, Scope::Cgroup);
-            if files.cpu.exists() {
-                return files;
-            }
-        }
-        Self::in_dir(Path::new("/proc/pressure"), Scope::System)
-    }
-
-    fn in_dir(dir: &Path, scope: Scope) -> Self {
-        let open = |resource: Resource| {
-            let name = match scope {
-                Scope::Cgroup => resource.file(),
-                Scope::System => resource.file().trim_end_matches(".pressure"),
-            };
-            CachedFile::open(&dir.join(name))
+        let own = dir
+            .filter(|dir| dir.join(Resource::Cpu.file()).is_file())
+            .and_then(|dir| Some((dir, cgroup_id(dir)?)));
+        let (dir, scope, cgroup) = match own {
+            Some((dir, id)) => (dir, Scope::Cgroup, Some(id)),
+            None => (Path::new("/proc/pressure"), Scope::System, None),
         };
         PressureFiles {
+            dir: dir.to_path_buf(),
             scope,
-            cpu: open(Resource::Cpu),
-            memory: open(Resource::Memory),
-            io: open(Resource::Io),
+            cgroup,
+            cpu: OnceLock::new(),
+            memory: OnceLock::new(),
+            io: OnceLock::new(),
         }
     }
 
-    pub(crate) fn scope(&self) -> Scope {
-        self.scope
-    }
-
-    pub(crate) fn read(&self, resource: Resource) -> Option<Pressure> {
-        let file = match resource {
+    pub(crate) fn read(&self, resource: Resource) -> Option<ScopedPressure> {
+        let slot = match resource {
             Resource::Cpu => &self.cpu,
             Resource::Memory => &self.memory,
             Resource::Io => &self.io,
         };
-        let pressure = file.read(parse_pressure)?;
+        let file = slot.get_or_init(|| {
+            let name = match self.scope {
+                Scope::Cgroup => resource.file(),
+                Scope::System => resource.file().trim_end_matches(".pressure"),
+            };
+            CachedFile::open(&self.dir.join(name))
+        });
+        let mut pressure = file.read(parse_pressure)?;
         // The system's CPU `full` line is a placeholder (always zero since 5.13): not sent.
         if resource == Resource::Cpu && self.scope == Scope::System {
-            return Some(Pressure {
-                full: None,
-                ..pressure
-            });
+            pressure.full = None;
         }
-        Some(pressure)
+        Some(ScopedPressure {
+            pressure,
+            scope: self.scope,
+            cgroup: self.cgroup,
+        })
     }
 }
 
@@ -144,11 +147,15 @@ mod tests {
     #[test]
     fn this_machine_reports_pressure() {
         let files = PressureFiles::open(None);
-        assert_eq!(files.scope(), Scope::System);
+        assert!(files.cpu.get().is_none(), "opened when first read");
         if Path::new("/proc/pressure/cpu").exists() {
             let cpu = files.read(Resource::Cpu).expect("PSI on");
-            assert!((0.0..=1.0).contains(&cpu.some.avg10));
-            assert_eq!(cpu.full, None, "the system's CPU full line is not a value");
+            assert_eq!((cpu.scope, cpu.cgroup), (Scope::System, None));
+            assert!((0.0..=1.0).contains(&cpu.pressure.some.avg10));
+            assert_eq!(
+                cpu.pressure.full, None,
+                "the system's CPU full line is not a value"
+            );
         }
     }
 }
