@@ -67,7 +67,7 @@ impl MemoryMetrics {
         self.rss_peak = self
             .sources
             .usage(self.consumer)
-            .and_then(|usage| self.sources.peak_rss(usage));
+            .and_then(|usage| self.sources.peak_rss(usage, self.rss));
         self.heap_allocated =
             TrackingAllocator::<()>::heap_allocated().filter(|_| !jemalloc_reports_the_heap());
         self.allocations = TrackingAllocator::<()>::allocations();

@@ -37,7 +37,9 @@ impl Batch {
         value: Option<MetricValue>,
     ) {
         if value.is_some() {
-            let tags = Tags::from([(Cow::Borrowed(key), label)]);
+            // `insert`, not `Tags::from([..])`, which sorts and bulk-builds even one entry.
+            let mut tags = Tags::new();
+            tags.insert(Cow::Borrowed(key), label);
             self.push_with_tags(name, metric_type, unit, value, tags);
         }
     }

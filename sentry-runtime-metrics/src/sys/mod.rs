@@ -140,11 +140,12 @@ impl Sources {
         })
     }
 
-    /// The peak resident set, given the peak `getrusage` reported.
-    pub(crate) fn peak_rss(&self, usage: Usage) -> Option<u64> {
+    /// The peak resident set, given what `getrusage` reported and the resident set now.
+    #[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
+    pub(crate) fn peak_rss(&self, usage: Usage, rss_now: Option<u64>) -> Option<u64> {
         #[cfg(target_os = "linux")]
         {
-            self.process.peak_rss(usage.max_rss_bytes)
+            self.process.peak_rss(usage, rss_now)
         }
         #[cfg(not(target_os = "linux"))]
         {
