@@ -25,6 +25,16 @@ impl DebugLog {
     }
 }
 
+/// Writes `message` if the client of the current hub asked for the debug log: for collectors,
+/// which have no [`DebugLog`] of their own (as `sentry_debug!` does, without its panic when
+/// stderr is closed).
+pub(crate) fn write_for_current_client(message: fmt::Arguments<'_>) {
+    let hub = sentry_core::Hub::current();
+    if hub.client().is_some_and(|client| client.options().debug) {
+        let _ = writeln!(std::io::stderr(), "[sentry] [runtime-metrics] {message}");
+    }
+}
+
 /// The message of a panic payload.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     payload

@@ -1,18 +1,18 @@
 //! [`TokioMetrics`]: scheduler health of a Tokio runtime, read from outside it.
 
-use std::sync::{Arc, OnceLock};
+mod probes;
+mod stalls;
+
 use std::time::{Duration, Instant};
 
 use sentry_runtime_metrics_derive::MetricCollector;
-use tokio::runtime::{Handle, RuntimeMetrics};
-use tokio::task::AbortHandle;
+use tokio::runtime::{Handle, RuntimeFlavor};
 
+use crate::debug_log;
 use crate::metric::Tags;
+use probes::Probes;
+use stalls::{Blocked, Stalls};
 
-/// Probe tasks spawned per round to measure scheduling delay.
-const PROBES_PER_ROUND: usize = 3;
-/// Probes waiting at most; a blocked runtime must not make the collector hoard them.
-const MAX_PENDING_PROBES: usize = 4 * PROBES_PER_ROUND;
 /// Default bound on a probe's wait: a probe not polled within it counts as delayed this long.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -28,7 +28,15 @@ pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Busy ratio: the increase of the workers' busy time since the previous sample over the
 /// elapsed time, averaged over workers (0..1); the busiest worker's ratio is sent too. Tokio
 /// publishes a worker's busy time when it parks or between polls, so a worker stuck inside one
-/// poll shows as idle until it returns: for a stuck runtime, the scheduling delay is the signal.
+/// poll shows as idle until it returns: that is what the blocked metrics report.
+///
+/// Blocked workers (multi-thread runtimes): a worker that has been inside one poll since at
+/// least the previous sample, and for 250 ms at least (shorter intervals accumulate), counts in
+/// `async.workers.blocked`; a task holding its worker with a sync lock, a blocking call or a
+/// loop without `.await`. Idle workers (parked) and saturated ones whose tasks yield do not
+/// count. Read from what Tokio publishes (stable metrics; `collectors/tokio_runtime/stalls.rs`
+/// says why that holds, against Tokio's source). The first time a worker is seen blocked, the SDK's debug log says which runtime and
+/// worker, and since when (once per episode).
 #[derive(Clone, Debug, MetricCollector)]
 #[collector(name = "tokio")]
 pub struct TokioMetrics {
@@ -62,6 +70,17 @@ pub struct TokioMetrics {
     /// The longest probe wait of the round.
     #[gauge(name = "async.scheduling_delay.max", unit = "second")]
     max_probe_delay: Option<Duration>,
+    /// Workers stuck inside one poll since the previous sample (for 250 ms at least): not
+    /// parked, and no busy time or park published since (multi-thread runtimes).
+    #[gauge(name = "async.workers.blocked")]
+    blocked_workers: Option<u64>,
+    /// How long the longest-blocked worker has shown no progress, from the first sample that
+    /// saw it stop (0 when none is blocked).
+    #[gauge(name = "async.workers.blocked_time.max", unit = "second")]
+    longest_blocked: Option<Duration>,
+    /// Whether each worker is blocked, 0 or 1 (with `per_worker`).
+    #[gauge(name = "async.worker.blocked", attribute = "worker")]
+    worker_blocked: Vec<u64>,
     /// Threads in the blocking pool (`tokio_unstable`).
     #[cfg(tokio_unstable)]
     #[gauge(name = "async.blocking.threads")]
@@ -110,20 +129,14 @@ struct Scheduler {
     per_worker: bool,
     probe_timeout: Duration,
     previous: Option<BusySample>,
-    probes: Vec<Probe>,
+    probes: Probes,
+    stalls: Stalls,
 }
 
 #[derive(Clone, Debug)]
 struct BusySample {
     at: Instant,
     busy: Vec<Duration>,
-}
-
-#[derive(Clone, Debug)]
-struct Probe {
-    spawned: Instant,
-    polled: Arc<OnceLock<Instant>>,
-    task: AbortHandle,
 }
 
 impl TokioMetrics {
@@ -189,6 +202,9 @@ impl TokioMetrics {
             worker_park_count: Vec::new(),
             probe_delays: Vec::new(),
             max_probe_delay: None,
+            blocked_workers: None,
+            longest_blocked: None,
+            worker_blocked: Vec::new(),
             #[cfg(tokio_unstable)]
             blocking_threads: None,
             #[cfg(tokio_unstable)]
@@ -226,7 +242,10 @@ impl TokioMetrics {
             return;
         };
         let now = Instant::now();
-        let (delays, runtime_gone) = self.scheduler.harvest_probes(now);
+        let (delays, runtime_gone) = self
+            .scheduler
+            .probes
+            .harvest(now, self.scheduler.probe_timeout);
         if runtime_gone {
             self.forget_runtime();
             return;
@@ -241,37 +260,77 @@ impl TokioMetrics {
         self.global_queue_depth = Some(metrics.global_queue_depth() as u64);
         let parks: Vec<u64> = (0..workers).map(|w| metrics.worker_park_count(w)).collect();
         self.park_count = Some(parks.iter().sum());
-        self.busy(&metrics, workers, now);
+        let busy: Vec<Duration> = (0..workers)
+            .map(|w| metrics.worker_total_busy_duration(w))
+            .collect();
+        if handle.runtime_flavor() == RuntimeFlavor::MultiThread
+            && let Some(blocked) = self.scheduler.stalls.observe(&metrics, &busy, now)
+        {
+            self.blocked(blocked);
+        }
+        self.busy(busy, now);
         if self.scheduler.per_worker {
             self.worker_park_count = parks;
         } else {
             self.worker_busy_ratio.clear();
+            self.worker_blocked.clear();
         }
         #[cfg(tokio_unstable)]
         self.unstable(&metrics, workers);
         // Last, so this round's probes are not counted as alive or queued tasks. Spawning on a
         // shut-down runtime cancels the task at once.
-        if !self.scheduler.spawn_probes(&handle, now) {
+        if !self.scheduler.probes.spawn(&handle, now) {
             self.forget_runtime();
         }
     }
 
     /// The runtime shut down: send nothing now or later, and let go of its handle.
     fn forget_runtime(&mut self) {
-        let scheduler = Scheduler {
+        let mut scheduler = Scheduler {
             handle: None,
-            probes: Vec::new(),
             previous: None,
             ..std::mem::take(&mut self.scheduler)
         };
+        scheduler.probes.clear();
+        scheduler.stalls.clear();
         *self = Self::empty(scheduler, std::mem::take(&mut self.labels), true);
     }
 
+    /// The blocked workers of this sample, and the debug log of episodes that start or end.
+    fn blocked(&mut self, blocked: Blocked) {
+        let runtime = || match self.labels.get("runtime") {
+            Some(name) => format!("tokio runtime {name:?}"),
+            None => self.runtime_key(),
+        };
+        for started in &blocked.started {
+            debug_log::write_for_current_client(format_args!(
+                "{}: worker {} blocked: inside one poll (no park, no busy time published) for \
+                 {:.3} s at least",
+                runtime(),
+                started.worker,
+                started.for_at_least.as_secs_f64()
+            ));
+        }
+        for ended in &blocked.ended {
+            let polls = ended
+                .polls
+                .map(|polls| format!(", {polls} polls in between"))
+                .unwrap_or_default();
+            debug_log::write_for_current_client(format_args!(
+                "{}: worker {} moving again after {:.3} s{polls}",
+                runtime(),
+                ended.worker,
+                ended.lasted.as_secs_f64()
+            ));
+        }
+        self.blocked_workers = Some(blocked.workers.iter().filter(|b| **b).count() as u64);
+        self.longest_blocked = Some(blocked.longest);
+        self.worker_blocked = blocked.workers.iter().map(|b| u64::from(*b)).collect();
+    }
+
     /// Busy ratios from the increase of each worker's busy time since the previous sample.
-    fn busy(&mut self, metrics: &RuntimeMetrics, workers: usize, now: Instant) {
-        let busy: Vec<Duration> = (0..workers)
-            .map(|w| metrics.worker_total_busy_duration(w))
-            .collect();
+    fn busy(&mut self, busy: Vec<Duration>, now: Instant) {
+        let workers = busy.len();
         if let Some(previous) = self.scheduler.previous.as_ref()
             && previous.busy.len() == workers
             && workers > 0
@@ -294,7 +353,7 @@ impl TokioMetrics {
     }
 
     #[cfg(tokio_unstable)]
-    fn unstable(&mut self, metrics: &RuntimeMetrics, workers: usize) {
+    fn unstable(&mut self, metrics: &tokio::runtime::RuntimeMetrics, workers: usize) {
         self.blocking_threads = Some(metrics.num_blocking_threads() as u64);
         self.idle_blocking_threads = Some(metrics.num_idle_blocking_threads() as u64);
         self.blocking_queue_depth = Some(metrics.blocking_queue_depth() as u64);
@@ -306,59 +365,5 @@ impl TokioMetrics {
             let total: Duration = (0..workers).map(|w| metrics.worker_mean_poll_time(w)).sum();
             self.mean_poll_time = u32::try_from(workers).ok().map(|n| total / n);
         }
-    }
-}
-
-impl Scheduler {
-    /// Delays of the probes that ran (or timed out) since the last harvest; `true` when a probe
-    /// was dropped unpolled, which happens when its runtime shut down.
-    fn harvest_probes(&mut self, now: Instant) -> (Vec<Duration>, bool) {
-        let timeout = self.probe_timeout;
-        let mut delays = Vec::new();
-        let mut gone = false;
-        self.probes.retain(|probe| {
-            // Finished is read first: a probe that runs between the two reads must count as
-            // polled, not as cancelled.
-            let finished = probe.task.is_finished();
-            if let Some(polled) = probe.polled.get() {
-                delays.push(polled.duration_since(probe.spawned).min(timeout));
-                return false;
-            }
-            if finished {
-                gone = true;
-                return false;
-            }
-            if now.duration_since(probe.spawned) >= timeout {
-                delays.push(timeout);
-                probe.task.abort();
-                return false;
-            }
-            true
-        });
-        (delays, gone)
-    }
-
-    /// Spawns this round's probes; never waits for them. `false` if the runtime cancelled them
-    /// at once, i.e. it has shut down.
-    fn spawn_probes(&mut self, handle: &Handle, now: Instant) -> bool {
-        for _ in 0..PROBES_PER_ROUND {
-            if self.probes.len() >= MAX_PENDING_PROBES {
-                break;
-            }
-            let polled = Arc::new(OnceLock::new());
-            let mark = Arc::clone(&polled);
-            let task = handle.spawn(async move {
-                let _ = mark.set(Instant::now());
-            });
-            if task.is_finished() && polled.get().is_none() {
-                return false;
-            }
-            self.probes.push(Probe {
-                spawned: now,
-                polled,
-                task: task.abort_handle(),
-            });
-        }
-        true
     }
 }
