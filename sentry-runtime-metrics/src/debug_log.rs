@@ -2,9 +2,16 @@
 //! SDK's `[sentry]` prefix, like `sentry_debug!`. Each problem is reported once, by the code
 //! that finds it; this only writes, and only when the client asked for it.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+thread_local! {
+    /// Whether the debug log is on for the collector running on this thread: set by the engine
+    /// around each collection, from its client's options.
+    static COLLECTING_WITH: Cell<Option<bool>> = const { Cell::new(None) };
+}
 
 /// Whether to write; set from the options of the client the integration was set up for.
 #[derive(Debug, Default)]
@@ -17,6 +24,20 @@ impl DebugLog {
         self.enabled.store(enabled, Ordering::Relaxed);
     }
 
+    /// Runs `collect` (a collector's sample) with this log as the one it writes to.
+    pub(crate) fn around<R>(&self, collect: impl FnOnce() -> R) -> R {
+        /// Puts back what was set before, also when `collect` panics.
+        struct Restore(Option<bool>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                COLLECTING_WITH.with(|with| with.set(self.0));
+            }
+        }
+        let enabled = self.enabled.load(Ordering::Relaxed);
+        let _restore = Restore(COLLECTING_WITH.with(|with| with.replace(Some(enabled))));
+        collect()
+    }
+
     pub(crate) fn write(&self, message: fmt::Arguments<'_>) {
         if self.enabled.load(Ordering::Relaxed) {
             // Not `eprintln!`, which panics when stderr is closed.
@@ -25,12 +46,17 @@ impl DebugLog {
     }
 }
 
-/// Writes `message` if the client of the current hub asked for the debug log: for collectors,
-/// which have no [`DebugLog`] of their own (as `sentry_debug!` does, without its panic when
-/// stderr is closed).
-pub(crate) fn write_for_current_client(message: fmt::Arguments<'_>) {
-    let hub = sentry_core::Hub::current();
-    if hub.client().is_some_and(|client| client.options().debug) {
+/// Writes `message` for a collector, which has no [`DebugLog`] of its own: to the log of the
+/// integration running it ([`DebugLog::around`]), or, called outside a round (a direct
+/// `collect_mut()`), if the client of the current hub asked for the debug log (as
+/// `sentry_debug!` does, without its panic when stderr is closed).
+pub(crate) fn write_from_collector(message: fmt::Arguments<'_>) {
+    let enabled = COLLECTING_WITH.with(Cell::get).unwrap_or_else(|| {
+        sentry_core::Hub::current()
+            .client()
+            .is_some_and(|client| client.options().debug)
+    });
+    if enabled {
         let _ = writeln!(std::io::stderr(), "[sentry] [runtime-metrics] {message}");
     }
 }

@@ -9,7 +9,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use sentry_runtime_metrics::collectors::TokioMetrics;
-use sentry_runtime_metrics::{MetricCollector, RuntimeMetric};
+use sentry_runtime_metrics::{
+    MetricCollector, RuntimeMetric, RuntimeMetricsConfig, RuntimeMetricsIntegration,
+};
+use sentry_runtime_metrics_tests::child;
 use tokio::runtime::{Builder, Runtime};
 
 /// Timing-sensitive on a 2-core machine: one test at a time.
@@ -19,11 +22,20 @@ fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A 2-worker runtime whose workers have started and parked once (published a park count), as
+/// a runtime looks after startup.
 fn runtime() -> Runtime {
-    Builder::new_multi_thread()
+    let rt = Builder::new_multi_thread()
         .worker_threads(2)
         .build()
-        .unwrap()
+        .unwrap();
+    let metrics = rt.metrics();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while (0..2).any(|w| metrics.worker_park_count(w) == 0) {
+        assert!(Instant::now() < deadline, "the workers never parked");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    rt
 }
 
 fn get(metrics: &[RuntimeMetric], name: &str) -> Option<f64> {
@@ -293,4 +305,54 @@ fn a_current_thread_runtime_is_not_judged() {
     ] {
         assert_eq!(get(&metrics, name), None, "{name}");
     }
+}
+
+/// Through the integration, with `debug: true`: the blocked worker is logged once when first
+/// seen and once when it moves again, however many rounds see it (the debug log is the
+/// client's stderr: read from a child process running this test).
+#[test]
+fn a_blocked_worker_is_logged_once_per_episode() {
+    const TEST: &str = "a_blocked_worker_is_logged_once_per_episode";
+    if !child::is_child() {
+        let _serial = serial();
+        let output = child::rerun(TEST).unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "child failed\n{stderr}");
+        let count = |needle: &str| stderr.lines().filter(|l| l.contains(needle)).count();
+        let (blocked, moving) = (
+            count("tokio runtime \"app\": worker "),
+            count("moving again after"),
+        );
+        assert_eq!(blocked - moving, 1, "one start\n{stderr}");
+        assert_eq!(moving, 1, "one end\n{stderr}");
+        assert_eq!(count("blocked: inside one poll"), 1, "{stderr}");
+        return;
+    }
+    let rt = runtime();
+    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+        collect_memory: false,
+        collect_process: false,
+        collect_container: false,
+        ..Default::default()
+    });
+    let mut options = sentry::ClientOptions::new().add_integration(integration.clone());
+    options.debug = true;
+    let handle = rt.handle().clone();
+    sentry::test::with_captured_envelopes_options(
+        || {
+            integration.register_tokio_runtime("app", handle);
+            integration.collect_now();
+            let sleeper = rt.spawn(async {
+                std::thread::sleep(Duration::from_millis(900));
+            });
+            // Rounds every 50 ms through the sleep and after it.
+            let end = Instant::now() + Duration::from_millis(1300);
+            while Instant::now() < end {
+                std::thread::sleep(Duration::from_millis(50));
+                integration.collect_now();
+            }
+            assert!(sleeper.is_finished());
+        },
+        options,
+    );
 }

@@ -25,7 +25,9 @@ impl Engine {
             return tally;
         }
         let mut state = claim.state();
-        let result = catch_unwind(AssertUnwindSafe(|| state.collector.collect_mut()));
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            self.log.around(|| state.collector.collect_mut())
+        }));
         if round.sends() {
             state.ran(result.is_err());
         }

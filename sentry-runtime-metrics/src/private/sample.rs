@@ -53,7 +53,7 @@ pub fn collect_on_clone<C: MetricCollector + Clone>(collector: &C) -> Vec<Runtim
     match collector.clone().collect_mut() {
         Ok(metrics) => metrics,
         Err(err) => {
-            crate::debug_log::write_for_current_client(format_args!("{err}"));
+            crate::debug_log::write_from_collector(format_args!("{err}"));
             Vec::new()
         }
     }

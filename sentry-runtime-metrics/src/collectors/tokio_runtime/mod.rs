@@ -303,7 +303,7 @@ impl TokioMetrics {
             None => self.runtime_key(),
         };
         for started in &blocked.started {
-            debug_log::write_for_current_client(format_args!(
+            debug_log::write_from_collector(format_args!(
                 "{}: worker {} blocked: inside one poll (no park, no busy time published) for \
                  {:.3} s at least",
                 runtime(),
@@ -316,7 +316,7 @@ impl TokioMetrics {
                 .polls
                 .map(|polls| format!(", {polls} polls in between"))
                 .unwrap_or_default();
-            debug_log::write_for_current_client(format_args!(
+            debug_log::write_from_collector(format_args!(
                 "{}: worker {} moving again after {:.3} s{polls}",
                 runtime(),
                 ended.worker,

@@ -5,9 +5,11 @@
 //! every worker takes from. Spawned from a thread that is itself a worker of the runtime (a
 //! `collect_mut()` inside a task), `Handle::spawn` puts it in that worker's LIFO slot (or local
 //! queue), where it waits for its caller to yield: it would measure the caller, not the
-//! scheduler. From there the probe is handed to the runtime's blocking pool first, whose thread
-//! is no worker, and its wait is counted from when that thread spawned it.
+//! scheduler. From inside a task the round's probes are handed to the runtime's blocking pool
+//! first (one job for all of them), whose thread is no worker, and their wait is counted from
+//! when that thread spawned them.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -113,30 +115,68 @@ impl Probes {
     /// Spawns this round's probes; never waits for them. `false` if the runtime cancelled them
     /// at once, i.e. it has shut down.
     pub(super) fn spawn(&mut self, handle: &Handle, now: Instant) -> bool {
-        let from_a_worker = on_a_worker_of(handle);
-        for _ in 0..PROBES_PER_ROUND {
-            if self.pending.len() >= MAX_PENDING {
-                break;
-            }
+        let room = MAX_PENDING.saturating_sub(self.pending.len());
+        let count = PROBES_PER_ROUND.min(room);
+        if count == 0 {
+            return true;
+        }
+        if inside_a_task_of_a_multi_thread(handle) {
+            self.hand_over(handle, now, count);
+            return true;
+        }
+        for _ in 0..count {
             let (entered, polled) = (Arc::new(OnceLock::new()), Arc::new(OnceLock::new()));
-            let task = if from_a_worker {
-                hand_over(handle, &entered, &polled)
-            } else {
-                let _ = entered.set(Instant::now());
-                let task = handle.spawn(probe(Arc::clone(&polled)));
-                if task.is_finished() && polled.get().is_none() {
-                    return false;
-                }
-                ProbeTask::Direct(task.abort_handle())
-            };
+            let _ = entered.set(Instant::now());
+            let task = handle.spawn(probe(Arc::clone(&polled)));
+            if task.is_finished() && polled.get().is_none() {
+                return false;
+            }
             self.pending.push(Probe {
                 created: now,
                 entered,
                 polled,
-                task,
+                task: ProbeTask::Direct(task.abort_handle()),
             });
         }
         true
+    }
+
+    /// Spawns `count` probes from one blocking-pool job of the runtime, so they enter through
+    /// the injection queue. If the pool cannot take the job (tokio panics when the OS refuses a
+    /// thread), this round has no probes.
+    fn hand_over(&mut self, handle: &Handle, now: Instant, count: usize) {
+        type Slots = (
+            Arc<OnceLock<Instant>>,
+            Arc<OnceLock<Instant>>,
+            Arc<OnceLock<AbortHandle>>,
+        );
+        let slots: Vec<Slots> = (0..count)
+            .map(|_| (Arc::default(), Arc::default(), Arc::default()))
+            .collect();
+        let (runtime, theirs) = (handle.clone(), slots.clone());
+        let spawned = catch_unwind(AssertUnwindSafe(|| {
+            handle.spawn_blocking(move || {
+                for (entered, polled, task) in theirs {
+                    let _ = entered.set(Instant::now());
+                    let _ = task.set(runtime.spawn(probe(polled)).abort_handle());
+                }
+            })
+        }));
+        let Ok(spawner) = spawned else {
+            return;
+        };
+        let spawner = spawner.abort_handle();
+        for (entered, polled, probe) in slots {
+            self.pending.push(Probe {
+                created: now,
+                entered,
+                polled,
+                task: ProbeTask::Handed {
+                    spawner: spawner.clone(),
+                    probe,
+                },
+            });
+        }
     }
 
     /// Forgets every pending probe (the runtime is gone).
@@ -150,39 +190,14 @@ async fn probe(polled: Arc<OnceLock<Instant>>) {
     let _ = polled.set(Instant::now());
 }
 
-/// Spawns the probe from a blocking-pool thread of the runtime, so it enters through the
-/// injection queue.
-fn hand_over(
-    handle: &Handle,
-    entered: &Arc<OnceLock<Instant>>,
-    polled: &Arc<OnceLock<Instant>>,
-) -> ProbeTask {
-    let probe_task = Arc::new(OnceLock::new());
-    let (runtime, entered, polled, spawned) = (
-        handle.clone(),
-        Arc::clone(entered),
-        Arc::clone(polled),
-        Arc::clone(&probe_task),
-    );
-    let spawner = handle.spawn_blocking(move || {
-        let _ = entered.set(Instant::now());
-        let _ = spawned.set(runtime.spawn(probe(polled)).abort_handle());
-    });
-    ProbeTask::Handed {
-        spawner: spawner.abort_handle(),
-        probe: probe_task,
-    }
-}
-
-/// Whether this thread is a worker of `handle`'s multi-thread runtime, running one of its
-/// tasks: where `Handle::spawn` schedules locally (tokio's `multi_thread::Handle::schedule_task`
-/// takes the local path when the thread's scheduler context is this runtime's and holds a
-/// core). A blocking-pool thread or `block_on` passes too where it runs a task in the runtime's
-/// context; the hand-over costs it one blocking-pool job, and the probe still enters through
-/// the injection queue. In a current-thread runtime, outside work waits for its one thread as
-/// well: no hand-over.
-fn on_a_worker_of(handle: &Handle) -> bool {
-    tokio::task::try_id().is_some()
-        && handle.runtime_flavor() == RuntimeFlavor::MultiThread
-        && Handle::try_current().is_ok_and(|current| current.id() == handle.id())
+/// Whether this thread runs a task (`tokio::task::try_id`) and the probes go to a multi-thread
+/// runtime: a worker thread's `Handle::spawn` schedules locally (tokio's
+/// `multi_thread::Handle::schedule_task` takes the local path when the thread's scheduler
+/// context is the runtime's and holds a core), whatever runtime's handle the task entered since.
+/// Any task is enough, so that case is covered too; a task on a blocking-pool thread, in a
+/// `LocalSet` or in another runtime passes as well, and pays one blocking-pool job for a hand-over
+/// it did not need (the probes still enter through the injection queue). In a current-thread
+/// runtime outside work waits for its one thread as well: no hand-over.
+fn inside_a_task_of_a_multi_thread(handle: &Handle) -> bool {
+    tokio::task::try_id().is_some() && handle.runtime_flavor() == RuntimeFlavor::MultiThread
 }

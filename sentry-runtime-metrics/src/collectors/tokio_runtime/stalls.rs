@@ -7,15 +7,19 @@
 //! them to the atomics `RuntimeMetrics` reads (`MetricsBatch::submit`) only
 //! - in `Context::park`, just before it parks (`about_to_park` makes `park_unpark_count` odd),
 //! - in `Core::maintenance` right after it unparks (`unparked` makes the count even again),
-//! - in `Context::maintenance`, every `event_interval` ticks (61 by default; one tick per task
-//!   polled), where `end_processing_scheduled_tasks` also adds the busy time up to then,
+//! - in `Context::maintenance`, every `event_interval` ticks (61 by default, set with
+//!   `Builder::event_interval`; a tick is one pass of the worker's loop: one task polled, up to
+//!   three when a task wakes another into the LIFO slot, or one empty pass), where
+//!   `end_processing_scheduled_tasks` also adds the busy time up to then,
 //! - at shutdown.
 //!
 //! Its busy time grows only at those points (`end_processing_scheduled_tasks`). So a worker whose
 //! published `park_unpark_count` is even (not parked) and whose published count and busy time
 //! both stayed the same over a window has neither parked nor finished `event_interval` polls in
-//! it: it is inside one poll, or its polls are so long that 61 of them do not fit in the window
-//! (the same bug, reported too). An idle worker is parked (odd count). A saturated worker whose
+//! it: it is inside one poll, or its polls are so long that `event_interval` of them do not fit
+//! in the window (the same bug, reported too; a runtime built with a very large
+//! `event_interval` and polls of some milliseconds is reported by this rule as well). A worker
+//! that never published (count 0: its thread has not reached its first park yet) is not judged. An idle worker is parked (odd count). A saturated worker whose
 //! tasks yield keeps ticking, so it publishes its busy time every 61 polls, and a worker that
 //! runs out of work parks: neither counts. A worker the OS did not run for the whole window
 //! (CPU throttling under a cgroup quota) counts too: the runtime is stalled all the same.
@@ -153,7 +157,8 @@ impl Stalls {
                 continue;
             }
             let still = now.saturating_duration_since(worker.since);
-            let is_blocked = !published.parked() && still >= MIN_WINDOW;
+            let is_blocked =
+                published.park_unpark != 0 && !published.parked() && still >= MIN_WINDOW;
             if is_blocked {
                 blocked.longest = blocked.longest.max(still);
                 if !worker.reported {
@@ -203,6 +208,11 @@ mod tests {
             .worker_threads(2)
             .build()
             .unwrap();
+        // Both workers started and parked once (a worker that never published is not judged).
+        let metrics = runtime.metrics();
+        while (0..2).any(|w| metrics.worker_park_count(w) == 0) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let mut stalls = Stalls::default();
         assert!(observe(&mut stalls, runtime.handle()).is_none(), "first");
         let (started_tx, started_rx) = std::sync::mpsc::channel();
