@@ -48,17 +48,7 @@ fn spin_all_workers(runtime: &Runtime, workers: usize) -> Arc<AtomicBool> {
     let running = Arc::new(AtomicBool::new(true));
     for _ in 0..workers {
         let running = running.clone();
-        runtime.spawn(async move {
-            // Busy like a real workload: runs without parking, yielding now and then (tokio
-            // publishes a worker's busy time when it parks or does maintenance between polls).
-            while running.load(Ordering::Relaxed) {
-                let until = Instant::now() + Duration::from_micros(200);
-                while Instant::now() < until {
-                    std::hint::spin_loop();
-                }
-                tokio::task::yield_now().await;
-            }
-        });
+        runtime.spawn(common::spin_and_yield(running, Duration::from_micros(200)));
     }
     running
 }

@@ -4,6 +4,8 @@
 //! the scheduler, not their caller.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant};
@@ -132,16 +134,10 @@ fn saturated_workers_whose_tasks_yield_are_not_blocked() {
         let running = Arc::new(AtomicBool::new(true));
         let tasks: Vec<_> = (0..2)
             .map(|_| {
-                let running = running.clone();
-                rt.spawn(async move {
-                    while running.load(Ordering::Relaxed) {
-                        let until = Instant::now() + Duration::from_micros(300);
-                        while Instant::now() < until {
-                            std::hint::spin_loop();
-                        }
-                        tokio::task::yield_now().await;
-                    }
-                })
+                rt.spawn(common::spin_and_yield(
+                    running.clone(),
+                    Duration::from_micros(300),
+                ))
             })
             .collect();
         let samples = watch(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sentry_runtime_metrics_derive::MetricCollector;
 
 use super::increase::Increase;
-use crate::sys::{CgroupId, Consumer, Resource, ScopedPressure, Sources, Throttling};
+use crate::sys::{CgroupId, Consumer, Resource, Sources, Throttling};
 
 /// The signals of the process's cgroup and the kernel (Linux): throttling under the CPU quota in
 /// effect, OOM kills and hits of the memory limit in effect, the pressure on CPU, memory and IO
@@ -213,17 +213,12 @@ impl ContainerMetrics {
         some.clear();
         full.clear();
         stall.clear();
-        let Some(ScopedPressure {
-            pressure,
-            scope,
-            cgroup,
-        }) = self.sources.pressure(resource)
-        else {
+        let Some(reading) = self.sources.pressure(resource) else {
             return;
         };
-        let scope = scope.as_str();
+        let (pressure, scope) = (reading.pressure, reading.scope().as_str());
         some.insert(scope, pressure.some.avg10);
-        if let Some(increase) = stall_us.of(Some((cgroup, pressure.some.total_us))) {
+        if let Some(increase) = stall_us.of(Some((reading.cgroup, pressure.some.total_us))) {
             #[allow(clippy::cast_precision_loss)] // Microseconds far below 2^53.
             stall.insert(scope, increase as f64 / 1000.0);
         }

@@ -110,9 +110,15 @@ pub(crate) struct Pressure {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct ScopedPressure {
     pub(crate) pressure: Pressure,
-    pub(crate) scope: Scope,
-    /// The cgroup, for [`Scope::Cgroup`].
+    /// The cgroup whose pressure it is; `None`: the system's.
     pub(crate) cgroup: Option<CgroupId>,
+}
+
+impl ScopedPressure {
+    /// Whose pressure it is.
+    pub(crate) fn scope(&self) -> Scope {
+        Scope::of(self.cgroup)
+    }
 }
 
 /// Whose pressure is read.
@@ -125,6 +131,14 @@ pub(crate) enum Scope {
 }
 
 impl Scope {
+    /// The scope of pressure read from `cgroup`, or from the system for `None`.
+    pub(crate) fn of(cgroup: Option<CgroupId>) -> Self {
+        match cgroup {
+            Some(_) => Scope::Cgroup,
+            None => Scope::System,
+        }
+    }
+
     /// The `scope` attribute of the pressure metrics.
     pub(crate) fn as_str(self) -> &'static str {
         match self {

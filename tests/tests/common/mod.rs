@@ -2,8 +2,8 @@
 #![allow(dead_code, unreachable_pub, unused_imports)] // Each test binary uses a different subset.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use sentry::Envelope;
 use sentry::protocol::{EnvelopeItem, ItemContainer, Metric, MetricType, Value};
@@ -135,4 +135,17 @@ pub fn init_with_queue(
     );
     let guard = sentry::init(options_with(&integration, &transport));
     (guard, integration, transport)
+}
+
+/// A task busy like a real workload until `running` is cleared: spins `each`, then yields, and
+/// never parks its worker (tokio publishes a worker's busy time when it parks or does maintenance
+/// between polls).
+pub async fn spin_and_yield(running: Arc<AtomicBool>, each: Duration) {
+    while running.load(Ordering::Relaxed) {
+        let until = Instant::now() + each;
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+        tokio::task::yield_now().await;
+    }
 }

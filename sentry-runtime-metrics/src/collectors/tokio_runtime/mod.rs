@@ -35,8 +35,8 @@ pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// `async.workers.blocked`; a task holding its worker with a sync lock, a blocking call or a
 /// loop without `.await`. Idle workers (parked) and saturated ones whose tasks yield do not
 /// count. Read from what Tokio publishes (stable metrics; `collectors/tokio_runtime/stalls.rs`
-/// says why that holds, against Tokio's source). The first time a worker is seen blocked, the SDK's debug log says which runtime and
-/// worker, and since when (once per episode).
+/// says why that holds, against Tokio's source). The first time a worker is seen blocked, the
+/// SDK's debug log says which runtime and worker, and since when (once per episode).
 #[derive(Clone, Debug, MetricCollector)]
 #[collector(name = "tokio")]
 pub struct TokioMetrics {

@@ -17,7 +17,7 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::task::AbortHandle;
 
 /// Probe tasks spawned per round.
-pub(super) const PROBES_PER_ROUND: usize = 3;
+const PROBES_PER_ROUND: usize = 3;
 /// Probes waiting at most; a blocked runtime must not make the collector hoard them.
 const MAX_PENDING: usize = 4 * PROBES_PER_ROUND;
 

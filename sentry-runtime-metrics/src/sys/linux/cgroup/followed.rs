@@ -77,12 +77,12 @@ impl FollowedCgroup {
             let moved = self
                 .membership
                 .read(|text| Some((text != state.membership).then(|| text.to_owned())));
+            let moved = moved.flatten();
             let stale = now.duration_since(state.located) >= LOCATE_AGAIN;
-            if let Some(text) = moved.flatten() {
-                state.membership = text;
-                state.located = now;
-                state.cgroup = Arc::new((self.locate)(&state.membership));
-            } else if stale {
+            if moved.is_some() || stale {
+                if let Some(text) = moved {
+                    state.membership = text;
+                }
                 state.located = now;
                 state.cgroup = Arc::new((self.locate)(&state.membership));
             }

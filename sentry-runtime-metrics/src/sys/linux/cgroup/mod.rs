@@ -185,7 +185,7 @@ mod tests {
         );
         assert_eq!(cgroup.cpu_quota().map(|q| q.cpus), Some(2.0));
         let cpu = cgroup.pressure(Resource::Cpu).unwrap();
-        assert_eq!((cpu.scope, cpu.cgroup), (Scope::Cgroup, cgroup_id(&dir)));
+        assert_eq!((cpu.scope(), cpu.cgroup), (Scope::Cgroup, cgroup_id(&dir)));
         assert_eq!(
             cpu.pressure.full.map(|f| f.avg10),
             Some(0.005),
@@ -219,7 +219,7 @@ mod tests {
         assert_eq!(cgroup.limit_hits(limit), Some(4));
         assert_eq!(cgroup.cpu_quota().map(|q| q.cpus), Some(0.5));
         assert_eq!(
-            cgroup.pressure(Resource::Cpu).map(|p| p.scope),
+            cgroup.pressure(Resource::Cpu).map(|p| p.scope()),
             Path::new("/proc/pressure/cpu")
                 .exists()
                 .then_some(Scope::System)

@@ -23,15 +23,18 @@ pub(crate) fn parse_v2_limit(text: &str) -> Option<Option<u64>> {
 
 /// `memory.limit_in_bytes`: bytes; a huge value means no limit (`Some(None)`).
 pub(crate) fn parse_v1_limit(text: &str) -> Option<Option<u64>> {
-    let bytes: u64 = whole(text)?.trim().parse().ok()?;
-    Some((bytes < V1_UNLIMITED_ABOVE).then_some(bytes))
+    Some(v1_limit(whole(text)?.trim().parse().ok()?))
+}
+
+/// A v1 limit in bytes: `None` for "unlimited" (above [`V1_UNLIMITED_ABOVE`]).
+fn v1_limit(bytes: u64) -> Option<u64> {
+    (bytes < V1_UNLIMITED_ABOVE).then_some(bytes)
 }
 
 /// v1 `memory.stat`'s `hierarchical_memory_limit`: the smallest limit from the cgroup up to
 /// the root; `Some(None)` for none.
 pub(crate) fn parse_hierarchical_limit(text: &str) -> Option<Option<u64>> {
-    let bytes = parse_key(text, "hierarchical_memory_limit")?;
-    Some((bytes < V1_UNLIMITED_ABOVE).then_some(bytes))
+    parse_key(text, "hierarchical_memory_limit").map(v1_limit)
 }
 
 /// `cpu.max`: `quota period` in microseconds, or `max period`; `Some(None)` for no quota.

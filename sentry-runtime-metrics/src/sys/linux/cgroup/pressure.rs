@@ -29,8 +29,7 @@ impl FileName for Resource {
 #[derive(Debug)]
 pub(crate) struct PressureFiles {
     dir: PathBuf,
-    scope: Scope,
-    /// The cgroup, for [`Scope::Cgroup`].
+    /// The cgroup whose files these are; `None`: the system's.
     cgroup: Option<CgroupId>,
     cpu: OnceLock<CachedFile>,
     memory: OnceLock<CachedFile>,
@@ -43,13 +42,12 @@ impl PressureFiles {
         let own = dir
             .filter(|dir| dir.join(Resource::Cpu.file()).is_file())
             .and_then(|dir| Some((dir, cgroup_id(dir)?)));
-        let (dir, scope, cgroup) = match own {
-            Some((dir, id)) => (dir, Scope::Cgroup, Some(id)),
-            None => (Path::new("/proc/pressure"), Scope::System, None),
+        let (dir, cgroup) = match own {
+            Some((dir, id)) => (dir, Some(id)),
+            None => (Path::new("/proc/pressure"), None),
         };
         PressureFiles {
             dir: dir.to_path_buf(),
-            scope,
             cgroup,
             cpu: OnceLock::new(),
             memory: OnceLock::new(),
@@ -64,7 +62,7 @@ impl PressureFiles {
             Resource::Io => &self.io,
         };
         let file = slot.get_or_init(|| {
-            let name = match self.scope {
+            let name = match Scope::of(self.cgroup) {
                 Scope::Cgroup => resource.file(),
                 Scope::System => resource.file().trim_end_matches(".pressure"),
             };
@@ -72,12 +70,11 @@ impl PressureFiles {
         });
         let mut pressure = file.read(parse_pressure)?;
         // The system's CPU `full` line is a placeholder (always zero since 5.13): not sent.
-        if resource == Resource::Cpu && self.scope == Scope::System {
+        if resource == Resource::Cpu && self.cgroup.is_none() {
             pressure.full = None;
         }
         Some(ScopedPressure {
             pressure,
-            scope: self.scope,
             cgroup: self.cgroup,
         })
     }
@@ -150,7 +147,7 @@ mod tests {
         assert!(files.cpu.get().is_none(), "opened when first read");
         if Path::new("/proc/pressure/cpu").exists() {
             let cpu = files.read(Resource::Cpu).expect("PSI on");
-            assert_eq!((cpu.scope, cpu.cgroup), (Scope::System, None));
+            assert_eq!((cpu.scope(), cpu.cgroup), (Scope::System, None));
             assert!((0.0..=1.0).contains(&cpu.pressure.some.avg10));
             assert_eq!(
                 cpu.pressure.full, None,
