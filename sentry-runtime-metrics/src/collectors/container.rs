@@ -147,10 +147,10 @@ impl ContainerMetrics {
     }
 
     fn sample(&mut self) {
-        self.sources.start_round(self.consumer);
+        let round = self.sources.start_round(self.consumer);
         let throttling = self
             .sources
-            .cpu_quota(self.consumer)
+            .cpu_quota(round)
             .and_then(|quota| Some((quota.cgroup, self.sources.throttling(quota)?)));
         #[allow(clippy::cast_precision_loss)] // Microseconds far below 2^53.
         {
@@ -177,7 +177,7 @@ impl ContainerMetrics {
         self.oom_kills = self.oom_count.of(self.sources.oom_kills());
         self.limit_hits = self.hit_count.of(self
             .sources
-            .memory_limit(self.consumer)
+            .memory_limit(round)
             .and_then(|limit| Some((limit.set_by.cgroup()?, self.sources.limit_hits(limit)?))));
         self.pressure(Resource::Cpu);
         self.pressure(Resource::Memory);

@@ -62,16 +62,16 @@ impl MemoryMetrics {
     }
 
     fn sample(&mut self) {
-        self.sources.start_round(self.consumer);
+        let round = self.sources.start_round(self.consumer);
         self.rss = self.sources.rss_bytes();
         self.rss_peak = self
             .sources
-            .usage(self.consumer)
+            .usage(round)
             .and_then(|usage| self.sources.peak_rss(usage, self.rss));
         self.heap_allocated =
             TrackingAllocator::<()>::heap_allocated().filter(|_| !jemalloc_reports_the_heap());
         self.allocations = TrackingAllocator::<()>::allocations();
-        let limit = self.sources.memory_limit(self.consumer);
+        let limit = self.sources.memory_limit(round);
         self.limit = limit.map(|limit| limit.bytes);
         #[allow(clippy::cast_precision_loss)] // A ratio; bytes far below 2^53 are exact.
         {

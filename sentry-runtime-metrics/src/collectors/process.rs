@@ -93,9 +93,9 @@ impl ProcessMetrics {
     }
 
     fn sample(&mut self) {
-        self.sources.start_round(self.consumer);
+        let round = self.sources.start_round(self.consumer);
         let now = Instant::now();
-        let usage = self.sources.usage(self.consumer);
+        let usage = self.sources.usage(round);
         #[allow(clippy::cast_precision_loss)] // Microseconds of CPU stay far below 2^53.
         let ms = |micros: u64| micros as f64 / 1000.0;
         self.threads = self.sources.threads();
@@ -117,10 +117,7 @@ impl ProcessMetrics {
             self.context_switches
                 .insert("involuntary", usage.involuntary_switches);
         }
-        let quota = self
-            .sources
-            .cpu_quota(self.consumer)
-            .map(|quota| quota.cpus);
+        let quota = self.sources.cpu_quota(round).map(|quota| quota.cpus);
         self.cpus_available = sys::cpus_available(sys::affinity_cpus(), quota);
         let cpu_ms = usage
             .map(|usage| ms(usage.user_us.saturating_add(usage.system_us)))

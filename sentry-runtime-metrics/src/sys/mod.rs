@@ -25,8 +25,8 @@ use std::time::Instant;
 pub(crate) use readings::{
     CgroupId, CpuQuota, DiskIo, MemoryLimit, Resource, ScopedPressure, Throttling, Usage,
 };
-pub(crate) use shared::Consumer;
-use shared::Shared;
+pub(crate) use shared::{Consumer, Round};
+use shared::{Rounds, Shared};
 
 use crate::sync::lock;
 
@@ -44,6 +44,7 @@ pub(crate) struct Sources {
     cgroup: OnceLock<linux::cgroup::FollowedCgroup>,
     #[cfg(not(target_os = "linux"))]
     process: portable::SysinfoProcess,
+    rounds: Rounds,
     usage: Shared<Option<Usage>>,
     memory_limit: Shared<Option<MemoryLimit>>,
     cpu_quota: Shared<Option<CpuQuota>>,
@@ -84,6 +85,7 @@ impl Sources {
             cgroup: OnceLock::new(),
             #[cfg(not(target_os = "linux"))]
             process: portable::SysinfoProcess::open(),
+            rounds: Rounds::default(),
             usage: Shared::default(),
             memory_limit: Shared::default(),
             cpu_quota: Shared::default(),
@@ -109,16 +111,18 @@ impl Sources {
         self.follows_moves.store(true, Ordering::Relaxed);
     }
 
-    /// Called by each built-in collector at the start of its sample: the first in a round
-    /// looks whether the process moved to another cgroup, if it is followed each round.
-    #[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
-    pub(crate) fn start_round(&self, consumer: Consumer) {
+    /// Called by each built-in collector at the start of its sample: the round its readings
+    /// are shared in. The first in a round looks whether the process moved to another cgroup,
+    /// if it is followed each round.
+    pub(crate) fn start_round(&self, consumer: Consumer) -> Round {
+        let round = self.rounds.start(consumer);
         #[cfg(target_os = "linux")]
         if self.follows_moves.load(Ordering::Relaxed) {
-            self.moves_looked.get(consumer, || {
+            self.moves_looked.get(round, || {
                 self.cgroup(Duration::ZERO);
             });
         }
+        round
     }
 
     /// A new collector's share of the shared readings.
@@ -127,8 +131,8 @@ impl Sources {
     }
 
     /// CPU times, faults, context switches, peak RSS (shared in a round).
-    pub(crate) fn usage(&self, consumer: Consumer) -> Option<Usage> {
-        self.usage.get(consumer, || {
+    pub(crate) fn usage(&self, round: Round) -> Option<Usage> {
+        self.usage.get(round, || {
             #[cfg(unix)]
             {
                 ffi::usage()
@@ -195,8 +199,8 @@ impl Sources {
     }
 
     /// The memory limit in effect (shared in a round).
-    pub(crate) fn memory_limit(&self, consumer: Consumer) -> Option<MemoryLimit> {
-        self.memory_limit.get(consumer, || {
+    pub(crate) fn memory_limit(&self, round: Round) -> Option<MemoryLimit> {
+        self.memory_limit.get(round, || {
             #[cfg(target_os = "linux")]
             {
                 self.cgroup(LOOK_AGAIN).memory_limit()
@@ -244,8 +248,8 @@ impl Sources {
     }
 
     /// The CPU quota in effect (shared in a round).
-    pub(crate) fn cpu_quota(&self, consumer: Consumer) -> Option<CpuQuota> {
-        self.cpu_quota.get(consumer, || {
+    pub(crate) fn cpu_quota(&self, round: Round) -> Option<CpuQuota> {
+        self.cpu_quota.get(round, || {
             #[cfg(target_os = "linux")]
             {
                 self.cgroup(LOOK_AGAIN).cpu_quota()
