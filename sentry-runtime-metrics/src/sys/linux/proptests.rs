@@ -3,15 +3,16 @@
 
 use proptest::prelude::*;
 
+use super::cgroup::mounts::parse_mountinfo;
 use super::cgroup::parse::{
-    parse_cfs_period, parse_cfs_quota, parse_cpu_max, parse_key, parse_number, parse_v1_cpu_stat,
-    parse_v1_limit, parse_v2_cpu_stat, parse_v2_limit,
+    parse_cfs_period, parse_cfs_quota, parse_cpu_max, parse_hierarchical_limit, parse_key,
+    parse_number, parse_v1_cpu_stat, parse_v1_limit, parse_v2_cpu_stat, parse_v2_limit,
 };
 use super::cgroup::parse_membership;
 use super::cgroup::pressure::parse_pressure;
 use super::cpus::count_list;
 use super::file::text_of;
-use super::process::{parse_io, parse_statm_resident, parse_uptime};
+use super::process::{parse_io, parse_statm_resident, parse_status_peak, parse_uptime};
 use super::stat;
 
 /// Arbitrary bytes, as read from a file.
@@ -73,6 +74,9 @@ proptest! {
         let _ = parse_io(input);
         let _ = parse_statm_resident(input);
         let _ = parse_uptime(input);
+        let _ = parse_hierarchical_limit(input);
+        let _ = parse_status_peak(input);
+        let _ = parse_mountinfo(input);
         let _ = count_list(input);
     }
 
@@ -122,6 +126,10 @@ proptest! {
     fn limits_and_quotas_parse_like_a_reference(value in 1u64..(1 << 61), period in 1u64..10_000_000) {
         prop_assert_eq!(parse_v2_limit(&format!("{value}\n")), Some(Some(value)));
         prop_assert_eq!(parse_v1_limit(&format!("{value}\n")), Some(Some(value)));
+        prop_assert_eq!(
+            parse_hierarchical_limit(&format!("cache 1\nhierarchical_memory_limit {value}\n")),
+            Some(Some(value))
+        );
         let expected = value as f64 / period as f64;
         prop_assert_eq!(parse_cpu_max(&format!("{value} {period}\n")), Some(Some(expected)));
         let quota = parse_cfs_quota(&format!("{value}\n")).flatten().unwrap();

@@ -8,7 +8,7 @@ mod followed;
 mod levels;
 mod membership;
 mod memory;
-mod mounts;
+pub(crate) mod mounts;
 pub(crate) mod parse;
 pub(crate) mod pressure;
 
