@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::descriptor::MetricDescriptor;
+use crate::engine::MAX_METRICS_PER_COLLECTOR;
 use crate::metric::RuntimeMetric;
 
 /// A source of runtime metrics.
@@ -70,6 +71,34 @@ pub trait MetricCollector: Send {
     fn is_finished(&self) -> bool {
         false
     }
+
+    /// Whether every counter this collector returns already holds the increase since its
+    /// previous run (it keeps its own previous totals, or drains what it counts). The
+    /// integration then sends counter values as they are, and takes no baseline of this
+    /// collector: its first run sends, since there is no running total to record. The default
+    /// is false: counters are running totals, unless [`descriptors`](Self::descriptors) marks
+    /// one [`delta`](MetricDescriptor::delta).
+    fn counters_are_deltas(&self) -> bool {
+        false
+    }
+
+    /// Most metrics the integration keeps of one run; more are dropped and counted (reason
+    /// `over_cap`). The default, [`MAX_METRICS_PER_COLLECTOR`], suits collectors with a fixed
+    /// set of series. A collector whose series come from elsewhere (a bridge from another
+    /// metrics API) bounds its own output and returns that bound here, so the integration never
+    /// cuts it short. Read once, when the collector is registered.
+    fn max_metrics_per_round(&self) -> usize {
+        MAX_METRICS_PER_COLLECTOR
+    }
+
+    /// Values this collector had to drop itself since the last call, over limits of its own
+    /// (e.g. a cap on series). The integration counts them with its own losses:
+    /// [`RuntimeMetricsStats::metrics_dropped`](crate::RuntimeMetricsStats::metrics_dropped)
+    /// and the `runtime_metrics.dropped` counter with reason `collector_limit`. Called after
+    /// each run that sends. The default is 0.
+    fn take_dropped(&mut self) -> u64 {
+        0
+    }
 }
 
 impl<T: MetricCollector + ?Sized> MetricCollector for Box<T> {
@@ -91,6 +120,18 @@ impl<T: MetricCollector + ?Sized> MetricCollector for Box<T> {
 
     fn is_finished(&self) -> bool {
         (**self).is_finished()
+    }
+
+    fn counters_are_deltas(&self) -> bool {
+        (**self).counters_are_deltas()
+    }
+
+    fn max_metrics_per_round(&self) -> usize {
+        (**self).max_metrics_per_round()
+    }
+
+    fn take_dropped(&mut self) -> u64 {
+        (**self).take_dropped()
     }
 }
 

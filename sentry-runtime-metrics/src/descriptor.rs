@@ -17,8 +17,9 @@ pub struct MetricDescriptor {
     pub metric_type: MetricType,
     /// The unit's canonical name, if any.
     pub unit: Option<&'static str>,
-    /// The first paragraph of the field's doc comment.
-    pub description: &'static str,
+    /// The first paragraph of the field's doc comment (or, for metrics from elsewhere, the
+    /// description given there).
+    pub description: Cow<'static, str>,
     /// For labelled series, the attribute key that tells them apart (e.g. `worker`).
     pub attribute: Option<&'static str>,
     /// For counters: the collector reports the increase since the last round itself, so the
@@ -32,13 +33,13 @@ impl MetricDescriptor {
         name: impl Into<Cow<'static, str>>,
         metric_type: MetricType,
         unit: Option<&'static str>,
-        description: &'static str,
+        description: impl Into<Cow<'static, str>>,
     ) -> Self {
         MetricDescriptor {
             name: name.into(),
             metric_type,
             unit,
-            description,
+            description: description.into(),
             attribute: None,
             delta: false,
         }

@@ -22,8 +22,12 @@ pub(crate) enum Loss {
     Unsendable(Unsendable),
     /// A counter whose increase was negative (Sentry counters only go up).
     NegativeCounter,
-    /// Past [`MAX_METRICS_PER_COLLECTOR`](crate::MAX_METRICS_PER_COLLECTOR) in one round.
+    /// Past the collector's cap in one round
+    /// ([`MetricCollector::max_metrics_per_round`](crate::MetricCollector::max_metrics_per_round)).
     OverCap,
+    /// Dropped by the collector itself, over a limit of its own
+    /// ([`MetricCollector::take_dropped`](crate::MetricCollector::take_dropped)).
+    CollectorLimit,
     /// The collector panicked, or rests after panicking: its round is lost.
     CollectorPanicked,
     /// The collector returned an error: its round is lost.
@@ -49,6 +53,7 @@ impl Loss {
             Loss::Unsendable(Unsendable::NonFinite) => "non_finite_value",
             Loss::NegativeCounter => "negative_counter",
             Loss::OverCap => "over_cap",
+            Loss::CollectorLimit => "collector_limit",
             Loss::CollectorPanicked => "collector_panicked",
             Loss::CollectorFailed => "collector_failed",
             Loss::CollectorBusy => "collector_busy",
@@ -123,7 +128,8 @@ pub struct RuntimeMetricsStats {
     /// Metrics handed to the SDK (the `runtime_metrics.dropped` reports not included).
     pub metrics_sent: u64,
     /// Metrics dropped: empty or over-long name, NaN or infinite value, negative counter
-    /// increase, over the per-collector cap, lost with a collector round that panicked,
+    /// increase, over the per-collector cap, dropped by a collector over a limit of its own
+    /// ([`MetricCollector::take_dropped`](crate::MetricCollector::take_dropped)), lost with a collector round that panicked,
     /// failed, was skipped or found no thread to run on (counted as the metrics that collector
     /// sent in its last good round), not sent because the SDK's capture path (a
     /// `before_send_metric` hook) panicked or sending was paused after such a panic, or

@@ -130,7 +130,7 @@ fn descriptors_come_from_attributes_and_doc_comments() {
                 d.name.as_ref(),
                 d.metric_type,
                 d.unit,
-                d.description,
+                d.description.as_ref(),
                 d.delta,
             )
         })

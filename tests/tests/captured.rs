@@ -335,6 +335,67 @@ fn a_collector_over_the_cap_is_truncated_and_counted() {
     assert_eq!(runs.load(Ordering::SeqCst), 2, "the baseline and one round");
 }
 
+/// A collector that computes its own increases and bounds its own output (a bridge from another
+/// metrics API): no baseline run, its cap instead of the integration's, its own drops counted.
+#[test]
+fn a_collector_of_increases_sends_from_its_first_run_within_its_own_cap() {
+    struct Bridge(Arc<AtomicU64>);
+    impl MetricCollector for Bridge {
+        fn collect(&self) -> Vec<RuntimeMetric> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            (0..1500)
+                .map(|i| RuntimeMetric {
+                    name: "app.bridged".into(),
+                    metric_type: MetricType::Counter,
+                    value: MetricValue::Int(2),
+                    unit: None,
+                    tags: Tags::from([(Cow::Borrowed("i"), Cow::Owned(i.to_string()))]),
+                })
+                .collect()
+        }
+        fn name(&self) -> &'static str {
+            "bridge"
+        }
+        fn counters_are_deltas(&self) -> bool {
+            true
+        }
+        fn max_metrics_per_round(&self) -> usize {
+            2000
+        }
+        fn take_dropped(&mut self) -> u64 {
+            7
+        }
+    }
+    let runs = Arc::new(AtomicU64::new(0));
+    let (metrics, integration) = capture(
+        RuntimeMetricsConfig {
+            custom_collectors: vec![Box::new(Bridge(runs.clone()))],
+            ..Default::default()
+        },
+        2,
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "two rounds and no baseline");
+    let bridged = named(&metrics, "app.bridged");
+    assert_eq!(
+        bridged.len(),
+        3000,
+        "past the default cap of 1000, within its own"
+    );
+    assert!(
+        bridged.iter().all(|m| m.value == 2.0),
+        "sent as they are, from the first run"
+    );
+    let dropped = named(&metrics, "runtime_metrics.dropped");
+    assert_eq!(dropped.len(), 2, "{dropped:#?}");
+    assert!(dropped.iter().all(|m| {
+        attribute(m, "reason") == Some("collector_limit")
+            && attribute(m, "collector") == Some("bridge")
+            && m.value == 7.0
+    }));
+    assert_eq!(integration.stats().metrics_dropped, 14);
+    assert_eq!(integration.stats().metrics_sent, 3000);
+}
+
 /// A hand-written collector returning every bad shape a metric can have.
 struct EveryBadShape {
     rounds: AtomicU64,

@@ -9,9 +9,11 @@ use crate::losses::{DROPPED_METRIC, Loss, Tally};
 use crate::metric::{MetricType, MetricValue, RuntimeMetric};
 use crate::rules;
 
-/// Most metrics one collector may send per round; the rest are dropped and counted. Generous
-/// for real collectors (a 64-worker Tokio runtime with per-worker series sends ~700), small
-/// enough that a runaway collector cannot flood the SDK's queue.
+/// Most metrics one collector may send per round unless it says otherwise
+/// ([`MetricCollector::max_metrics_per_round`](crate::MetricCollector::max_metrics_per_round));
+/// the rest are dropped and counted. Generous for real collectors (a 64-worker Tokio runtime
+/// with per-worker series sends ~700), small enough that a runaway collector cannot flood the
+/// SDK's queue (10 envelopes of 100 metrics; its transport holds 30).
 pub const MAX_METRICS_PER_COLLECTOR: usize = 1_000;
 
 /// What the checks made of one collector's output.
@@ -40,15 +42,16 @@ pub(crate) fn check(
     note: bool,
 ) -> Checked {
     let mut checked = Checked::default();
-    if collected.len() > MAX_METRICS_PER_COLLECTOR {
-        let over = collected.len() - MAX_METRICS_PER_COLLECTOR;
-        collected.truncate(MAX_METRICS_PER_COLLECTOR);
+    let cap = state.cap;
+    if collected.len() > cap {
+        let over = collected.len() - cap;
+        collected.truncate(cap);
         checked.losses.add(name, Loss::OverCap, over as u64);
         if note && state.first(Note::OverCap) {
             checked.notes.push(format!(
                 "collector `{name}` sent {} metrics in one round; only the first \
-                 {MAX_METRICS_PER_COLLECTOR} are kept (reported once)",
-                over + MAX_METRICS_PER_COLLECTOR
+                 {cap} are kept (reported once)",
+                over + cap
             ));
         }
     }

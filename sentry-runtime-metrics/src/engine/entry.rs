@@ -8,11 +8,13 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::backoff;
 use crate::collector::MetricCollector;
+use crate::engine::MAX_METRICS_PER_COLLECTOR;
 use crate::engine::series::Series;
 use crate::metric::MetricType;
 use crate::sync::lock;
@@ -40,6 +42,24 @@ pub(crate) enum Note {
     BadMetric = 8,
 }
 
+/// Which of a collector's counters hold per-round increases already.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Deltas {
+    /// All of them ([`MetricCollector::counters_are_deltas`]).
+    All,
+    /// Those its descriptors mark [`delta`](crate::MetricDescriptor::delta).
+    Named(HashSet<Cow<'static, str>>),
+}
+
+impl Deltas {
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        match self {
+            Deltas::All => true,
+            Deltas::Named(names) => names.contains(name),
+        }
+    }
+}
+
 /// A registered collector.
 pub(crate) struct Entry {
     pub(crate) name: &'static str,
@@ -59,12 +79,14 @@ pub(crate) struct Entry {
 /// What is kept between runs of a collector; only the holder of its claim touches it.
 pub(crate) struct State {
     pub(crate) collector: Box<dyn MetricCollector>,
-    /// Counters whose values are already per-round increases.
-    pub(crate) deltas: HashSet<Cow<'static, str>>,
+    /// Which counters hold per-round increases already (the others are running totals).
+    pub(crate) deltas: Deltas,
+    /// Most metrics kept of one run ([`MetricCollector::max_metrics_per_round`]).
+    pub(crate) cap: usize,
     pub(crate) series: Series,
     /// Whether its counter totals have been recorded once, so that counters can send increases.
     /// Until then a run records them without sending them (a first total is a lifetime, not an
-    /// increase).
+    /// increase). True from the start for a collector whose counters are all increases.
     pub(crate) baselined: bool,
     /// Consecutive runs that panicked.
     panics: u32,
@@ -79,12 +101,26 @@ impl Entry {
         origin: Origin,
         keys: Vec<String>,
     ) -> Arc<Self> {
-        let descriptors = collector.descriptors();
-        let deltas = descriptors
-            .iter()
-            .filter(|d| d.delta && d.metric_type == MetricType::Counter)
-            .map(|d| d.name.clone())
-            .collect();
+        // The application's code: a panic in it must not reach `sentry::init`.
+        let descriptors =
+            catch_unwind(AssertUnwindSafe(|| collector.descriptors())).unwrap_or_default();
+        let all_deltas =
+            catch_unwind(AssertUnwindSafe(|| collector.counters_are_deltas())).unwrap_or(false);
+        let cap = catch_unwind(AssertUnwindSafe(|| collector.max_metrics_per_round()))
+            .unwrap_or(MAX_METRICS_PER_COLLECTOR);
+        let deltas = if all_deltas {
+            Deltas::All
+        } else {
+            Deltas::Named(
+                descriptors
+                    .iter()
+                    .filter(|d| d.delta && d.metric_type == MetricType::Counter)
+                    .map(|d| d.name.clone())
+                    .collect(),
+            )
+        };
+        // Nothing to record before its first round: its first run may send.
+        let baselined = deltas == Deltas::All;
         Arc::new(Entry {
             name: collector.name(),
             origin,
@@ -96,8 +132,9 @@ impl Entry {
             state: Mutex::new(State {
                 collector,
                 deltas,
+                cap,
                 series: Series::default(),
-                baselined: false,
+                baselined,
                 panics: 0,
                 rest: 0,
                 noted: 0,

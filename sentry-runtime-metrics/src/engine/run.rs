@@ -8,7 +8,7 @@ use sentry_core::Client;
 
 use crate::binding::ClientBinding;
 use crate::debug_log::panic_message;
-use crate::engine::check::{self, MAX_METRICS_PER_COLLECTOR};
+use crate::engine::check;
 use crate::engine::entry::{Claim, MAX_PANIC_REST_ROUNDS, Note};
 use crate::engine::{Engine, Round};
 use crate::losses::{Loss, Tally};
@@ -62,10 +62,15 @@ impl Engine {
                 return tally;
             }
         };
-        entry.sent(collected.len().min(MAX_METRICS_PER_COLLECTOR));
-        // The application's code too: a panic there means "not finished".
+        entry.sent(collected.len().min(state.cap));
+        // The application's code too: a panic there means "not finished", or nothing dropped.
         let finished =
             catch_unwind(AssertUnwindSafe(|| state.collector.is_finished())).unwrap_or(false);
+        if round.sends() {
+            let dropped =
+                catch_unwind(AssertUnwindSafe(|| state.collector.take_dropped())).unwrap_or(0);
+            tally.add(entry.name, Loss::CollectorLimit, dropped);
+        }
         let room = self.sender.attribute_room();
         let checked = check::check(entry.name, &mut state, collected, room, round.sends());
         // No lock of ours is held while sending: the SDK's `before_send_metric` hook may call
