@@ -131,7 +131,7 @@ pub fn print_round(round: u64, metrics: &[Metric]) {
         "  {:<58} {:<12} {:>12}   sent as",
         "name", "type", "reads as"
     );
-    let mut rows: BTreeMap<String, (&str, f64, String)> = BTreeMap::new();
+    let mut rows: BTreeMap<String, (&str, f64, String, usize)> = BTreeMap::new();
     for metric in metrics {
         let kind = match metric.r#type {
             MetricType::Counter => "counter",
@@ -154,13 +154,18 @@ pub fn print_round(round: u64, metrics: &[Metric]) {
             .as_ref()
             .map(|unit| format!("{unit:?}").to_lowercase())
             .unwrap_or_default();
-        // Distributions send several values per round: show the largest.
-        let entry = rows.entry(name).or_insert((kind, metric.value, unit));
+        // Distributions send several values per round: show the largest, and how many.
+        let entry = rows.entry(name).or_insert((kind, metric.value, unit, 0));
         entry.1 = entry.1.max(metric.value);
+        entry.3 += 1;
     }
-    for (name, (kind, value, unit)) in rows {
+    for (name, (kind, value, unit, count)) in rows {
         let readable = readable(&name, value, &unit);
-        println!("  {name:<58} {kind:<12} {readable:>12}   {value} {unit}");
+        if count > 1 {
+            println!("  {name:<58} {kind:<12} {readable:>12}   {count} values, max {value} {unit}");
+        } else {
+            println!("  {name:<58} {kind:<12} {readable:>12}   {value} {unit}");
+        }
     }
     println!();
 }

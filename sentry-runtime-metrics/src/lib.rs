@@ -65,6 +65,12 @@
 //! The attribute language (units, labelled series, nested collectors, fallible sampling) is
 //! documented on the [derive macro](derive@MetricCollector).
 //!
+//! # The `metrics` facade
+//!
+//! With the `metrics-rs` feature, [`metrics_rs`] is a recorder for the `metrics` crate: what
+//! `metrics::counter!`, `gauge!` and `histogram!` record, in your code or your dependencies,
+//! is sent by the integration's rounds, through a collector like any other.
+//!
 //! # How it behaves
 //!
 //! - A background thread keeps time; collectors run on worker threads (the built-in ones
@@ -95,6 +101,8 @@ mod engine;
 mod integration;
 mod losses;
 mod metric;
+#[cfg(feature = "metrics-rs")]
+pub mod metrics_rs;
 mod rules;
 mod sampler;
 mod sync;

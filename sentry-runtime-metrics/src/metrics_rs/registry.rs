@@ -1,0 +1,271 @@
+//! Every series recorded through the facade, found by its key, and what bounds them: the limit
+//! on series and the descriptions given with `describe_*`. Shared by the recorder (the
+//! application's threads, which find and create series) and the collector (which takes the new
+//! ones each round and keeps its own list, so a round never locks the maps).
+//!
+//! The facade's macros look a series up on every call (`counter!("x").increment(1)` registers
+//! each time), so finding one is a read lock of one of [`SHARDS`] maps and a lookup by the hash
+//! the key carries (computed once, at compile time for literal keys), never a write or an
+//! allocation.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use metrics::Key;
+
+use crate::metric::MetricType;
+use crate::metrics_rs::reservoir::Reservoir;
+use crate::metrics_rs::series::{CounterCell, GaugeCell, Refused, Series};
+use crate::sync::{lock, read, write};
+
+/// Maps per kind of series: threads recording different series rarely share a lock's cache line.
+const SHARDS: usize = 16;
+
+/// The limits the [builder](super::Builder) set.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Limits {
+    pub(super) max_series: usize,
+    pub(super) histogram_samples: usize,
+    pub(super) max_histogram_values: usize,
+}
+
+/// What `describe_*` said of a metric name.
+#[derive(Clone, Debug)]
+pub(super) struct Description {
+    pub(super) unit: Option<&'static str>,
+    pub(super) text: String,
+}
+
+/// All series and what bounds them.
+#[derive(Debug)]
+pub(super) struct Registry {
+    pub(super) limits: Limits,
+    pub(super) counters: Kind<CounterCell>,
+    pub(super) gauges: Kind<GaugeCell>,
+    pub(super) histograms: Kind<Reservoir>,
+    /// Series of all kinds created so far (never more than `limits.max_series`).
+    series: AtomicUsize,
+    /// The handle of every series refused by the limit.
+    pub(super) refused: Arc<Refused>,
+    /// Descriptions by kind and name.
+    descriptions: Mutex<HashMap<(MetricType, String), Description>>,
+    /// Changes with every description, so the collector knows when to look again.
+    descriptions_changed: AtomicU64,
+}
+
+impl Registry {
+    pub(super) fn new(limits: Limits) -> Self {
+        Registry {
+            limits,
+            counters: Kind::default(),
+            gauges: Kind::default(),
+            histograms: Kind::default(),
+            series: AtomicUsize::new(0),
+            refused: Arc::default(),
+            descriptions: Mutex::default(),
+            descriptions_changed: AtomicU64::new(0),
+        }
+    }
+
+    /// The counter of `key`, created if there is room; `None` past the series limit.
+    pub(super) fn counter(&self, key: &Key) -> Option<Arc<Series<CounterCell>>> {
+        self.counters.find(
+            key,
+            &self.series,
+            self.limits.max_series,
+            CounterCell::default,
+        )
+    }
+
+    pub(super) fn gauge(&self, key: &Key) -> Option<Arc<Series<GaugeCell>>> {
+        self.gauges.find(
+            key,
+            &self.series,
+            self.limits.max_series,
+            GaugeCell::default,
+        )
+    }
+
+    pub(super) fn histogram(&self, key: &Key) -> Option<Arc<Series<Reservoir>>> {
+        let capacity = self.limits.histogram_samples;
+        self.histograms
+            .find(key, &self.series, self.limits.max_series, || {
+                Reservoir::new(capacity, key.get_hash())
+            })
+    }
+
+    /// Records what `describe_*` said of the metrics named `name` of type `kind`.
+    pub(super) fn describe(&self, kind: MetricType, name: &str, description: Description) {
+        lock(&self.descriptions).insert((kind, name.to_owned()), description);
+        self.descriptions_changed.fetch_add(1, Ordering::Release);
+    }
+
+    /// A number that changes whenever a description is added.
+    pub(super) fn descriptions_changed(&self) -> u64 {
+        self.descriptions_changed.load(Ordering::Acquire)
+    }
+
+    /// Runs `read` over the descriptions (for the collector: one lock for many lookups).
+    pub(super) fn with_descriptions<R>(
+        &self,
+        read: impl FnOnce(&HashMap<(MetricType, String), Description>) -> R,
+    ) -> R {
+        read(&lock(&self.descriptions))
+    }
+}
+
+/// One shard of the series of one kind, by key.
+type Shard<C> = RwLock<HashMap<Key, Arc<Series<C>>, KeyHash>>;
+
+/// The series of one kind.
+#[derive(Debug)]
+pub(super) struct Kind<C> {
+    shards: [Shard<C>; SHARDS],
+    /// Created since the collector last took them.
+    added: Mutex<Vec<Arc<Series<C>>>>,
+}
+
+impl<C> Default for Kind<C> {
+    fn default() -> Self {
+        Kind {
+            shards: std::array::from_fn(|_| RwLock::default()),
+            added: Mutex::default(),
+        }
+    }
+}
+
+impl<C> Kind<C> {
+    /// The series of `key`; created with `cell()` when `series` (of all kinds) is below `max`.
+    fn find(
+        &self,
+        key: &Key,
+        series: &AtomicUsize,
+        max: usize,
+        cell: impl FnOnce() -> C,
+    ) -> Option<Arc<Series<C>>> {
+        // The map's buckets use the hash's low bits and its control bytes the top ones.
+        let shard = &self.shards[(key.get_hash() >> 32) as usize % SHARDS];
+        if let Some(found) = read(shard).get(key) {
+            return Some(Arc::clone(found));
+        }
+        let mut map = write(shard);
+        if let Some(found) = map.get(key) {
+            return Some(Arc::clone(found));
+        }
+        series
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        let created = Arc::new(Series::new(key, cell()));
+        map.insert(key.clone(), Arc::clone(&created));
+        drop(map);
+        lock(&self.added).push(Arc::clone(&created));
+        Some(created)
+    }
+
+    /// The series created since the last call.
+    pub(super) fn take_added(&self) -> Vec<Arc<Series<C>>> {
+        std::mem::take(&mut *lock(&self.added))
+    }
+
+    /// Every series created so far, without taking them (for a snapshot).
+    pub(super) fn peek_added(&self) -> Vec<Arc<Series<C>>> {
+        lock(&self.added).clone()
+    }
+}
+
+/// Hashes a [`Key`] by the hash it carries: `Key`'s `Hash` writes exactly that one `u64`.
+#[derive(Clone, Copy, Debug, Default)]
+struct KeyHash;
+
+impl BuildHasher for KeyHash {
+    type Hasher = KeyHasher;
+
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(0)
+    }
+}
+
+#[derive(Debug)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+
+    /// Not called for a `Key`; any other bytes are still spread (FNV-1a).
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry(max_series: usize) -> Registry {
+        Registry::new(Limits {
+            max_series,
+            histogram_samples: 4,
+            max_histogram_values: 10,
+        })
+    }
+
+    #[test]
+    fn a_key_finds_its_series_and_new_series_stop_at_the_limit() {
+        let registry = registry(3);
+        let a = registry.counter(&Key::from_name("a")).unwrap();
+        let again = registry.counter(&Key::from_name("a")).unwrap();
+        assert!(Arc::ptr_eq(&a, &again));
+        assert!(
+            registry.gauge(&Key::from_name("a")).is_some(),
+            "another kind"
+        );
+        assert!(registry.histogram(&Key::from_name("h")).is_some());
+        assert!(
+            registry.counter(&Key::from_name("b")).is_none(),
+            "over the limit"
+        );
+        assert!(
+            registry.counter(&Key::from_name("a")).is_some(),
+            "existing still found"
+        );
+        assert_eq!(registry.counters.take_added().len(), 1);
+        assert_eq!(registry.counters.take_added().len(), 0);
+    }
+
+    #[test]
+    fn labels_tell_series_apart() {
+        let registry = registry(10);
+        let key = |route: &'static str| {
+            Key::from_parts("requests", vec![metrics::Label::new("route", route)])
+        };
+        let a = registry.counter(&key("/a")).unwrap();
+        let b = registry.counter(&key("/b")).unwrap();
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert!(Arc::ptr_eq(&a, &registry.counter(&key("/a")).unwrap()));
+    }
+
+    #[test]
+    fn threads_racing_for_one_key_get_one_series() {
+        let registry = registry(100);
+        let found: Vec<_> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| registry.counter(&Key::from_name("raced")).unwrap()))
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert!(found.windows(2).all(|w| Arc::ptr_eq(&w[0], &w[1])));
+        assert_eq!(registry.counters.take_added().len(), 1);
+    }
+}

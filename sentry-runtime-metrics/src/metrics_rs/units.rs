@@ -1,0 +1,67 @@
+//! The facade's units as Sentry names them. Sentry has no rates and no "count" unit: those are
+//! sent without a unit (the name says what is counted).
+
+use metrics::Unit;
+
+/// Sentry's name for `unit`, if it has one.
+pub(super) fn sentry_unit(unit: Unit) -> Option<&'static str> {
+    Some(match unit {
+        Unit::Percent => "percent",
+        Unit::Seconds => "second",
+        Unit::Milliseconds => "millisecond",
+        Unit::Microseconds => "microsecond",
+        Unit::Nanoseconds => "nanosecond",
+        Unit::Tebibytes => "tebibyte",
+        Unit::Gibibytes => "gibibyte",
+        Unit::Mebibytes => "mebibyte",
+        Unit::Kibibytes => "kibibyte",
+        Unit::Bytes => "byte",
+        Unit::Count
+        | Unit::TerabitsPerSecond
+        | Unit::GigabitsPerSecond
+        | Unit::MegabitsPerSecond
+        | Unit::KilobitsPerSecond
+        | Unit::BitsPerSecond
+        | Unit::CountPerSecond => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_unit_sentry_has_maps_to_a_unit_the_rules_keep() {
+        let all = [
+            Unit::Count,
+            Unit::Percent,
+            Unit::Seconds,
+            Unit::Milliseconds,
+            Unit::Microseconds,
+            Unit::Nanoseconds,
+            Unit::Tebibytes,
+            Unit::Gibibytes,
+            Unit::Mebibytes,
+            Unit::Kibibytes,
+            Unit::Bytes,
+            Unit::TerabitsPerSecond,
+            Unit::GigabitsPerSecond,
+            Unit::MegabitsPerSecond,
+            Unit::KilobitsPerSecond,
+            Unit::BitsPerSecond,
+            Unit::CountPerSecond,
+        ];
+        let mapped: Vec<_> = all.into_iter().filter_map(sentry_unit).collect();
+        assert_eq!(mapped.len(), 10);
+        for unit in mapped {
+            // A unit of Sentry's own list, not one it would keep as "other".
+            let parsed = sentry_core::protocol::Unit::from(unit);
+            assert!(
+                !matches!(parsed, sentry_core::protocol::Unit::Other(_)),
+                "{unit}"
+            );
+        }
+        assert_eq!(sentry_unit(Unit::Seconds), Some("second"));
+        assert_eq!(sentry_unit(Unit::Count), None);
+    }
+}
