@@ -22,7 +22,7 @@ use sentry::ClientOptions;
 use sentry::protocol::{Metric, MetricType as Sent, Unit as SentUnit};
 use sentry::test::with_captured_envelopes_options;
 use sentry_runtime_metrics::metrics_rs::{Builder, RecordedMetrics, SentryRecorder};
-use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
+use sentry_runtime_metrics::{MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration};
 
 /// Runs `rounds` rounds: each first records with `record(round)`, under `recorder` on this
 /// thread, then runs `collect_now()`. Returns what was sent.
@@ -364,4 +364,96 @@ fn metrics_process_resident_memory_arrives_as_a_gauge_in_bytes() {
             sent.value
         );
     }
+}
+
+#[test]
+fn a_description_given_after_the_series_exists_applies_from_the_next_round() {
+    let (recorder, recorded) = built(Builder::new());
+    let (metrics, _) = rounds(&recorder, recorded, 2, |round| {
+        if round == 1 {
+            describe_gauge!("pool.idle_bytes", Unit::Kibibytes, "Idle memory.");
+            describe_histogram!("pool.wait", Unit::Microseconds, "Wait for a connection.");
+        }
+        gauge!("pool.idle_bytes").set(4.0);
+        histogram!("pool.wait").record(9.0);
+    });
+    let units = |name| {
+        named(&metrics, name)
+            .iter()
+            .map(|m| m.unit.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(units("pool.idle_bytes"), [None, Some(SentUnit::Kibibyte)]);
+    assert_eq!(units("pool.wait"), [None, Some(SentUnit::Microsecond)]);
+}
+
+#[test]
+fn collect_shows_what_the_next_round_would_send_without_taking_it() {
+    let (recorder, mut recorded) = built(Builder::new());
+    metrics::with_local_recorder(&recorder, || {
+        counter!("snapshot.count").increment(3);
+        gauge!("snapshot.level").set(2.0);
+    });
+    // Series not taken by a round yet are shown too, and showing takes nothing.
+    for _ in 0..2 {
+        let shown = recorded.collect();
+        let summary: Vec<_> = shown
+            .iter()
+            .map(|m| (m.name.as_ref(), m.value.as_f64()))
+            .collect();
+        assert_eq!(
+            summary,
+            [("snapshot.count", 3.0), ("snapshot.level", 2.0)],
+            "{shown:?}"
+        );
+    }
+    let sent = recorded.collect_mut().unwrap();
+    assert_eq!(sent.len(), 2);
+    metrics::with_local_recorder(&recorder, || counter!("snapshot.count").increment(1));
+    let shown = recorded.collect();
+    let summary: Vec<_> = shown
+        .iter()
+        .map(|m| (m.name.as_ref(), m.value.as_f64()))
+        .collect();
+    assert_eq!(summary, [("snapshot.count", 1.0), ("snapshot.level", 2.0)]);
+}
+
+/// The series limit is reported once in the debug log, however many rounds refuse updates.
+#[test]
+fn the_series_limit_is_reported_once_in_the_debug_log() {
+    const TEST: &str = "the_series_limit_is_reported_once_in_the_debug_log";
+    if sentry_runtime_metrics_tests::child::is_child() {
+        let (recorder, recorded) = built(Builder::new().max_series(1));
+        let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+            collect_memory: false,
+            collect_process: false,
+            collect_async_runtime: false,
+            custom_collectors: vec![Box::new(recorded)],
+            ..Default::default()
+        });
+        let mut options = ClientOptions::new().add_integration(integration.clone());
+        options.debug = true;
+        with_captured_envelopes_options(
+            || {
+                for round in 0..3 {
+                    metrics::with_local_recorder(&recorder, || {
+                        counter!("kept").increment(1);
+                        counter!("refused", "round" => round.to_string()).increment(1);
+                    });
+                    integration.collect_now();
+                }
+            },
+            options,
+        );
+        assert_eq!(integration.stats().metrics_dropped, 3);
+        return;
+    }
+    let output = sentry_runtime_metrics_tests::child::rerun(TEST).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let reports = stderr
+        .lines()
+        .filter(|line| line.contains("recorded more than 1 series"))
+        .count();
+    assert_eq!(reports, 1, "{stderr}");
 }

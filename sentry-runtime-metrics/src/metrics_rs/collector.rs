@@ -224,15 +224,29 @@ impl MetricCollector for RecordedMetrics {
                     .then(|| metric(&series, MetricType::Counter, count_value(increase), None))
             })
             .collect();
-        metrics.extend(self.gauges.iter().filter_map(|gauge| {
-            let value = gauge.series.cell.value()?;
-            Some(metric(
-                &gauge.series,
-                MetricType::Gauge,
-                MetricValue::Float(value),
-                gauge.unit,
-            ))
-        }));
+        let gauges = self.registry.with_descriptions(|descriptions| {
+            let unit = |name: &str| {
+                descriptions
+                    .get(&(MetricType::Gauge, name.to_owned()))
+                    .and_then(|d| d.unit)
+            };
+            self.gauges
+                .iter()
+                .map(|gauge| Arc::clone(&gauge.series))
+                .chain(self.registry.gauges.peek_added())
+                .filter_map(|series| {
+                    let value = series.cell.value()?;
+                    let unit = unit(&series.name);
+                    Some(metric(
+                        &series,
+                        MetricType::Gauge,
+                        MetricValue::Float(value),
+                        unit,
+                    ))
+                })
+                .collect::<Vec<_>>()
+        });
+        metrics.extend(gauges);
         metrics
     }
 
