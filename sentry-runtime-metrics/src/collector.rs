@@ -95,7 +95,8 @@ pub trait MetricCollector: Send {
     /// (e.g. a cap on series). The integration counts them with its own losses:
     /// [`RuntimeMetricsStats::metrics_dropped`](crate::RuntimeMetricsStats::metrics_dropped)
     /// and the `runtime_metrics.dropped` counter with reason `collector_limit`. Called after
-    /// each run that sends. The default is 0.
+    /// each run that collected (without an error or a panic) in a round that sends; what is not
+    /// taken stays for the next call. The default is 0.
     fn take_dropped(&mut self) -> u64 {
         0
     }

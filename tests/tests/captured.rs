@@ -396,6 +396,51 @@ fn a_collector_of_increases_sends_from_its_first_run_within_its_own_cap() {
     assert_eq!(integration.stats().metrics_sent, 3000);
 }
 
+/// The application's answers to the integration's questions may panic: the collector then gets
+/// the defaults (the integration's cap, running totals, nothing dropped), and the host nothing.
+#[test]
+fn a_collector_whose_questions_panic_gets_the_defaults() {
+    struct Confused;
+    impl MetricCollector for Confused {
+        fn collect(&self) -> Vec<RuntimeMetric> {
+            (0..1200)
+                .map(|i| RuntimeMetric {
+                    name: "app.confused".into(),
+                    metric_type: MetricType::Gauge,
+                    value: MetricValue::Int(i),
+                    unit: None,
+                    tags: Tags::from([(Cow::Borrowed("i"), Cow::Owned(i.to_string()))]),
+                })
+                .collect()
+        }
+        fn name(&self) -> &'static str {
+            "confused"
+        }
+        fn descriptors(&self) -> Vec<sentry_runtime_metrics::MetricDescriptor> {
+            panic!("descriptors")
+        }
+        fn counters_are_deltas(&self) -> bool {
+            panic!("counters_are_deltas")
+        }
+        fn max_metrics_per_round(&self) -> usize {
+            panic!("max_metrics_per_round")
+        }
+        fn take_dropped(&mut self) -> u64 {
+            panic!("take_dropped")
+        }
+    }
+    let (metrics, integration) = capture(
+        RuntimeMetricsConfig {
+            custom_collectors: vec![Box::new(Confused)],
+            ..Default::default()
+        },
+        1,
+    );
+    let cap = sentry_runtime_metrics::MAX_METRICS_PER_COLLECTOR;
+    assert_eq!(named(&metrics, "app.confused").len(), cap);
+    assert_eq!(integration.stats().metrics_dropped, (1200 - cap) as u64);
+}
+
 /// A hand-written collector returning every bad shape a metric can have.
 struct EveryBadShape {
     rounds: AtomicU64,

@@ -15,14 +15,18 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{attribute, is, metrics_in, named, values};
-use metrics::{Unit, counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use metrics_util::layers::FanoutBuilder;
 use sentry::ClientOptions;
 use sentry::protocol::{Metric, MetricType as Sent, Unit as SentUnit};
 use sentry::test::with_captured_envelopes_options;
 use sentry_runtime_metrics::metrics_rs::{Builder, RecordedMetrics, SentryRecorder};
-use sentry_runtime_metrics::{MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration};
+use sentry_runtime_metrics::{
+    MetricCollector, MetricType, RuntimeMetricsConfig, RuntimeMetricsIntegration,
+};
 
 /// Runs `rounds` rounds: each first records with `record(round)`, under `recorder` on this
 /// thread, then runs `collect_now()`. Returns what was sent.
@@ -249,21 +253,30 @@ fn series_past_the_limit_are_dropped_and_their_updates_counted() {
 }
 
 #[test]
-fn a_round_of_two_thousand_series_is_not_cut_by_the_per_collector_cap() {
+fn a_round_at_every_limit_is_not_cut_by_the_per_collector_cap() {
     let (recorder, recorded) = built(Builder::new());
     let (metrics, integration) = rounds(&recorder, recorded, 1, |_| {
-        for i in 0..1500 {
+        for i in 0..1400 {
             counter!("jobs.done", "job" => i.to_string()).increment(1);
         }
         for i in 0..500 {
             gauge!("jobs.queued", "queue" => i.to_string()).set(f64::from(i));
         }
+        for i in 0..100 {
+            for value in 0..10 {
+                histogram!("jobs.wait", "queue" => i.to_string()).record(f64::from(value));
+            }
+        }
     });
-    assert_eq!(named(&metrics, "jobs.done").len(), 1500);
+    // 2 000 series and 500 of the 1 000 values: 2 500 metrics, past the integration's cap of
+    // 1 000 for other collectors.
+    assert_eq!(named(&metrics, "jobs.done").len(), 1400);
     assert_eq!(named(&metrics, "jobs.queued").len(), 500);
+    assert_eq!(named(&metrics, "jobs.wait.count").len(), 100);
+    assert_eq!(named(&metrics, "jobs.wait").len(), 500);
     assert_eq!(integration.stats().metrics_dropped, 0);
-    // The integration's cap for other collectors is lower.
-    const { assert!(sentry_runtime_metrics::MAX_METRICS_PER_COLLECTOR < 2000) };
+    assert_eq!(integration.stats().metrics_sent, 2500);
+    const { assert!(sentry_runtime_metrics::MAX_METRICS_PER_COLLECTOR < 2500) };
 }
 
 #[test]
@@ -456,4 +469,145 @@ fn the_series_limit_is_reported_once_in_the_debug_log() {
         .filter(|line| line.contains("recorded more than 1 series"))
         .count();
     assert_eq!(reports, 1, "{stderr}");
+}
+
+#[test]
+fn a_counter_described_with_a_unit_is_sent_without_one_and_descriptors_list_what_was_described() {
+    let (recorder, recorded) = built(Builder::new());
+    metrics::with_local_recorder(&recorder, || {
+        describe_counter!("io.read", Unit::Bytes, "Bytes read.");
+        describe_histogram!("io.latency", Unit::Nanoseconds, "Read latency.");
+        describe_gauge!("io.queue", "Reads waiting.");
+    });
+    let descriptors: Vec<_> = recorded
+        .descriptors()
+        .into_iter()
+        .map(|d| {
+            (
+                d.name.into_owned(),
+                d.metric_type,
+                d.unit,
+                d.description.into_owned(),
+                d.delta,
+            )
+        })
+        .collect();
+    assert_eq!(
+        descriptors,
+        [
+            (
+                "io.latency".to_owned(),
+                MetricType::Distribution,
+                Some("nanosecond"),
+                "Read latency.".to_owned(),
+                false
+            ),
+            (
+                "io.latency.count".to_owned(),
+                MetricType::Counter,
+                None,
+                "Values recorded into `io.latency`.".to_owned(),
+                true
+            ),
+            (
+                "io.queue".to_owned(),
+                MetricType::Gauge,
+                None,
+                "Reads waiting.".to_owned(),
+                false
+            ),
+            (
+                "io.read".to_owned(),
+                MetricType::Counter,
+                None,
+                "Bytes read.".to_owned(),
+                true
+            ),
+        ]
+    );
+    let (metrics, _) = rounds(&recorder, recorded, 1, |_| {
+        counter!("io.read").increment(512)
+    });
+    let read = named(&metrics, "io.read");
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].unit, None, "Sentry counters carry no unit");
+}
+
+#[test]
+fn nan_and_infinite_values_are_dropped_and_counted() {
+    let (recorder, recorded) = built(Builder::new());
+    let (metrics, integration) = rounds(&recorder, recorded, 1, |_| {
+        gauge!("bad.level").set(f64::NAN);
+        histogram!("bad.latency").record(f64::INFINITY);
+        histogram!("bad.latency").record(1.0);
+    });
+    assert!(named(&metrics, "bad.level").is_empty());
+    assert_eq!(values(&metrics, "bad.latency"), [1.0]);
+    assert_eq!(
+        values(&metrics, "bad.latency.count"),
+        [2.0],
+        "both were recorded"
+    );
+    assert_eq!(integration.stats().metrics_dropped, 2);
+    let dropped = named(&metrics, "runtime_metrics.dropped");
+    assert_eq!(dropped.len(), 1);
+    assert_eq!(attribute(dropped[0], "reason"), Some("non_finite_value"));
+    assert_eq!(dropped[0].value, 2.0);
+}
+
+#[test]
+fn a_sample_size_of_zero_sends_only_counts_and_a_huge_one_is_bounded() {
+    let (recorder, recorded) = built(Builder::new().histogram_samples(0));
+    let (metrics, _) = rounds(&recorder, recorded, 1, |_| {
+        histogram!("only.counted").record_many(3.0, 7);
+    });
+    assert!(named(&metrics, "only.counted").is_empty());
+    assert_eq!(values(&metrics, "only.counted.count"), [7.0]);
+
+    let (recorder, recorded) = built(Builder::new().histogram_samples(usize::MAX));
+    let (metrics, _) = rounds(&recorder, recorded, 1, |_| {
+        for value in 0..20_000 {
+            histogram!("big.sample").record(f64::from(value));
+        }
+    });
+    // At most MAX_HISTOGRAM_SAMPLES kept, and the round's budget of 500 sent.
+    assert_eq!(named(&metrics, "big.sample").len(), 500);
+    assert_eq!(values(&metrics, "big.sample.count"), [20_000.0]);
+    const { assert!(sentry_runtime_metrics::metrics_rs::MAX_HISTOGRAM_SAMPLES < 20_000) };
+}
+
+/// The collector added after init, and the integration moved to a second client: nothing
+/// recorded is lost or sent twice.
+#[test]
+fn added_after_init_and_moved_to_a_new_client_every_increase_is_sent_once() {
+    let (recorder, recorded) = built(Builder::new());
+    metrics::with_local_recorder(&recorder, || counter!("moved.count").increment(5));
+    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
+        collect_memory: false,
+        collect_process: false,
+        collect_async_runtime: false,
+        ..Default::default()
+    });
+    let mut recorded = Some(recorded);
+    let mut sent = Vec::new();
+    for client in 0..2 {
+        let options = ClientOptions::new().add_integration(integration.clone());
+        let envelopes = with_captured_envelopes_options(
+            || {
+                if let Some(recorded) = recorded.take() {
+                    integration.add_collector(Box::new(recorded));
+                }
+                for round in 0..2 {
+                    metrics::with_local_recorder(&recorder, || {
+                        counter!("moved.count").increment(10 * (client + 1) + round);
+                    });
+                    integration.collect_now();
+                }
+            },
+            options,
+        );
+        sent.push(values(&metrics_in(&envelopes), "moved.count"));
+    }
+    // 5 recorded before it was added: sent with the first round's 10.
+    assert_eq!(sent, [vec![15.0, 11.0], vec![20.0, 21.0]]);
 }

@@ -121,8 +121,9 @@ impl Entry {
         };
         // Nothing to record before its first round: its first run may send.
         let baselined = deltas == Deltas::All;
+        let name = catch_unwind(AssertUnwindSafe(|| collector.name())).unwrap_or("unnamed");
         Arc::new(Entry {
-            name: collector.name(),
+            name,
             origin,
             keys,
             claimed: AtomicBool::new(false),

@@ -36,6 +36,8 @@ pub struct RecordedMetrics {
     rounds: u64,
     /// Per histogram, the values drained this round (kept to reuse their memory).
     drained: Vec<Vec<f64>>,
+    /// Histogram values that could not be counted since the last `take_dropped`.
+    overflowed: u64,
 }
 
 #[derive(Debug)]
@@ -69,6 +71,7 @@ impl RecordedMetrics {
             limit_reported: false,
             rounds: 0,
             drained: Vec::new(),
+            overflowed: 0,
         }
     }
 
@@ -157,6 +160,7 @@ impl RecordedMetrics {
             values.clear();
             let series = &histogram.tracked.series;
             let recorded = series.cell.drain(values);
+            self.overflowed += series.cell.take_overflow();
             if recorded > 0 {
                 metrics.push(RuntimeMetric {
                     name: histogram.count_name.clone(),
@@ -302,9 +306,10 @@ impl MetricCollector for RecordedMetrics {
             .saturating_add(limits.max_histogram_values)
     }
 
-    /// Updates of series refused by the series limit.
+    /// Updates of series refused by the series limit (each increment, set or recorded value),
+    /// and histogram values past what one round can count.
     fn take_dropped(&mut self) -> u64 {
-        self.registry.refused.take()
+        self.registry.refused.take() + std::mem::take(&mut self.overflowed)
     }
 }
 

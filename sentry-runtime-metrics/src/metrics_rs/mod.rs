@@ -58,9 +58,10 @@
 //!   (100 by default): up to that many, every value; past it, a uniform sample of that many
 //!   (reservoir sampling). The exact number recorded is always sent as the counter
 //!   `<name>.count`, so rates stay exact while percentiles come from the sample. All histograms
-//!   together send at most [`Builder::max_histogram_values`] values per round (1 000 by
-//!   default); when they recorded more, each gets an equal share of them (one that needs fewer
-//!   gives the rest to the others), still a uniform sample of its own values.
+//!   together send at most [`Builder::max_histogram_values`] values per round (500 by
+//!   default); when they kept more, each gets an equal share of them (one that needs fewer
+//!   gives the rest to the others), still a uniform sample of its own values. Percentiles
+//!   taken over several series at once weigh each series by its sample, not by its count.
 //! - **Labels** become attributes. **Units** given with `describe_*` (or the macros' `unit =`)
 //!   become Sentry units: `Seconds` → `second`, `Milliseconds` → `millisecond`, `Bytes` →
 //!   `byte`, `Kibibytes` → `kibibyte`, `Percent` → `percent` ...; `Count` and the rates have no
@@ -74,26 +75,32 @@
 //! # Bounds
 //!
 //! - At most [`Builder::max_series`] series (2 000 by default; counters, gauges and histograms
-//!   together). The handle of a series past that records nothing; each of its updates is
-//!   counted as dropped, in `runtime_metrics.dropped` with reason `collector_limit`, and the
-//!   debug log says so once. Series are kept for the life of the recorder: the facade has no
-//!   way to say a series is gone, so labels with unbounded values (user ids, connection ids)
-//!   fill the limit.
-//! - Memory, measured with a counting allocator: a counter or gauge series takes about 250
-//!   bytes, 800 with two labels (most of it the attribute map); a histogram series 16 bytes
-//!   per value of [`Builder::histogram_samples`] more (two windows: 1.6 KiB at the default). At
-//!   the default limits, at most about 5 MiB.
-//! - A round sends at most `max_series + max_histogram_values` metrics (3 000 by default, 30 of
-//!   the SDK's envelopes of 100, what its transport queue holds by default), and the
-//!   integration's per-collector cap is raised to that for this collector.
+//!   together), and a key (name and labels) of at most 4 KiB. The handle of a series past
+//!   either records nothing; each of its updates (an increment, a `set`, a recorded value) is
+//!   counted as dropped, in `runtime_metrics.dropped` with reason `collector_limit` and
+//!   `RuntimeMetricsStats::metrics_dropped`, and the debug log says so once. These are counted
+//!   in updates, not in the metrics a round would have sent. Series are kept for the life of
+//!   the recorder: the facade has no way to say a series is gone, so labels with unbounded
+//!   values (user ids, connection ids) fill the limit.
+//! - Memory, measured with a counting allocator (`cargo run --release -p
+//!   sentry-runtime-metrics-tests --example facade_memory`): a counter or gauge series takes
+//!   about 250 bytes, 800 with two short labels (most of it the attribute map); a histogram
+//!   series about 3.5 KiB with two labels at the default sample size (two windows of 100
+//!   values, and the round's copy). Descriptions stop at as many names as there may be series.
+//!   At the default limits and short keys, at most about 7 MiB.
+//! - A round sends at most `max_series + max_histogram_values` metrics (2 500 by default, 25
+//!   of the SDK's envelopes of 100; its transport queue holds 30 by default, see
+//!   `ClientOptions::transport_channel_capacity`), and the integration's per-collector cap is
+//!   that for this collector ([`MetricCollector::max_metrics_per_round`](crate::MetricCollector::max_metrics_per_round)).
 //!
 //! # Cost
 //!
-//! An update of a registered handle (`counter.increment(1)`, `gauge.set(x)`,
-//! `histogram.record(x)`) is one atomic operation on the series, with no lock and no
-//! allocation. Finding the handle again with a macro call is a read lock of one of 16 maps and
-//! a lookup by the key's precomputed hash. The numbers, against the Prometheus exporter's
-//! recorder, are in BENCHMARKS.md.
+//! Updating a registered handle takes no lock and allocates nothing: a counter increment or a
+//! gauge `set` is one atomic operation on the series, a gauge `increment` a compare-and-swap
+//! loop, a histogram value one atomic add and one store (past the sample size, a hash decides
+//! whether it replaces one). Finding the handle again with a macro call is a read lock of one
+//! of 16 maps and a lookup by the key's precomputed hash. The numbers, against the Prometheus
+//! exporter's recorder, are in BENCHMARKS.md.
 
 mod collector;
 mod recorder;
@@ -110,6 +117,10 @@ pub use recorder::SentryRecorder;
 
 use registry::{Limits, Registry};
 
+/// Most values of one histogram series kept per round ([`Builder::histogram_samples`]): each
+/// series holds two windows of that many.
+pub const MAX_HISTOGRAM_SAMPLES: usize = 10_000;
+
 /// Builds a [`SentryRecorder`] and its [`RecordedMetrics`] collector, with limits.
 #[derive(Clone, Debug)]
 #[must_use]
@@ -123,14 +134,14 @@ impl Default for Builder {
             limits: Limits {
                 max_series: 2_000,
                 histogram_samples: 100,
-                max_histogram_values: 1_000,
+                max_histogram_values: 500,
             },
         }
     }
 }
 
 impl Builder {
-    /// The defaults: 2 000 series, 100 values per histogram series and round, 1 000 histogram
+    /// The defaults: 2 000 series, 100 values per histogram series and round, 500 histogram
     /// values per round.
     pub fn new() -> Self {
         Builder::default()
@@ -144,14 +155,15 @@ impl Builder {
     }
 
     /// Most values of one histogram series sent per round; past it, a uniform sample of that
-    /// many. 0 sends only the `<name>.count` counter. Default 100.
+    /// many. 0 sends only the `<name>.count` counter. Default 100, at most
+    /// [`MAX_HISTOGRAM_SAMPLES`] (a larger value is taken as that).
     pub fn histogram_samples(mut self, samples: usize) -> Self {
-        self.limits.histogram_samples = samples;
+        self.limits.histogram_samples = samples.min(MAX_HISTOGRAM_SAMPLES);
         self
     }
 
     /// Most histogram values sent per round, all series together; when more were kept, each
-    /// series sends an equal share. Default 1 000.
+    /// series sends an equal share. Default 500.
     pub fn max_histogram_values(mut self, values: usize) -> Self {
         self.limits.max_histogram_values = values;
         self

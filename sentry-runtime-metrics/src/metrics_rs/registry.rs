@@ -96,9 +96,20 @@ impl Registry {
             })
     }
 
-    /// Records what `describe_*` said of the metrics named `name` of type `kind`.
+    /// Records what `describe_*` said of the metrics named `name` of type `kind`. At most as
+    /// many names are described as there may be series; later ones are ignored (a description
+    /// only adds a unit and a text), and so are names and texts past [`MAX_KEY_BYTES`].
     pub(super) fn describe(&self, kind: MetricType, name: &str, description: Description) {
-        lock(&self.descriptions).insert((kind, name.to_owned()), description);
+        if name.len() > MAX_KEY_BYTES || description.text.len() > MAX_KEY_BYTES {
+            return;
+        }
+        let mut descriptions = lock(&self.descriptions);
+        let key = (kind, name.to_owned());
+        if descriptions.len() >= self.limits.max_series && !descriptions.contains_key(&key) {
+            return;
+        }
+        descriptions.insert(key, description);
+        drop(descriptions);
         self.descriptions_changed.fetch_add(1, Ordering::Release);
     }
 
@@ -150,6 +161,10 @@ impl<C> Kind<C> {
         if let Some(found) = read(shard).get(key) {
             return Some(Arc::clone(found));
         }
+        // Past the limit the count never goes down: no write lock for a series refused anyway.
+        if series.load(Ordering::Relaxed) >= max || !fits(key) {
+            return None;
+        }
         let mut map = write(shard);
         if let Some(found) = map.get(key) {
             return Some(Arc::clone(found));
@@ -175,6 +190,20 @@ impl<C> Kind<C> {
     pub(super) fn peek_added(&self) -> Vec<Arc<Series<C>>> {
         lock(&self.added).clone()
     }
+}
+
+/// Most bytes of a key's name and labels together: a key past it is refused like a series past
+/// the limit, so that the memory a series holds is bounded too. (Sentry drops names over 256
+/// bytes and cuts attribute values at 200.)
+pub(super) const MAX_KEY_BYTES: usize = 4096;
+
+/// Whether `key` is within [`MAX_KEY_BYTES`].
+fn fits(key: &Key) -> bool {
+    let labels: usize = key
+        .labels()
+        .map(|label| label.key().len() + label.value().len())
+        .sum();
+    key.name().len() + labels <= MAX_KEY_BYTES
 }
 
 /// Hashes a [`Key`] by the hash it carries: `Key`'s `Hash` writes exactly that one `u64`.
@@ -242,6 +271,34 @@ mod tests {
         );
         assert_eq!(registry.counters.take_added().len(), 1);
         assert_eq!(registry.counters.take_added().len(), 0);
+    }
+
+    #[test]
+    fn a_key_past_the_size_limit_is_refused() {
+        let registry = registry(10);
+        let long = "x".repeat(MAX_KEY_BYTES);
+        assert!(registry.counter(&Key::from_name(long.clone())).is_some());
+        let labelled = Key::from_parts(long, vec![metrics::Label::new("k", "v")]);
+        assert!(registry.counter(&labelled).is_none());
+    }
+
+    #[test]
+    fn descriptions_stop_at_the_series_limit_but_may_change() {
+        let registry = registry(2);
+        let text = |t: &str| Description {
+            unit: None,
+            text: t.to_owned(),
+        };
+        registry.describe(MetricType::Gauge, "a", text("1"));
+        registry.describe(MetricType::Gauge, "b", text("2"));
+        registry.describe(MetricType::Gauge, "c", text("3"));
+        registry.describe(MetricType::Gauge, "a", text("4"));
+        let described = registry.with_descriptions(|d| {
+            let mut texts: Vec<_> = d.values().map(|d| d.text.clone()).collect();
+            texts.sort();
+            texts
+        });
+        assert_eq!(described, ["2", "4"]);
     }
 
     #[test]

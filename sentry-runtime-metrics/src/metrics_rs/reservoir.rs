@@ -9,16 +9,18 @@
 //!
 //! A value counted just before the swap may be stored just after the round read its slot (a
 //! few nanoseconds). The round then sees an empty slot and sends one value fewer in its sample;
-//! the count stays exact. Slots are emptied as they are read, so a round never sends a value
-//! twice, nor a slot's old value.
+//! the count stays exact. Slots are emptied as they are read, and the slots such a late store
+//! can reach are emptied again before their window reopens, so a round never sends a value
+//! twice, nor one of an earlier round. (Only a thread stopped between counting a value and
+//! storing it for longer than a whole round could still put it in a later round's sample.)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The top bit of the state word: which window is open.
 const WINDOW: u64 = 1 << 63;
-/// Most values one `record_many` call counts: far beyond any real use, far below the count bits'
-/// overflow into [`WINDOW`].
-const MAX_RECORD_MANY: u64 = 1 << 48;
+/// Most values one window counts; `record_many` stops there (far beyond any real round: at a
+/// billion values a second, 146 years), so the count never reaches [`WINDOW`].
+const MAX_COUNT: u64 = 1 << 62;
 /// An empty slot: a NaN no arithmetic produces. A NaN recorded by the application is stored as
 /// the standard NaN, so it is still sent (and dropped and counted by the rules).
 const EMPTY: u64 = 0x7ff8_5e47_0000_0001;
@@ -33,16 +35,25 @@ pub(super) struct Reservoir {
     /// Window 0's slots, then window 1's.
     slots: Box<[AtomicU64]>,
     capacity: u64,
+    /// Per window, the slots its last drain read: the only ones a late store can have filled
+    /// since. Only the drain uses them.
+    read: [AtomicU64; 2],
+    /// Values `record_many` could not count (past [`MAX_COUNT`]).
+    overflow: AtomicU64,
 }
 
 impl Reservoir {
-    /// A reservoir keeping at most `capacity` values per round.
+    /// A reservoir keeping at most `capacity` values per round (the builder bounds it).
     pub(super) fn new(capacity: usize, seed: u64) -> Self {
         Reservoir {
             state: AtomicU64::new(0),
             seed: AtomicU64::new(mix(seed)),
-            slots: (0..capacity * 2).map(|_| AtomicU64::new(EMPTY)).collect(),
+            slots: (0..capacity.saturating_mul(2))
+                .map(|_| AtomicU64::new(EMPTY))
+                .collect(),
             capacity: capacity as u64,
+            read: [AtomicU64::new(0), AtomicU64::new(0)],
+            overflow: AtomicU64::new(0),
         }
     }
 
@@ -51,33 +62,55 @@ impl Reservoir {
     pub(super) fn record(&self, value: f64) {
         let state = self.state.fetch_add(1, Ordering::Relaxed);
         let seen = state & !WINDOW;
-        let slot = if seen < self.capacity {
-            seen
+        if seen < self.capacity {
+            self.store(state & WINDOW, seen, value);
         } else {
             // Algorithm R: the value replaces a random one of the sample with probability
             // capacity / (seen + 1).
-            let pick = mix(seen ^ self.seed.load(Ordering::Relaxed)) % (seen + 1);
-            if pick >= self.capacity {
-                return;
-            }
-            pick
-        };
-        self.store(state & WINDOW, slot, value);
+            self.place(
+                state & WINDOW,
+                seen,
+                self.seed.load(Ordering::Relaxed),
+                value,
+            );
+        }
     }
 
-    /// Records `value` `count` times: exact in the count, and in the sample like `count`
-    /// records (for a run past `capacity`, each slot takes the value with the probability that
-    /// one of the run's records would have replaced it), in at most `capacity` steps.
+    /// Records `value` `count` times: exact in the count, and in the sample as `count` records
+    /// would be, in at most `capacity` steps (for a run longer than `capacity` past it, each
+    /// slot takes the value with the probability that one of the run's records replaces it).
     pub(super) fn record_many(&self, value: f64, count: u64) {
-        let count = count.min(MAX_RECORD_MANY);
         if count == 0 {
             return;
         }
-        let state = self.state.fetch_add(count, Ordering::Relaxed);
+        // Counted up to MAX_COUNT; what is past it is counted as lost, not wrapped.
+        let mut counted = 0;
+        let Ok(state) = self
+            .state
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |state| {
+                let seen = state & !WINDOW;
+                counted = count.min(MAX_COUNT - seen.min(MAX_COUNT));
+                Some(state + counted)
+            })
+        else {
+            return;
+        };
+        if counted < count {
+            self.overflow.fetch_add(count - counted, Ordering::Relaxed);
+        }
         let window = state & WINDOW;
-        let mut seen = state & !WINDOW;
-        let end = seen.saturating_add(count);
+        let start = state & !WINDOW;
+        let end = start + counted;
+        let seed = self.seed.load(Ordering::Relaxed);
+        if counted <= self.capacity {
+            // Few enough to take algorithm R's steps one by one.
+            for seen in start..end {
+                self.place(window, seen, seed, value);
+            }
+            return;
+        }
         // Free slots take it as they come.
+        let mut seen = start;
         while seen < end.min(self.capacity) {
             self.store(window, seen, value);
             seen += 1;
@@ -87,11 +120,22 @@ impl Reservoir {
         }
         // A sample of `seen` values, then `end - seen` more: each slot ends up holding one of
         // the new ones with probability 1 - seen / end.
-        let seed = mix(end ^ self.seed.load(Ordering::Relaxed));
+        let draws = mix(end ^ seed);
         for slot in 0..self.capacity {
-            let draw = mix(seed ^ slot) % end;
-            if draw >= seen {
+            if mix(draws ^ slot) % end >= seen {
                 self.store(window, slot, value);
+            }
+        }
+    }
+
+    /// Algorithm R's step for the value counted `seen`-th in `window`.
+    fn place(&self, window: u64, seen: u64, seed: u64, value: f64) {
+        if seen < self.capacity {
+            self.store(window, seen, value);
+        } else {
+            let pick = mix(seen ^ seed) % (seen + 1);
+            if pick < self.capacity {
+                self.store(window, pick, value);
             }
         }
     }
@@ -113,19 +157,38 @@ impl Reservoir {
     /// series' collector).
     pub(super) fn drain(&self, into: &mut Vec<f64>) -> u64 {
         let open = self.state.load(Ordering::Relaxed) & WINDOW;
+        let (closing, opening) = if open == 0 { (0, 1) } else { (1, 0) };
+        // Late stores into the window about to open (see the module docs) are emptied first.
+        for slot in self.window(opening, self.read[opening].load(Ordering::Relaxed)) {
+            slot.store(EMPTY, Ordering::Relaxed);
+        }
         self.seed
             .store(mix(self.seed.load(Ordering::Relaxed)), Ordering::Relaxed);
         let closed = self.state.swap(open ^ WINDOW, Ordering::AcqRel);
         let recorded = closed & !WINDOW;
-        let offset = if open == 0 { 0 } else { self.capacity };
         let kept = recorded.min(self.capacity);
-        for slot in &self.slots[offset as usize..(offset + kept) as usize] {
+        for slot in self.window(closing, kept) {
             let bits = slot.swap(EMPTY, Ordering::Acquire);
             if bits != EMPTY {
                 into.push(f64::from_bits(bits));
             }
         }
+        self.read[closing].store(kept, Ordering::Relaxed);
         recorded
+    }
+
+    /// The first `len` slots of window `index`.
+    fn window(&self, index: usize, len: u64) -> &[AtomicU64] {
+        let start = index as u64 * self.capacity;
+        self.slots
+            .get(start as usize..(start + len.min(self.capacity)) as usize)
+            .unwrap_or_default()
+    }
+
+    /// Values `record_many` could not count since the last call (past [`MAX_COUNT`] in a
+    /// round).
+    pub(super) fn take_overflow(&self) -> u64 {
+        self.overflow.swap(0, Ordering::Relaxed)
     }
 }
 
@@ -206,6 +269,67 @@ mod tests {
         assert!((1940..=2000).contains(&ones), "{ones} of 2000");
         reservoir.record_many(5.0, 0);
         assert_eq!(drained(&reservoir), (vec![], 0));
+    }
+
+    #[test]
+    fn a_short_run_past_capacity_leaves_at_most_as_many_copies_as_it_recorded() {
+        let reservoir = Reservoir::new(100, 11);
+        let mut copies_seen = 0;
+        for _ in 0..2000 {
+            for value in 0..100 {
+                reservoir.record(f64::from(value));
+            }
+            reservoir.record_many(999.0, 2);
+            let (values, count) = drained(&reservoir);
+            assert_eq!(count, 102);
+            let copies = values.iter().filter(|v| **v == 999.0).count();
+            assert!(copies <= 2, "{copies} copies of 2 records");
+            copies_seen += copies;
+        }
+        // Each of the 2 has a 100/101 or 100/102 chance to enter, minus the second replacing
+        // the first: about 1.94 copies per round.
+        assert!((3700..=4000).contains(&copies_seen), "{copies_seen}");
+    }
+
+    #[test]
+    fn a_count_past_the_window_limit_is_counted_as_lost_not_wrapped() {
+        let reservoir = Reservoir::new(4, 5);
+        reservoir.record_many(1.0, u64::MAX);
+        reservoir.record_many(2.0, 10);
+        let (values, count) = drained(&reservoir);
+        assert_eq!(count, MAX_COUNT);
+        assert_eq!(values.len(), 4);
+        assert_eq!(reservoir.take_overflow(), u64::MAX - MAX_COUNT + 10);
+        assert_eq!(reservoir.take_overflow(), 0);
+        // The window bit was never touched: the next round is clean.
+        reservoir.record(3.0);
+        assert_eq!(drained(&reservoir), (vec![3.0], 1));
+    }
+
+    #[test]
+    fn a_late_store_is_never_sent_in_a_later_round() {
+        let reservoir = Reservoir::new(8, 13);
+        for value in 0..6 {
+            reservoir.record(f64::from(value));
+        }
+        assert_eq!(drained(&reservoir).1, 6);
+        // A writer that counted its value before that drain stores it only now, into slot 5
+        // of the closed window 0.
+        reservoir.store(0, 5, -1.0);
+        // Window 1's round, then window 0 reopens: 8 values are counted, and the one counted
+        // 5th is late too, stored only after this round's drain.
+        assert_eq!(drained(&reservoir), (vec![], 0));
+        reservoir.state.fetch_add(8, Ordering::Relaxed);
+        for slot in (0..8).filter(|slot| *slot != 5) {
+            reservoir.store(0, slot, f64::from(100 + slot as u32));
+        }
+        let (values, count) = drained(&reservoir);
+        assert_eq!(count, 8);
+        assert!(
+            !values.contains(&-1.0),
+            "an earlier round's value: {values:?}"
+        );
+        assert_eq!(values.len(), 7);
     }
 
     #[test]
