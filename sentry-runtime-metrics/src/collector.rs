@@ -3,8 +3,14 @@
 use std::fmt;
 
 use crate::descriptor::MetricDescriptor;
-use crate::engine::MAX_METRICS_PER_COLLECTOR;
 use crate::metric::RuntimeMetric;
+
+/// Most metrics one collector may send per round unless it says otherwise
+/// ([`MetricCollector::max_metrics_per_round`]); the rest are dropped and counted. Generous for
+/// real collectors (a 64-worker Tokio runtime with per-worker series sends ~700), small enough
+/// that a runaway collector cannot flood the SDK's queue (10 envelopes of 100 metrics; its
+/// transport holds 30).
+pub const MAX_METRICS_PER_COLLECTOR: usize = 1_000;
 
 /// A source of runtime metrics.
 ///

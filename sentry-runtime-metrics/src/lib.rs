@@ -117,10 +117,9 @@ mod tracking_alloc;
 #[path = "private/mod.rs"]
 pub mod __private;
 
-pub use collector::{CollectError, MetricCollector};
+pub use collector::{CollectError, MAX_METRICS_PER_COLLECTOR, MetricCollector};
 pub use config::RuntimeMetricsConfig;
 pub use descriptor::{DescribeMetrics, MetricDescriptor};
-pub use engine::MAX_METRICS_PER_COLLECTOR;
 pub use integration::{MIN_COLLECTION_INTERVAL, RuntimeMetricsIntegration};
 pub use losses::RuntimeMetricsStats;
 pub use metric::{MetricType, MetricValue, RuntimeMetric, Tags};

@@ -77,7 +77,9 @@ pub(crate) struct Tally(BTreeMap<(&'static str, Loss), u64>);
 impl Tally {
     pub(crate) fn add(&mut self, collector: &'static str, loss: Loss, metrics: u64) {
         if metrics > 0 {
-            *self.0.entry((collector, loss)).or_default() += metrics;
+            let count = self.0.entry((collector, loss)).or_default();
+            // A collector's own count (`take_dropped`) can be anything: stop, never wrap.
+            *count = count.saturating_add(metrics);
         }
     }
 
@@ -94,7 +96,7 @@ impl Tally {
 
     /// Every metric lost.
     pub(crate) fn total(&self) -> u64 {
-        self.0.values().sum()
+        self.0.values().fold(0, |total, n| total.saturating_add(*n))
     }
 
     /// The `runtime_metrics.dropped` counters that report this tally.

@@ -611,3 +611,17 @@ fn added_after_init_and_moved_to_a_new_client_every_increase_is_sent_once() {
     // 5 recorded before it was added: sent with the first round's 10.
     assert_eq!(sent, [vec![15.0, 11.0], vec![20.0, 21.0]]);
 }
+
+#[test]
+fn absurd_refused_counts_saturate_instead_of_wrapping_or_panicking() {
+    let (recorder, recorded) = built(Builder::new().max_series(0));
+    let (metrics, integration) = rounds(&recorder, recorded, 1, |_| {
+        histogram!("refused").record_many(1.0, usize::MAX);
+        histogram!("refused").record_many(1.0, usize::MAX);
+    });
+    assert_eq!(integration.stats().metrics_dropped, u64::MAX);
+    assert_eq!(
+        values(&metrics, "runtime_metrics.dropped"),
+        [u64::MAX as f64]
+    );
+}

@@ -9,13 +9,6 @@ use crate::losses::{DROPPED_METRIC, Loss, Tally};
 use crate::metric::{MetricType, MetricValue, RuntimeMetric};
 use crate::rules;
 
-/// Most metrics one collector may send per round unless it says otherwise
-/// ([`MetricCollector::max_metrics_per_round`](crate::MetricCollector::max_metrics_per_round));
-/// the rest are dropped and counted. Generous for real collectors (a 64-worker Tokio runtime
-/// with per-worker series sends ~700), small enough that a runaway collector cannot flood the
-/// SDK's queue (10 envelopes of 100 metrics; its transport holds 30).
-pub const MAX_METRICS_PER_COLLECTOR: usize = 1_000;
-
 /// What the checks made of one collector's output.
 #[derive(Debug, Default)]
 pub(crate) struct Checked {

@@ -13,8 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::backoff;
-use crate::collector::MetricCollector;
-use crate::engine::MAX_METRICS_PER_COLLECTOR;
+use crate::collector::{MAX_METRICS_PER_COLLECTOR, MetricCollector};
 use crate::engine::series::Series;
 use crate::metric::MetricType;
 use crate::sync::lock;

@@ -14,7 +14,6 @@ mod workers;
 
 use std::sync::Mutex;
 
-pub use check::MAX_METRICS_PER_COLLECTOR;
 pub(crate) use entry::Origin;
 
 use crate::collector::MetricCollector;

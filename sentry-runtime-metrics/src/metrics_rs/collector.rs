@@ -160,7 +160,7 @@ impl RecordedMetrics {
             values.clear();
             let series = &histogram.tracked.series;
             let recorded = series.cell.drain(values);
-            self.overflowed += series.cell.take_overflow();
+            self.overflowed = self.overflowed.saturating_add(series.cell.take_overflow());
             if recorded > 0 {
                 metrics.push(RuntimeMetric {
                     name: histogram.count_name.clone(),
@@ -309,7 +309,10 @@ impl MetricCollector for RecordedMetrics {
     /// Updates of series refused by the series limit (each increment, set or recorded value),
     /// and histogram values past what one round can count.
     fn take_dropped(&mut self) -> u64 {
-        self.registry.refused.take() + std::mem::take(&mut self.overflowed)
+        self.registry
+            .refused
+            .take()
+            .saturating_add(std::mem::take(&mut self.overflowed))
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 
 use crate::metric::MetricType;
-use crate::metrics_rs::registry::{Description, Registry};
+use crate::metrics_rs::registry::{Description, MAX_KEY_BYTES, Registry};
 use crate::metrics_rs::units::sentry_unit;
 
 /// The recorder of the `metrics` facade that keeps what it records for a
@@ -25,6 +25,9 @@ impl SentryRecorder {
     }
 
     fn describe(&self, kind: MetricType, key: &KeyName, unit: Option<Unit>, text: SharedString) {
+        if key.as_str().len() > MAX_KEY_BYTES || text.len() > MAX_KEY_BYTES {
+            return;
+        }
         self.registry.describe(
             kind,
             key.as_str(),

@@ -162,8 +162,10 @@ impl<C> Kind<C> {
             return Some(Arc::clone(found));
         }
         // Past the limit the count never goes down: no write lock for a series refused anyway.
+        // Counts grow under a shard's write lock, so a second look (which waits for one that is
+        // being created) finds a series created since the first.
         if series.load(Ordering::Relaxed) >= max || !fits(key) {
-            return None;
+            return read(shard).get(key).map(Arc::clone);
         }
         let mut map = write(shard);
         if let Some(found) = map.get(key) {

@@ -60,7 +60,9 @@ impl Reservoir {
     /// Records `value`: one atomic add, one store (and, past `capacity`, one hash).
     #[inline]
     pub(super) fn record(&self, value: f64) {
-        let state = self.state.fetch_add(1, Ordering::Relaxed);
+        // Acquire: pairs with the drain's swap, so the drain's emptying of this window's slots
+        // comes before the store below.
+        let state = self.state.fetch_add(1, Ordering::Acquire);
         let seen = state & !WINDOW;
         if seen < self.capacity {
             self.store(state & WINDOW, seen, value);
@@ -87,7 +89,7 @@ impl Reservoir {
         let mut counted = 0;
         let Ok(state) = self
             .state
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |state| {
+            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |state| {
                 let seen = state & !WINDOW;
                 counted = count.min(MAX_COUNT - seen.min(MAX_COUNT));
                 Some(state + counted)
@@ -96,7 +98,7 @@ impl Reservoir {
             return;
         };
         if counted < count {
-            self.overflow.fetch_add(count - counted, Ordering::Relaxed);
+            saturating_add(&self.overflow, count - counted);
         }
         let window = state & WINDOW;
         let start = state & !WINDOW;
@@ -190,6 +192,13 @@ impl Reservoir {
     pub(super) fn take_overflow(&self) -> u64 {
         self.overflow.swap(0, Ordering::Relaxed)
     }
+}
+
+/// Adds `n` to `counter`, stopping at `u64::MAX` rather than wrapping.
+pub(super) fn saturating_add(counter: &AtomicU64, n: u64) {
+    let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| {
+        Some(count.saturating_add(n))
+    });
 }
 
 /// SplitMix64's finalizer: a fast, well-spread hash of a counter, enough to pick sample slots.

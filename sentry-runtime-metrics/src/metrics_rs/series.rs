@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use metrics::{CounterFn, GaugeFn, HistogramFn, Key};
 
 use crate::metric::Tags;
-use crate::metrics_rs::reservoir::Reservoir;
+use crate::metrics_rs::reservoir::{Reservoir, saturating_add};
 
 /// A gauge nobody has set: a NaN no arithmetic produces, so a gauge only registered is not sent
 /// as a 0 it was never given.
@@ -149,7 +149,7 @@ impl Refused {
     }
 
     fn count(&self, updates: u64) {
-        self.0.fetch_add(updates, Ordering::Relaxed);
+        saturating_add(&self.0, updates);
     }
 }
 
