@@ -1,5 +1,7 @@
 //! Long-run check: the integration with every collector at a short interval against a local
-//! receiver, printing RSS, threads and fds at the start and the end.
+//! receiver, printing RSS, threads and fds at the start and the end. The `metrics` facade is
+//! recorded into too, past its series limit (a label that never repeats), so the bridge's
+//! bounds are soaked as well.
 //!
 //! ```sh
 //! cargo run --release --example soak -- --rounds 100000 --interval-ms 1
@@ -18,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sentry_runtime_metrics::collectors::TokioMetrics;
+use sentry_runtime_metrics::metrics_rs;
 use sentry_runtime_metrics::{
     MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration, TrackingAllocator,
 };
@@ -47,6 +50,17 @@ impl SoakMetrics {
         self.items = self.source.load(Ordering::Relaxed);
         self.shards = vec![0.25, 0.5, 0.75];
     }
+}
+
+/// What an application instrumented with the `metrics` crate records per work item: a counter
+/// per route, a latency histogram, a gauge, and a connection counter whose label never
+/// repeats (past the series limit after 100 items: refused and counted, never kept).
+fn record_through_the_facade(item: u64) {
+    let route = ["/a", "/b", "/c"][(item % 3) as usize];
+    metrics::counter!("soak.facade.requests", "route" => route).increment(1);
+    metrics::histogram!("soak.facade.latency", "route" => route).record((item % 50) as f64);
+    metrics::gauge!("soak.facade.items").set(item as f64);
+    metrics::counter!("soak.facade.connections", "connection" => item.to_string()).increment(1);
 }
 
 struct Usage {
@@ -106,12 +120,22 @@ fn main() -> ExitCode {
         }
     };
     let items = Arc::new(AtomicU64::new(0));
+    let recorded = match metrics_rs::Builder::new().max_series(100).install() {
+        Ok(recorded) => recorded,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
         collection_interval: interval,
-        custom_collectors: vec![Box::new(SoakMetrics {
-            source: items.clone(),
-            ..Default::default()
-        })],
+        custom_collectors: vec![
+            Box::new(SoakMetrics {
+                source: items.clone(),
+                ..Default::default()
+            }),
+            Box::new(recorded),
+        ],
         ..Default::default()
     });
     let mut options = sentry::ClientOptions::new().add_integration(integration.clone());
@@ -127,7 +151,8 @@ fn main() -> ExitCode {
     // Warm up (connections, buffers, the SDK's queues) before taking the baseline.
     let wait_rounds = |target: u64| {
         while integration.stats().rounds < target {
-            items.fetch_add(1, Ordering::Relaxed);
+            let item = items.fetch_add(1, Ordering::Relaxed);
+            record_through_the_facade(item);
             std::thread::sleep(Duration::from_millis(5));
         }
     };
