@@ -12,8 +12,8 @@
 
 mod common;
 
+use common::with_captured_envelopes_options;
 use sentry::ClientOptions;
-use sentry::test::with_captured_envelopes_options;
 use sentry_runtime_metrics::collectors::ProcessMetrics;
 use sentry_runtime_metrics::{MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration};
 

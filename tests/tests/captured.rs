@@ -15,10 +15,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use common::with_captured_envelopes_options;
 use common::{Panicking, QueueMetrics, attribute, is, metrics_in, named, values};
 use sentry::ClientOptions;
 use sentry::protocol::{MetricType as Sent, Unit};
-use sentry::test::with_captured_envelopes_options;
 use sentry_runtime_metrics::{
     MetricCollector, MetricType, MetricValue, RuntimeMetric, RuntimeMetricsConfig,
     RuntimeMetricsIntegration, Tags,

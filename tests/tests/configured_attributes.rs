@@ -14,9 +14,9 @@ mod common;
 use std::borrow::Cow;
 use std::time::Duration;
 
+use common::with_captured_envelopes_options;
 use common::{QueueMetrics, attribute, metrics_in};
 use sentry::ClientOptions;
-use sentry::test::with_captured_envelopes_options;
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration, Tags};
 use sentry_runtime_metrics_tests::child;
 

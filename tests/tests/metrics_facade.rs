@@ -14,6 +14,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::with_captured_envelopes_options;
 use common::{attribute, is, metrics_in, named, values};
 use metrics::{
     Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
@@ -22,7 +23,6 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use metrics_util::layers::FanoutBuilder;
 use sentry::ClientOptions;
 use sentry::protocol::{Metric, MetricType as Sent, Unit as SentUnit};
-use sentry::test::with_captured_envelopes_options;
 use sentry_runtime_metrics::metrics_rs::{Builder, RecordedMetrics, SentryRecorder};
 use sentry_runtime_metrics::{
     MetricCollector, MetricType, RuntimeMetricsConfig, RuntimeMetricsIntegration,
@@ -350,33 +350,6 @@ fn composed_with_another_recorder_the_sums_match_its_counts() {
     let counts: f64 = values(&metrics, "work.size.count").iter().sum();
     assert_eq!(counts, histogram_values as f64);
     assert_eq!(histogram_values, 15);
-}
-
-/// A real third-party producer: metrics-process records this process's metrics through the
-/// facade each round, and its resident set arrives as a gauge in bytes, matching /proc.
-#[test]
-fn metrics_process_resident_memory_arrives_as_a_gauge_in_bytes() {
-    let (recorder, recorded) = built(Builder::new());
-    let producer = metrics_process::Collector::default();
-    let mut rss_at_collect = Vec::new();
-    let (metrics, _) = rounds(&recorder, recorded, 2, |_| {
-        producer.describe();
-        producer.collect();
-        rss_at_collect.push(common::rss_kib() * 1024);
-    });
-    let rss = named(&metrics, "process_resident_memory_bytes");
-    assert_eq!(rss.len(), 2, "one per round");
-    for (sent, proc_rss) in rss.iter().zip(&rss_at_collect) {
-        assert!(is(sent, Sent::Gauge));
-        assert_eq!(sent.unit, Some(SentUnit::Byte));
-        // Read a moment apart: within 4 MiB of /proc/self/status's VmRSS.
-        let difference = (sent.value - *proc_rss as f64).abs();
-        assert!(
-            difference < 4.0 * 1024.0 * 1024.0,
-            "sent {} vs /proc {proc_rss}",
-            sent.value
-        );
-    }
 }
 
 #[test]

@@ -9,9 +9,9 @@ mod common;
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use common::with_captured_envelopes_options;
 use common::{metrics_in, values};
 use sentry::ClientOptions;
-use sentry::test::with_captured_envelopes_options;
 use sentry_runtime_metrics::{
     MetricCollector, MetricType, MetricValue, RuntimeMetric, RuntimeMetricsConfig,
     RuntimeMetricsIntegration, Tags,

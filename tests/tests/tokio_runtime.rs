@@ -266,7 +266,7 @@ fn init_inside_a_runtime_picks_it_up_and_more_can_be_registered() {
     let metrics = rt.block_on(async move {
         let integration = sentry_runtime_metrics::RuntimeMetricsIntegration::default();
         let options = sentry::ClientOptions::new().add_integration(integration.clone());
-        let envelopes = sentry::test::with_captured_envelopes_options(
+        let envelopes = common::with_captured_envelopes_options(
             || {
                 integration.register_tokio_runtime("background", other_handle);
                 integration.collect_now();
@@ -291,7 +291,7 @@ fn workers_by_runtime(
     register: impl FnOnce(),
 ) -> Vec<(String, f64)> {
     let options = sentry::ClientOptions::new().add_integration(integration.clone());
-    let envelopes = sentry::test::with_captured_envelopes_options(
+    let envelopes = common::with_captured_envelopes_options(
         || {
             register();
             integration.collect_now();

@@ -334,7 +334,7 @@ fn a_blocked_worker_is_logged_once_per_episode() {
     let mut options = sentry::ClientOptions::new().add_integration(integration.clone());
     options.debug = true;
     let handle = rt.handle().clone();
-    sentry::test::with_captured_envelopes_options(
+    common::with_captured_envelopes_options(
         || {
             integration.register_tokio_runtime("app", handle);
             integration.collect_now();

@@ -5,8 +5,8 @@
 
 mod common;
 
+use common::with_captured_envelopes_options;
 use sentry::ClientOptions;
-use sentry::test::with_captured_envelopes_options;
 use sentry_runtime_metrics::collectors::JemallocMetrics;
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration, TrackingAllocator};
 use tikv_jemallocator::Jemalloc;

@@ -149,3 +149,22 @@ pub async fn spin_and_yield(running: Arc<AtomicBool>, each: Duration) {
         tokio::task::yield_now().await;
     }
 }
+
+/// `sentry::test::with_captured_envelopes_options`, flushing the client's metric batch before
+/// the envelopes are read. That helper never closes its client: the batch is flushed when the
+/// client is dropped, which is after the read if another thread (the integration's sampler,
+/// looking at its client) holds it at that moment, and then the metrics are missing.
+pub fn with_captured_envelopes_options(
+    f: impl FnOnce(),
+    options: sentry::ClientOptions,
+) -> Vec<Envelope> {
+    sentry::test::with_captured_envelopes_options(
+        || {
+            f();
+            if let Some(client) = sentry::Hub::current().client() {
+                client.flush(None);
+            }
+        },
+        options,
+    )
+}
