@@ -95,29 +95,25 @@ impl RecordedMetrics {
         self.described = described;
         let registry = Arc::clone(&self.registry);
         registry.with_descriptions(|descriptions| {
-            let unit = |kind: MetricType, name: &str| {
-                descriptions
-                    .get(&(kind, name.to_owned()))
-                    .and_then(|d| d.unit)
-            };
             if relook {
                 for gauge in &mut self.gauges {
-                    gauge.unit = unit(MetricType::Gauge, &gauge.series.name);
+                    gauge.unit = descriptions.unit(MetricType::Gauge, &gauge.series.name);
                 }
                 for histogram in &mut self.histograms {
                     let tracked = &mut histogram.tracked;
-                    tracked.unit = unit(MetricType::Distribution, &tracked.series.name);
+                    tracked.unit =
+                        descriptions.unit(MetricType::Distribution, &tracked.series.name);
                 }
             }
             self.gauges.extend(gauges.into_iter().map(|series| Tracked {
-                unit: unit(MetricType::Gauge, &series.name),
+                unit: descriptions.unit(MetricType::Gauge, &series.name),
                 series,
             }));
             self.histograms
                 .extend(histograms.into_iter().map(|series| TrackedHistogram {
                     count_name: count_name(&series.name),
                     tracked: Tracked {
-                        unit: unit(MetricType::Distribution, &series.name),
+                        unit: descriptions.unit(MetricType::Distribution, &series.name),
                         series,
                     },
                 }));
@@ -132,29 +128,14 @@ impl RecordedMetrics {
         let mut metrics = Vec::new();
         for counter in &mut self.counters {
             let total = counter.series.cell.total();
-            // Counters never go down (`absolute` keeps the larger value); a wrap past u64::MAX
-            // is still the right difference.
-            let increase = total.wrapping_sub(counter.sent);
+            metrics.extend(increase(&counter.series, total, counter.sent));
             counter.sent = total;
-            if increase > 0 {
-                metrics.push(metric(
-                    &counter.series,
-                    MetricType::Counter,
-                    count_value(increase),
-                    None,
-                ));
-            }
         }
-        for gauge in &self.gauges {
-            if let Some(value) = gauge.series.cell.value() {
-                metrics.push(metric(
-                    &gauge.series,
-                    MetricType::Gauge,
-                    MetricValue::Float(value),
-                    gauge.unit,
-                ));
-            }
-        }
+        metrics.extend(
+            self.gauges
+                .iter()
+                .filter_map(|gauge| level(&gauge.series, gauge.unit)),
+        );
         self.drained.resize_with(self.histograms.len(), Vec::new);
         for (histogram, values) in self.histograms.iter().zip(&mut self.drained) {
             values.clear();
@@ -222,35 +203,18 @@ impl MetricCollector for RecordedMetrics {
                     .map(|series| (series, 0)),
             );
         let mut metrics: Vec<RuntimeMetric> = counters
-            .filter_map(|(series, sent)| {
-                let increase = series.cell.total().wrapping_sub(sent);
-                (increase > 0)
-                    .then(|| metric(&series, MetricType::Counter, count_value(increase), None))
-            })
+            .filter_map(|(series, sent)| increase(&series, series.cell.total(), sent))
             .collect();
-        let gauges = self.registry.with_descriptions(|descriptions| {
-            let unit = |name: &str| {
-                descriptions
-                    .get(&(MetricType::Gauge, name.to_owned()))
-                    .and_then(|d| d.unit)
-            };
-            self.gauges
+        self.registry.with_descriptions(|descriptions| {
+            let gauges = self
+                .gauges
                 .iter()
                 .map(|gauge| Arc::clone(&gauge.series))
-                .chain(self.registry.gauges.peek_added())
-                .filter_map(|series| {
-                    let value = series.cell.value()?;
-                    let unit = unit(&series.name);
-                    Some(metric(
-                        &series,
-                        MetricType::Gauge,
-                        MetricValue::Float(value),
-                        unit,
-                    ))
-                })
-                .collect::<Vec<_>>()
+                .chain(self.registry.gauges.peek_added());
+            metrics.extend(gauges.filter_map(|series| {
+                level(&series, descriptions.unit(MetricType::Gauge, &series.name))
+            }));
         });
-        metrics.extend(gauges);
         metrics
     }
 
@@ -265,20 +229,15 @@ impl MetricCollector for RecordedMetrics {
     /// The metrics described with `describe_*` (a histogram's with its `.count`).
     fn descriptors(&self) -> Vec<MetricDescriptor> {
         self.registry.with_descriptions(|descriptions| {
-            let mut described: Vec<_> = descriptions.iter().collect();
-            described.sort_by(|a, b| a.0.1.cmp(&b.0.1));
             let mut descriptors = Vec::new();
-            for ((kind, name), Description { unit, text }) in described {
-                let unit = if *kind == MetricType::Counter {
-                    None
-                } else {
-                    *unit
-                };
+            for (kind, name, Description { unit, text }) in descriptions.all() {
+                let counter = kind == MetricType::Counter;
+                let unit = if counter { None } else { *unit };
                 descriptors.push(
-                    MetricDescriptor::new(name.clone(), *kind, unit, text.clone())
-                        .with_delta(*kind == MetricType::Counter),
+                    MetricDescriptor::new(name.to_owned(), kind, unit, text.clone())
+                        .with_delta(counter),
                 );
-                if *kind == MetricType::Distribution {
+                if kind == MetricType::Distribution {
                     descriptors.push(
                         MetricDescriptor::new(
                             count_name(name).into_owned(),
@@ -329,6 +288,25 @@ fn metric<C>(
         unit: unit.map(Cow::Borrowed),
         tags: series.tags.clone(),
     }
+}
+
+/// The counter of `series` for the increase from `sent` to `total`, if it moved. Counters never
+/// go down (`absolute` keeps the larger value); a wrap past `u64::MAX` is still the right
+/// difference.
+fn increase(series: &Series<CounterCell>, total: u64, sent: u64) -> Option<RuntimeMetric> {
+    let increase = total.wrapping_sub(sent);
+    (increase > 0).then(|| metric(series, MetricType::Counter, count_value(increase), None))
+}
+
+/// The gauge of `series` at its current value, unless nobody set it.
+fn level(series: &Series<GaugeCell>, unit: Option<&'static str>) -> Option<RuntimeMetric> {
+    let value = series.cell.value()?;
+    Some(metric(
+        series,
+        MetricType::Gauge,
+        MetricValue::Float(value),
+        unit,
+    ))
 }
 
 /// A count, exact as an integer while it fits one.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 
 use crate::metric::MetricType;
-use crate::metrics_rs::registry::{Description, MAX_KEY_BYTES, Registry};
+use crate::metrics_rs::registry::Registry;
 use crate::metrics_rs::units::sentry_unit;
 
 /// The recorder of the `metrics` facade that keeps what it records for a
@@ -24,32 +24,23 @@ impl SentryRecorder {
         SentryRecorder { registry }
     }
 
-    fn describe(&self, kind: MetricType, key: &KeyName, unit: Option<Unit>, text: SharedString) {
-        if key.as_str().len() > MAX_KEY_BYTES || text.len() > MAX_KEY_BYTES {
-            return;
-        }
-        self.registry.describe(
-            kind,
-            key.as_str(),
-            Description {
-                unit: unit.and_then(sentry_unit),
-                text: text.into_owned(),
-            },
-        );
+    fn describe(&self, kind: MetricType, key: &KeyName, unit: Option<Unit>, text: &str) {
+        self.registry
+            .describe(kind, key.as_str(), unit.and_then(sentry_unit), text);
     }
 }
 
 impl Recorder for SentryRecorder {
     fn describe_counter(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.describe(MetricType::Counter, &key, unit, description);
+        self.describe(MetricType::Counter, &key, unit, &description);
     }
 
     fn describe_gauge(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.describe(MetricType::Gauge, &key, unit, description);
+        self.describe(MetricType::Gauge, &key, unit, &description);
     }
 
     fn describe_histogram(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.describe(MetricType::Distribution, &key, unit, description);
+        self.describe(MetricType::Distribution, &key, unit, &description);
     }
 
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {

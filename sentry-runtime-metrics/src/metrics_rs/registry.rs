@@ -38,6 +38,53 @@ pub(super) struct Description {
     pub(super) text: String,
 }
 
+/// The descriptions, by kind and then name (so a name is looked up as it is, without a copy).
+#[derive(Debug, Default)]
+pub(super) struct Descriptions([HashMap<String, Description>; 3]);
+
+/// Where the descriptions of `kind` are kept in [`Descriptions`].
+fn slot(kind: MetricType) -> usize {
+    match kind {
+        MetricType::Counter => 0,
+        MetricType::Gauge => 1,
+        MetricType::Distribution => 2,
+    }
+}
+
+impl Descriptions {
+    fn of(&self, kind: MetricType) -> &HashMap<String, Description> {
+        &self.0[slot(kind)]
+    }
+
+    /// The unit described for the metrics named `name` of type `kind`.
+    pub(super) fn unit(&self, kind: MetricType, name: &str) -> Option<&'static str> {
+        self.of(kind).get(name).and_then(|d| d.unit)
+    }
+
+    fn len(&self) -> usize {
+        self.0.iter().map(HashMap::len).sum()
+    }
+
+    /// Every description with its kind and name, by name, then kind.
+    pub(super) fn all(&self) -> Vec<(MetricType, &str, &Description)> {
+        let kinds = [
+            MetricType::Counter,
+            MetricType::Gauge,
+            MetricType::Distribution,
+        ];
+        let mut all: Vec<_> = kinds
+            .into_iter()
+            .flat_map(|kind| {
+                self.of(kind)
+                    .iter()
+                    .map(move |(name, d)| (kind, name.as_str(), d))
+            })
+            .collect();
+        all.sort_by(|a, b| (a.1, slot(a.0)).cmp(&(b.1, slot(b.0))));
+        all
+    }
+}
+
 /// All series and what bounds them.
 #[derive(Debug)]
 pub(super) struct Registry {
@@ -49,8 +96,7 @@ pub(super) struct Registry {
     series: AtomicUsize,
     /// The handle of every series refused by the limit.
     pub(super) refused: Arc<Refused>,
-    /// Descriptions by kind and name.
-    descriptions: Mutex<HashMap<(MetricType, String), Description>>,
+    descriptions: Mutex<Descriptions>,
     /// Changes with every description, so the collector knows when to look again.
     descriptions_changed: AtomicU64,
 }
@@ -98,17 +144,32 @@ impl Registry {
 
     /// Records what `describe_*` said of the metrics named `name` of type `kind`. At most as
     /// many names are described as there may be series; later ones are ignored (a description
-    /// only adds a unit and a text), and so are names and texts past [`MAX_KEY_BYTES`].
-    pub(super) fn describe(&self, kind: MetricType, name: &str, description: Description) {
-        if name.len() > MAX_KEY_BYTES || description.text.len() > MAX_KEY_BYTES {
+    /// only adds a unit and a text), and so are names and texts past [`MAX_KEY_BYTES`] (before
+    /// they are copied).
+    pub(super) fn describe(
+        &self,
+        kind: MetricType,
+        name: &str,
+        unit: Option<&'static str>,
+        text: &str,
+    ) {
+        if name.len() > MAX_KEY_BYTES || text.len() > MAX_KEY_BYTES {
             return;
         }
         let mut descriptions = lock(&self.descriptions);
-        let key = (kind, name.to_owned());
-        if descriptions.len() >= self.limits.max_series && !descriptions.contains_key(&key) {
-            return;
+        let full = descriptions.len() >= self.limits.max_series;
+        let of_kind = &mut descriptions.0[slot(kind)];
+        let description = Description {
+            unit,
+            text: text.to_owned(),
+        };
+        match of_kind.get_mut(name) {
+            Some(known) => *known = description,
+            None if full => return,
+            None => {
+                of_kind.insert(name.to_owned(), description);
+            }
         }
-        descriptions.insert(key, description);
         drop(descriptions);
         self.descriptions_changed.fetch_add(1, Ordering::Release);
     }
@@ -119,10 +180,7 @@ impl Registry {
     }
 
     /// Runs `read` over the descriptions (for the collector: one lock for many lookups).
-    pub(super) fn with_descriptions<R>(
-        &self,
-        read: impl FnOnce(&HashMap<(MetricType, String), Description>) -> R,
-    ) -> R {
+    pub(super) fn with_descriptions<R>(&self, read: impl FnOnce(&Descriptions) -> R) -> R {
         read(&lock(&self.descriptions))
     }
 }
@@ -287,20 +345,27 @@ mod tests {
     #[test]
     fn descriptions_stop_at_the_series_limit_but_may_change() {
         let registry = registry(2);
-        let text = |t: &str| Description {
-            unit: None,
-            text: t.to_owned(),
-        };
-        registry.describe(MetricType::Gauge, "a", text("1"));
-        registry.describe(MetricType::Gauge, "b", text("2"));
-        registry.describe(MetricType::Gauge, "c", text("3"));
-        registry.describe(MetricType::Gauge, "a", text("4"));
+        registry.describe(MetricType::Gauge, "a", None, "1");
+        registry.describe(MetricType::Gauge, "b", None, "2");
+        registry.describe(MetricType::Counter, "c", None, "3");
+        registry.describe(MetricType::Gauge, "a", Some("byte"), "4");
         let described = registry.with_descriptions(|d| {
-            let mut texts: Vec<_> = d.values().map(|d| d.text.clone()).collect();
-            texts.sort();
-            texts
+            let all: Vec<_> = d
+                .all()
+                .iter()
+                .map(|(_, name, d)| (name.to_string(), d.text.clone()))
+                .collect();
+            (
+                all,
+                d.unit(MetricType::Gauge, "a"),
+                d.unit(MetricType::Counter, "a"),
+            )
         });
-        assert_eq!(described, ["2", "4"]);
+        let expected = vec![
+            ("a".to_owned(), "4".to_owned()),
+            ("b".to_owned(), "2".to_owned()),
+        ];
+        assert_eq!(described, (expected, Some("byte"), None));
     }
 
     #[test]
