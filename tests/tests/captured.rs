@@ -301,15 +301,7 @@ fn a_collector_over_the_cap_is_truncated_and_counted() {
     impl MetricCollector for Flood {
         fn collect(&self) -> Vec<RuntimeMetric> {
             self.0.fetch_add(1, Ordering::SeqCst);
-            (0..100_000)
-                .map(|i| RuntimeMetric {
-                    name: "app.flood".into(),
-                    metric_type: MetricType::Gauge,
-                    value: MetricValue::Int(i),
-                    unit: None,
-                    tags: Tags::from([(Cow::Borrowed("i"), Cow::Owned(i.to_string()))]),
-                })
-                .collect()
+            numbered("app.flood", MetricType::Gauge, 100_000, MetricValue::Int)
         }
         fn name(&self) -> &'static str {
             "flood"
@@ -343,15 +335,9 @@ fn a_collector_of_increases_sends_from_its_first_run_within_its_own_cap() {
     impl MetricCollector for Bridge {
         fn collect(&self) -> Vec<RuntimeMetric> {
             self.0.fetch_add(1, Ordering::SeqCst);
-            (0..1500)
-                .map(|i| RuntimeMetric {
-                    name: "app.bridged".into(),
-                    metric_type: MetricType::Counter,
-                    value: MetricValue::Int(2),
-                    unit: None,
-                    tags: Tags::from([(Cow::Borrowed("i"), Cow::Owned(i.to_string()))]),
-                })
-                .collect()
+            numbered("app.bridged", MetricType::Counter, 1500, |_| {
+                MetricValue::Int(2)
+            })
         }
         fn name(&self) -> &'static str {
             "bridge"
@@ -403,15 +389,7 @@ fn a_collector_whose_questions_panic_gets_the_defaults() {
     struct Confused;
     impl MetricCollector for Confused {
         fn collect(&self) -> Vec<RuntimeMetric> {
-            (0..1200)
-                .map(|i| RuntimeMetric {
-                    name: "app.confused".into(),
-                    metric_type: MetricType::Gauge,
-                    value: MetricValue::Int(i),
-                    unit: None,
-                    tags: Tags::from([(Cow::Borrowed("i"), Cow::Owned(i.to_string()))]),
-                })
-                .collect()
+            numbered("app.confused", MetricType::Gauge, 1200, MetricValue::Int)
         }
         fn name(&self) -> &'static str {
             "confused"
@@ -439,6 +417,25 @@ fn a_collector_whose_questions_panic_gets_the_defaults() {
     let cap = sentry_runtime_metrics::MAX_METRICS_PER_COLLECTOR;
     assert_eq!(named(&metrics, "app.confused").len(), cap);
     assert_eq!(integration.stats().metrics_dropped, (1200 - cap) as u64);
+}
+
+/// `count` series of `name`, told apart by the attribute `i` = 0, 1 ..; series `i` has
+/// `value(i)`.
+fn numbered(
+    name: &'static str,
+    metric_type: MetricType,
+    count: i64,
+    value: impl Fn(i64) -> MetricValue,
+) -> Vec<RuntimeMetric> {
+    (0..count)
+        .map(|i| RuntimeMetric {
+            name: name.into(),
+            metric_type,
+            value: value(i),
+            unit: None,
+            tags: Tags::from([(Cow::Borrowed("i"), Cow::Owned(i.to_string()))]),
+        })
+        .collect()
 }
 
 /// A hand-written collector returning every bad shape a metric can have.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{QueueMetrics, attribute, metrics_in, named, wait_for};
 use sentry::protocol::User;
-use sentry::{Envelope, Hub, TransactionContext};
+use sentry::{Hub, TransactionContext};
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
 use sentry_runtime_metrics_examples::TimeoutTransport;
 use sentry_runtime_metrics_tests::loopback;
@@ -70,14 +70,7 @@ fn collect_now_in_another_hub_sends_to_our_client_without_the_request_scope() {
     transaction.finish();
     drop(guard);
 
-    let metrics = || {
-        let bodies = received.bodies.as_ref().unwrap().lock().unwrap();
-        let envelopes: Vec<Envelope> = bodies
-            .iter()
-            .map(|body| Envelope::from_slice(body).expect("a valid envelope"))
-            .collect();
-        metrics_in(&envelopes)
-    };
+    let metrics = || common::received_metrics(&received);
     wait_for(
         Duration::from_secs(30),
         "both rounds at the endpoint",

@@ -12,15 +12,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{QueueMetrics, attribute, metrics_in, named, wait_for};
-use sentry::Envelope;
+use common::{QueueMetrics, attribute, named, wait_for};
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
 use sentry_runtime_metrics_tests::loopback;
 
 #[test]
 fn metrics_reach_a_real_http_endpoint() {
     let (dsn, received) = loopback::start(true).expect("a loopback receiver");
-    let bodies = received.bodies.as_ref().expect("bodies are kept");
 
     let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
         collection_interval: Duration::from_millis(50),
@@ -37,14 +35,7 @@ fn metrics_reach_a_real_http_endpoint() {
     // Dropping the guard flushes the SDK's metric batch through the transport and waits for it.
     drop(guard);
     // Envelopes may be split (the SDK's batcher also flushes on a timer): wait for all rounds.
-    let received_metrics = || {
-        let bodies = bodies.lock().unwrap().clone();
-        let envelopes: Vec<Envelope> = bodies
-            .iter()
-            .map(|body| Envelope::from_slice(body).expect("a valid envelope"))
-            .collect();
-        metrics_in(&envelopes)
-    };
+    let received_metrics = || common::received_metrics(&received);
     wait_for(Duration::from_secs(30), "two rounds at the server", || {
         named(&received_metrics(), "app.queue.depth").len() >= 2
     });

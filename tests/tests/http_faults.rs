@@ -21,7 +21,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{QueueMetrics, library_threads, metrics_in, rss_kib, wait_for};
-use sentry::Envelope;
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
 use sentry_runtime_metrics_examples::TimeoutTransport;
 use sentry_runtime_metrics_tests::loopback::{self, Answer, Received};
@@ -175,16 +174,15 @@ fn endpoint_rate_limiting_trace_metrics() {
     // After the first 429 the SDK holds `trace_metric` items back for 60 s: the endpoint sees
     // the first batch (and at most one already in flight), not one per batch. (The SDK still
     // sends its client reports about the discarded items.)
-    let bodies = received.bodies.as_ref().unwrap().lock().unwrap();
-    let with_metrics = bodies
+    let envelopes = common::received_envelopes(&received);
+    let with_metrics = envelopes
         .iter()
-        .map(|body| Envelope::from_slice(body).expect("a valid envelope"))
-        .filter(|envelope| !metrics_in(std::slice::from_ref(envelope)).is_empty())
+        .filter(|envelope| !metrics_in(std::slice::from_ref(*envelope)).is_empty())
         .count();
     assert!(
         (1..=2).contains(&with_metrics),
         "{with_metrics} metric batches despite the rate limit ({} requests)",
-        bodies.len()
+        envelopes.len()
     );
 }
 

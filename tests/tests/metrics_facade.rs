@@ -23,10 +23,8 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use metrics_util::layers::FanoutBuilder;
 use sentry::ClientOptions;
 use sentry::protocol::{Metric, MetricType as Sent, Unit as SentUnit};
-use sentry_runtime_metrics::metrics_rs::{Builder, RecordedMetrics, SentryRecorder};
-use sentry_runtime_metrics::{
-    MetricCollector, MetricType, RuntimeMetricsConfig, RuntimeMetricsIntegration,
-};
+use sentry_runtime_metrics::metrics_rs::{Builder, RecordedMetrics};
+use sentry_runtime_metrics::{MetricCollector, MetricType, RuntimeMetricsIntegration};
 
 /// Runs `rounds` rounds: each first records with `record(round)`, under `recorder` on this
 /// thread, then runs `collect_now()`. Returns what was sent.
@@ -36,13 +34,7 @@ fn rounds(
     rounds: usize,
     mut record: impl FnMut(usize),
 ) -> (Vec<Metric>, RuntimeMetricsIntegration) {
-    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
-        collect_memory: false,
-        collect_process: false,
-        collect_async_runtime: false,
-        custom_collectors: vec![Box::new(recorded)],
-        ..Default::default()
-    });
+    let integration = common::integration_of(vec![Box::new(recorded)]);
     let options = ClientOptions::new().add_integration(integration.clone());
     let envelopes = with_captured_envelopes_options(
         || {
@@ -56,10 +48,6 @@ fn rounds(
     (metrics_in(&envelopes), integration)
 }
 
-fn built(builder: Builder) -> (SentryRecorder, RecordedMetrics) {
-    builder.build()
-}
-
 /// The values sent for `name` with `key` = `value`, in order.
 fn values_where(metrics: &[Metric], name: &str, key: &str, value: &str) -> Vec<f64> {
     named(metrics, name)
@@ -71,7 +59,7 @@ fn values_where(metrics: &[Metric], name: &str, key: &str, value: &str) -> Vec<f
 
 #[test]
 fn counters_with_labels_send_exact_increases_over_three_rounds() {
-    let (recorder, recorded) = built(Builder::new());
+    let (recorder, recorded) = Builder::new().build();
     let (metrics, integration) = rounds(&recorder, recorded, 3, |round| match round {
         0 => {
             counter!("http.requests", "route" => "/a").increment(3);
@@ -107,7 +95,7 @@ fn counters_with_labels_send_exact_increases_over_three_rounds() {
 
 #[test]
 fn a_gauge_sends_its_last_value_with_its_unit_and_an_unset_gauge_nothing() {
-    let (recorder, recorded) = built(Builder::new());
+    let (recorder, recorded) = Builder::new().build();
     let (metrics, _) = rounds(&recorder, recorded, 3, |round| match round {
         0 => {
             describe_gauge!("queue.bytes", Unit::Bytes, "Bytes waiting in the queue.");
@@ -130,7 +118,7 @@ fn a_gauge_sends_its_last_value_with_its_unit_and_an_unset_gauge_nothing() {
 
 #[test]
 fn histogram_values_arrive_as_a_distribution_with_their_label_unit_and_count() {
-    let (recorder, recorded) = built(Builder::new());
+    let (recorder, recorded) = Builder::new().build();
     let (metrics, _) = rounds(&recorder, recorded, 2, |round| {
         if round == 0 {
             describe_histogram!("http.duration", Unit::Seconds, "Request duration.");
@@ -166,7 +154,7 @@ fn histogram_values_arrive_as_a_distribution_with_their_label_unit_and_count() {
 
 #[test]
 fn a_histogram_over_its_sample_size_sends_a_uniform_sample_and_the_exact_count() {
-    let (recorder, recorded) = built(Builder::new().histogram_samples(50));
+    let (recorder, recorded) = Builder::new().histogram_samples(50).build();
     let (metrics, _) = rounds(&recorder, recorded, 2, |round| {
         let offset = round as u32 * 10_000;
         for value in 0..10_000 {
@@ -192,7 +180,7 @@ fn a_histogram_over_its_sample_size_sends_a_uniform_sample_and_the_exact_count()
 
 #[test]
 fn histograms_share_the_rounds_value_budget_and_keep_exact_counts() {
-    let (recorder, recorded) = built(Builder::new().max_histogram_values(300));
+    let (recorder, recorded) = Builder::new().max_histogram_values(300).build();
     let (metrics, _) = rounds(&recorder, recorded, 1, |_| {
         for route in 0..4 {
             for value in 0..100 {
@@ -227,7 +215,7 @@ fn histograms_share_the_rounds_value_budget_and_keep_exact_counts() {
 
 #[test]
 fn series_past_the_limit_are_dropped_and_their_updates_counted() {
-    let (recorder, recorded) = built(Builder::new().max_series(3));
+    let (recorder, recorded) = Builder::new().max_series(3).build();
     let (metrics, integration) = rounds(&recorder, recorded, 2, |_| {
         for route in ["/a", "/b", "/c", "/d", "/e"] {
             counter!("requests", "route" => route).increment(1);
@@ -254,7 +242,7 @@ fn series_past_the_limit_are_dropped_and_their_updates_counted() {
 
 #[test]
 fn a_round_at_every_limit_is_not_cut_by_the_per_collector_cap() {
-    let (recorder, recorded) = built(Builder::new());
+    let (recorder, recorded) = Builder::new().build();
     let (metrics, integration) = rounds(&recorder, recorded, 1, |_| {
         for i in 0..1400 {
             counter!("jobs.done", "job" => i.to_string()).increment(1);
@@ -281,7 +269,7 @@ fn a_round_at_every_limit_is_not_cut_by_the_per_collector_cap() {
 
 #[test]
 fn names_sentry_would_rewrite_are_fixed_and_empty_ones_dropped_and_counted() {
-    let (recorder, recorded) = built(Builder::new());
+    let (recorder, recorded) = Builder::new().build();
     let (metrics, integration) = rounds(&recorder, recorded, 1, |_| {
         counter!("http requests/total").increment(2);
         counter!("").increment(1);
@@ -299,7 +287,7 @@ fn names_sentry_would_rewrite_are_fixed_and_empty_ones_dropped_and_counted() {
 
 #[test]
 fn what_was_recorded_before_init_is_sent_in_the_first_round() {
-    let (recorder, recorded) = built(Builder::new());
+    let (recorder, recorded) = Builder::new().build();
     metrics::with_local_recorder(&recorder, || {
         counter!("boot.steps").increment(4);
         histogram!("boot.duration").record(0.5);
@@ -314,7 +302,7 @@ fn what_was_recorded_before_init_is_sent_in_the_first_round() {
 /// to what that recorder counted, series by series.
 #[test]
 fn composed_with_another_recorder_the_sums_match_its_counts() {
-    let (ours, recorded) = built(Builder::new());
+    let (ours, recorded) = Builder::new().build();
     let debugging = DebuggingRecorder::new();
     let snapshotter = debugging.snapshotter();
     let fanout = FanoutBuilder::default()
@@ -354,7 +342,7 @@ fn composed_with_another_recorder_the_sums_match_its_counts() {
 
 #[test]
 fn a_description_given_after_the_series_exists_applies_from_the_next_round() {
-    let (recorder, recorded) = built(Builder::new());
+    let (recorder, recorded) = Builder::new().build();
     let (metrics, _) = rounds(&recorder, recorded, 2, |round| {
         if round == 1 {
             describe_gauge!("pool.idle_bytes", Unit::Kibibytes, "Idle memory.");
@@ -375,7 +363,7 @@ fn a_description_given_after_the_series_exists_applies_from_the_next_round() {
 
 #[test]
 fn collect_shows_what_the_next_round_would_send_without_taking_it() {
-    let (recorder, mut recorded) = built(Builder::new());
+    let (recorder, mut recorded) = Builder::new().build();
     metrics::with_local_recorder(&recorder, || {
         counter!("snapshot.count").increment(3);
         gauge!("snapshot.level").set(2.0);
@@ -409,14 +397,8 @@ fn collect_shows_what_the_next_round_would_send_without_taking_it() {
 fn the_series_limit_is_reported_once_in_the_debug_log() {
     const TEST: &str = "the_series_limit_is_reported_once_in_the_debug_log";
     if sentry_runtime_metrics_tests::child::is_child() {
-        let (recorder, recorded) = built(Builder::new().max_series(1));
-        let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
-            collect_memory: false,
-            collect_process: false,
-            collect_async_runtime: false,
-            custom_collectors: vec![Box::new(recorded)],
-            ..Default::default()
-        });
+        let (recorder, recorded) = Builder::new().max_series(1).build();
+        let integration = common::integration_of(vec![Box::new(recorded)]);
         let mut options = ClientOptions::new().add_integration(integration.clone());
         options.debug = true;
         with_captured_envelopes_options(
@@ -446,7 +428,7 @@ fn the_series_limit_is_reported_once_in_the_debug_log() {
 
 #[test]
 fn a_counter_described_with_a_unit_is_sent_without_one_and_descriptors_list_what_was_described() {
-    let (recorder, recorded) = built(Builder::new());
+    let (recorder, recorded) = Builder::new().build();
     metrics::with_local_recorder(&recorder, || {
         describe_counter!("io.read", Unit::Bytes, "Bytes read.");
         describe_histogram!("io.latency", Unit::Nanoseconds, "Read latency.");
@@ -508,7 +490,7 @@ fn a_counter_described_with_a_unit_is_sent_without_one_and_descriptors_list_what
 
 #[test]
 fn nan_and_infinite_values_are_dropped_and_counted() {
-    let (recorder, recorded) = built(Builder::new());
+    let (recorder, recorded) = Builder::new().build();
     let (metrics, integration) = rounds(&recorder, recorded, 1, |_| {
         gauge!("bad.level").set(f64::NAN);
         histogram!("bad.latency").record(f64::INFINITY);
@@ -530,14 +512,14 @@ fn nan_and_infinite_values_are_dropped_and_counted() {
 
 #[test]
 fn a_sample_size_of_zero_sends_only_counts_and_a_huge_one_is_bounded() {
-    let (recorder, recorded) = built(Builder::new().histogram_samples(0));
+    let (recorder, recorded) = Builder::new().histogram_samples(0).build();
     let (metrics, _) = rounds(&recorder, recorded, 1, |_| {
         histogram!("only.counted").record_many(3.0, 7);
     });
     assert!(named(&metrics, "only.counted").is_empty());
     assert_eq!(values(&metrics, "only.counted.count"), [7.0]);
 
-    let (recorder, recorded) = built(Builder::new().histogram_samples(usize::MAX));
+    let (recorder, recorded) = Builder::new().histogram_samples(usize::MAX).build();
     let (metrics, _) = rounds(&recorder, recorded, 1, |_| {
         for value in 0..20_000 {
             histogram!("big.sample").record(f64::from(value));
@@ -553,14 +535,9 @@ fn a_sample_size_of_zero_sends_only_counts_and_a_huge_one_is_bounded() {
 /// recorded is lost or sent twice.
 #[test]
 fn added_after_init_and_moved_to_a_new_client_every_increase_is_sent_once() {
-    let (recorder, recorded) = built(Builder::new());
+    let (recorder, recorded) = Builder::new().build();
     metrics::with_local_recorder(&recorder, || counter!("moved.count").increment(5));
-    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
-        collect_memory: false,
-        collect_process: false,
-        collect_async_runtime: false,
-        ..Default::default()
-    });
+    let integration = common::integration_of(Vec::new());
     let mut recorded = Some(recorded);
     let mut sent = Vec::new();
     for client in 0..2 {
@@ -587,7 +564,7 @@ fn added_after_init_and_moved_to_a_new_client_every_increase_is_sent_once() {
 
 #[test]
 fn absurd_refused_counts_saturate_instead_of_wrapping_or_panicking() {
-    let (recorder, recorded) = built(Builder::new().max_series(0));
+    let (recorder, recorded) = Builder::new().max_series(0).build();
     let (metrics, integration) = rounds(&recorder, recorded, 1, |_| {
         histogram!("refused").record_many(1.0, usize::MAX);
         histogram!("refused").record_many(1.0, usize::MAX);

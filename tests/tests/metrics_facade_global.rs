@@ -14,9 +14,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{attribute, is, metrics_in, named, wait_for};
+use common::{attribute, is, named, wait_for};
 use metrics::{Unit, counter, describe_histogram, gauge, histogram};
-use sentry::Envelope;
 use sentry::protocol::{MetricType as Sent, Unit as SentUnit};
 use sentry_runtime_metrics::metrics_rs;
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
@@ -29,7 +28,6 @@ fn the_global_recorder_reaches_a_real_http_endpoint() {
     assert!(again.to_string().contains("already installed"), "{again}");
 
     let (dsn, received) = loopback::start(true).expect("a loopback receiver");
-    let bodies = received.bodies.as_ref().expect("bodies are kept");
     let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
         collection_interval: Duration::from_millis(50),
         collect_memory: false,
@@ -62,14 +60,7 @@ fn the_global_recorder_reaches_a_real_http_endpoint() {
     });
     // Dropping the guard flushes the SDK's metric batch through the transport and waits for it.
     drop(guard);
-    let received_metrics = || {
-        let bodies = bodies.lock().unwrap().clone();
-        let envelopes: Vec<Envelope> = bodies
-            .iter()
-            .map(|body| Envelope::from_slice(body).expect("a valid envelope"))
-            .collect();
-        metrics_in(&envelopes)
-    };
+    let received_metrics = || common::received_metrics(&received);
     wait_for(Duration::from_secs(30), "the rounds at the server", || {
         named(&received_metrics(), "checkout.carts.open").len() >= 2
     });

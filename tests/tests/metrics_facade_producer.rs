@@ -9,20 +9,13 @@ use common::{is, metrics_in, named};
 use sentry::ClientOptions;
 use sentry::protocol::{MetricType as Sent, Unit as SentUnit};
 use sentry_runtime_metrics::metrics_rs::Builder;
-use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
 
 /// A real third-party producer: metrics-process records this process's metrics through the
 /// facade each round, and its resident set arrives as a gauge in bytes, matching /proc.
 #[test]
 fn metrics_process_resident_memory_arrives_as_a_gauge_in_bytes() {
     let (recorder, recorded) = Builder::new().build();
-    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
-        collect_memory: false,
-        collect_process: false,
-        collect_async_runtime: false,
-        custom_collectors: vec![Box::new(recorded)],
-        ..Default::default()
-    });
+    let integration = common::integration_of(vec![Box::new(recorded)]);
     let producer = metrics_process::Collector::default();
     let mut rss_at_collect = Vec::new();
     let envelopes = common::with_captured_envelopes_options(

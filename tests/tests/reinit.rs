@@ -8,8 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{QueueMetrics, metrics_in, named, wait_for};
-use sentry::Envelope;
+use common::{QueueMetrics, named, wait_for};
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
 use sentry_runtime_metrics_examples::TimeoutTransport;
 use sentry_runtime_metrics_tests::loopback::{self, Received};
@@ -34,12 +33,7 @@ fn options(integration: &RuntimeMetricsIntegration, dsn: &str) -> sentry::Client
 
 /// The `app.queue.processed` values that reached `received` (one per round).
 fn processed(received: &Received) -> Vec<f64> {
-    let bodies = received.bodies.as_ref().unwrap().lock().unwrap();
-    let envelopes: Vec<Envelope> = bodies
-        .iter()
-        .map(|body| Envelope::from_slice(body).expect("a valid envelope"))
-        .collect();
-    named(&metrics_in(&envelopes), "app.queue.processed")
+    named(&common::received_metrics(received), "app.queue.processed")
         .iter()
         .map(|m| m.value)
         .collect()

@@ -12,10 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use common::with_captured_envelopes_options;
 use common::{metrics_in, values};
 use sentry::ClientOptions;
-use sentry_runtime_metrics::{
-    MetricCollector, MetricType, MetricValue, RuntimeMetric, RuntimeMetricsConfig,
-    RuntimeMetricsIntegration, Tags,
-};
+use sentry_runtime_metrics::{MetricCollector, MetricType, MetricValue, RuntimeMetric, Tags};
 
 /// Two series per metric whose running totals grow by 10 (A) and 1 (B) per round.
 struct Routes {
@@ -66,13 +63,7 @@ impl MetricCollector for Routes {
 
 /// What three `collect_now` rounds of `collector` (after its baseline) sent.
 fn three_rounds(collector: Box<dyn MetricCollector>) -> Vec<sentry::protocol::Metric> {
-    let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
-        collect_memory: false,
-        collect_process: false,
-        collect_async_runtime: false,
-        custom_collectors: vec![collector],
-        ..Default::default()
-    });
+    let integration = common::integration_of(vec![collector]);
     let options = ClientOptions::new().add_integration(integration.clone());
     let envelopes = with_captured_envelopes_options(
         || {

@@ -168,3 +168,41 @@ pub fn with_captured_envelopes_options(
         options,
     )
 }
+
+/// The envelopes the loopback receiver kept, parsed (it must keep bodies).
+pub fn received_envelopes(
+    received: &sentry_runtime_metrics_tests::loopback::Received,
+) -> Vec<Envelope> {
+    let bodies = received
+        .bodies
+        .as_ref()
+        .expect("the receiver keeps bodies")
+        .lock()
+        .expect("the bodies' lock");
+    bodies
+        .iter()
+        .map(|body| Envelope::from_slice(body).expect("a valid envelope"))
+        .collect()
+}
+
+/// Every metric the loopback receiver got so far.
+pub fn received_metrics(
+    received: &sentry_runtime_metrics_tests::loopback::Received,
+) -> Vec<Metric> {
+    metrics_in(&received_envelopes(received))
+}
+
+/// An integration that runs `collectors` and no built-in collector.
+pub fn integration_of(
+    collectors: Vec<Box<dyn MetricCollector>>,
+) -> sentry_runtime_metrics::RuntimeMetricsIntegration {
+    sentry_runtime_metrics::RuntimeMetricsIntegration::new(
+        sentry_runtime_metrics::RuntimeMetricsConfig {
+            collect_memory: false,
+            collect_process: false,
+            collect_async_runtime: false,
+            custom_collectors: collectors,
+            ..Default::default()
+        },
+    )
+}
