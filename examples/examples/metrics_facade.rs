@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use metrics::{Unit, counter, describe_gauge, describe_histogram, gauge, histogram};
 use sentry::ClientOptions;
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration, metrics_rs};
-use sentry_runtime_metrics_examples::{LocalView, print_dsn_hint, stop_on_ctrl_c};
+use sentry_runtime_metrics_examples::{LocalView, stop_on_ctrl_c};
 
 const ROUNDS: u64 = 3;
 const INTERVAL: Duration = Duration::from_secs(1);
@@ -41,12 +41,7 @@ fn main() {
     let (options, mut view) =
         LocalView::options(ClientOptions::new().add_integration(integration.clone()));
     let guard = sentry::init(options);
-    if view.sending {
-        println!("Sending what the `metrics` facade records to the Sentry project of SENTRY_DSN.");
-    } else {
-        println!("SENTRY_DSN is not set: showing the metrics here instead of sending them.");
-    }
-    println!("Collecting every {INTERVAL:?} for {ROUNDS} rounds (Ctrl-C to stop early).\n");
+    view.announce("what the `metrics` facade records", INTERVAL, ROUNDS);
     let stop = stop_on_ctrl_c();
 
     describe_histogram!(
@@ -80,13 +75,5 @@ fn main() {
         printed = view.print_new_round(&integration);
     }
 
-    let stats = integration.stats();
-    drop(guard); // Flushes what was collected.
-    println!(
-        "Done: {} rounds, {} metrics sent, {} dropped.",
-        stats.rounds, stats.metrics_sent, stats.metrics_dropped
-    );
-    if !view.sending {
-        print_dsn_hint("metrics_facade");
-    }
+    view.finish(&integration, guard, "metrics_facade");
 }

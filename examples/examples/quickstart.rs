@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use sentry::ClientOptions;
 use sentry_runtime_metrics::{MetricCollector, RuntimeMetricsConfig, RuntimeMetricsIntegration};
-use sentry_runtime_metrics_examples::{LocalView, print_dsn_hint, stop_on_ctrl_c};
+use sentry_runtime_metrics_examples::{LocalView, stop_on_ctrl_c};
 
 const ROUNDS: u64 = 5;
 const INTERVAL: Duration = Duration::from_secs(2);
@@ -59,12 +59,7 @@ fn main() {
     let (options, mut view) =
         LocalView::options(ClientOptions::new().add_integration(integration.clone()));
     let guard = sentry::init(options);
-    if view.sending {
-        println!("Sending runtime metrics to the Sentry project of SENTRY_DSN.");
-    } else {
-        println!("SENTRY_DSN is not set: showing the metrics here instead of sending them.");
-    }
-    println!("Collecting every {INTERVAL:?} for {ROUNDS} rounds (Ctrl-C to stop early).\n");
+    view.announce("runtime metrics", INTERVAL, ROUNDS);
     let stop = stop_on_ctrl_c();
 
     let started = Instant::now();
@@ -78,13 +73,5 @@ fn main() {
         printed = view.print_new_round(&integration);
     }
 
-    let stats = integration.stats();
-    drop(guard); // Flushes what was collected.
-    println!(
-        "Done: {} rounds, {} metrics sent, {} dropped.",
-        stats.rounds, stats.metrics_sent, stats.metrics_dropped
-    );
-    if !view.sending {
-        print_dsn_hint("quickstart");
-    }
+    view.finish(&integration, guard, "quickstart");
 }

@@ -95,6 +95,35 @@ impl LocalView {
         (options, view)
     }
 
+    /// Says where `what` goes (sent to SENTRY_DSN, or shown here) and how long the demo runs.
+    pub fn announce(&self, what: &str, interval: Duration, rounds: u64) {
+        if self.sending {
+            println!("Sending {what} to the Sentry project of SENTRY_DSN.");
+        } else {
+            println!("SENTRY_DSN is not set: showing the metrics here instead of sending them.");
+        }
+        println!("Collecting every {interval:?} for {rounds} rounds (Ctrl-C to stop early).\n");
+    }
+
+    /// Ends the demo `example`: drops `guard` (which flushes what was collected), prints what
+    /// `integration` did and, when nothing was sent, how to send.
+    pub fn finish(
+        &self,
+        integration: &RuntimeMetricsIntegration,
+        guard: sentry::ClientInitGuard,
+        example: &str,
+    ) {
+        let stats = integration.stats();
+        drop(guard);
+        println!(
+            "Done: {} rounds, {} metrics sent, {} dropped.",
+            stats.rounds, stats.metrics_sent, stats.metrics_dropped
+        );
+        if !self.sending {
+            print_dsn_hint(example);
+        }
+    }
+
     /// Prints the metrics seen since the last table if `integration` finished a round since;
     /// returns how many rounds have been printed.
     pub fn print_new_round(&mut self, integration: &RuntimeMetricsIntegration) -> u64 {
