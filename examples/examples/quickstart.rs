@@ -27,9 +27,12 @@ struct QueueMetrics {
     /// Bytes held by waiting jobs.
     #[gauge(name = "app.queue.bytes", unit = "byte")]
     bytes: u64,
-    /// Jobs finished since start (a running total; Sentry receives the increase per round).
+    /// Jobs finished since start: a running total, sent as what it grew by each round.
     #[counter(name = "app.queue.processed")]
     processed: u64,
+    /// Where the derive keeps the last total of each counter.
+    #[totals]
+    totals: sentry_runtime_metrics::RunningTotals,
     queue: Arc<AtomicU64>,
     done: Arc<AtomicU64>,
 }

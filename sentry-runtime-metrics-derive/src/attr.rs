@@ -53,7 +53,7 @@ impl Kind {
     fn valid_keys(self) -> &'static str {
         match self {
             Kind::Gauge => "`name`, `unit`, `attribute`",
-            Kind::Counter => "`name`, `attribute`, `delta`",
+            Kind::Counter => "`name`, `attribute`, `delta`, `began_earlier`",
             Kind::Distribution => "`name`, `unit`",
         }
     }
@@ -62,7 +62,12 @@ impl Kind {
         match self {
             Kind::Gauge => matches!(key, "name" | "unit" | "attribute"),
             // `unit` is parsed for counters only to explain why it is wrong (see `valid`).
-            Kind::Counter => matches!(key, "name" | "attribute" | "delta" | "unit"),
+            Kind::Counter => {
+                matches!(
+                    key,
+                    "name" | "attribute" | "delta" | "began_earlier" | "unit"
+                )
+            }
             Kind::Distribution => matches!(key, "name" | "unit"),
         }
     }
@@ -79,8 +84,19 @@ pub(crate) struct Metric {
     pub(crate) unit_key: Option<Span>,
     /// `attribute = ".."`: one series per entry of a collection, labelled with this key.
     pub(crate) attribute: Option<LitStr>,
-    /// `delta`: the counter field already holds the per-round increase.
+    /// `delta`: the counter field holds the increase since the last round, sent as it is.
     pub(crate) delta: Option<Span>,
+    /// `began_earlier`: the counter field holds a running total that began before this process
+    /// could see it; its first sample is recorded, not sent.
+    pub(crate) began_earlier: Option<Span>,
+}
+
+impl Metric {
+    /// Whether this is a counter field holding a running total, whose last value the derive
+    /// keeps (in the `#[totals]` field) to send what it grew by.
+    pub(crate) fn is_running_total(&self) -> bool {
+        self.kind == Kind::Counter && self.delta.is_none()
+    }
 }
 
 /// `#[flatten]` or `#[flatten(prefix = "..")]` on a field.
@@ -102,10 +118,13 @@ pub(crate) enum Role {
     /// `#[finished]`: a `bool` the sample method sets once the collector is done for good (what
     /// it reads is gone); the integration then removes it.
     Finished(Span),
+    /// `#[totals]`: the `RunningTotals` where the derive keeps the last value of every counter
+    /// field that holds a running total.
+    Totals(Span),
 }
 
-/// Field attributes that take no arguments and mark a role: `#[attributes]`, `#[finished]`.
-const FLAG_ROLES: [&str; 2] = ["attributes", "finished"];
+/// Field attributes that take no arguments and mark a role.
+const FLAG_ROLES: [&str; 3] = ["attributes", "finished", "totals"];
 
 /// Reads `#[collector(..)]` from the struct's attributes, reporting misplaced field attributes.
 pub(crate) fn container(cx: &Ctxt, attrs: &[Attribute]) -> Container {
@@ -175,10 +194,10 @@ pub(crate) fn field(cx: &Ctxt, attrs: &[Attribute]) -> Role {
                 cx.error_spanned_by(&attr.meta, format!("#[{flag}] takes no arguments"));
             }
             let span = attr.path().segments[0].ident.span();
-            if *flag == "attributes" {
-                Role::Attributes(span)
-            } else {
-                Role::Finished(span)
+            match *flag {
+                "attributes" => Role::Attributes(span),
+                "finished" => Role::Finished(span),
+                _ => Role::Totals(span),
             }
         } else {
             continue;
@@ -189,7 +208,7 @@ pub(crate) fn field(cx: &Ctxt, attrs: &[Attribute]) -> Role {
             cx.error_spanned_by(
                 attr.path(),
                 "a field can carry only one of #[gauge], #[counter], #[distribution], #[flatten], \
-                 #[attributes] or #[finished]",
+                 #[attributes], #[finished] or #[totals]",
             );
         }
     }
@@ -211,6 +230,7 @@ fn metric(cx: &Ctxt, attr: &Attribute, kind: Kind) -> Metric {
         unit_key: None,
         attribute: None,
         delta: None,
+        began_earlier: None,
     };
     if let syn::Meta::Path(_) = attr.meta {
         // `#[gauge]` without arguments: only the name is missing, reported by `valid`.
@@ -240,18 +260,23 @@ fn metric(cx: &Ctxt, attr: &Attribute, kind: Kind) -> Metric {
                     .get_or_insert(meta.path.segments[0].ident.span());
                 set_once(cx, &meta, &mut metric.unit)
             }
-            _ => {
-                // `delta` is a flag: it takes no value.
+            flag => {
+                // `delta` and `began_earlier` are flags: they take no value.
                 let span = meta.path.segments[0].ident.span();
                 if !(meta.input.is_empty() || meta.input.peek(Token![,])) {
                     cx.error_spanned_by(
                         &meta.path,
-                        "`delta` is a flag: write `delta`, without a value",
+                        format!("`{flag}` is a flag: write `{flag}`, without a value"),
                     );
                     return skip_value(&meta);
                 }
-                if metric.delta.replace(span).is_some() {
-                    cx.error_at(span, "duplicate key `delta`");
+                let slot = if flag == "delta" {
+                    &mut metric.delta
+                } else {
+                    &mut metric.began_earlier
+                };
+                if slot.replace(span).is_some() {
+                    cx.error_at(span, format!("duplicate key `{flag}`"));
                 }
                 Ok(())
             }

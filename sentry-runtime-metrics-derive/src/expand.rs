@@ -35,7 +35,12 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
         .filter(|field| matches!(field.role, Role::Metric(_)))
         .count();
     let capacity = proc_macro2::Literal::usize_unsuffixed(capacity);
-    let pushes = input.fields.iter().filter_map(push_metrics);
+    let totals = totals_sample(input);
+    let pushes = input
+        .fields
+        .iter()
+        .enumerate()
+        .filter_map(|(index, field)| push_metrics(index, field));
     let attributes = input.fields.iter().find_map(|field| match field.role {
         Role::Attributes(_) => {
             let member = field.ident;
@@ -45,18 +50,23 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
         _ => None,
     });
     let describes = input.fields.iter().filter_map(describe);
-    let is_finished = input.fields.iter().find_map(|field| match field.role {
-        Role::Finished(_) => {
-            let member = field.ident;
-            let span = located_at(field.ty.span());
-            Some(quote_spanned! {span=>
-                fn is_finished(&self) -> bool {
-                    self.#member
-                }
-            })
-        }
-        _ => None,
-    });
+    let finished = input
+        .fields
+        .iter()
+        .find_map(|field| match field.role {
+            Role::Finished(_) => {
+                let member = field.ident;
+                let span = located_at(field.ty.span());
+                // A typed binding: a field of another type is reported at the field, as
+                // "expected `bool`".
+                Some(quote_spanned!(span=> {
+                    let __finished: bool = self.#member;
+                    __finished
+                }))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| quote!(false));
     let names = names_impl(input);
     let (flatten_checks, check_on_use) = flatten_checks(input);
 
@@ -88,22 +98,19 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
                     #collector_name
                 }
 
-                fn collect_mut(
-                    &mut self,
-                ) -> __p::Result<__p::Vec<__p::RuntimeMetric>, __p::CollectError> {
+                fn collect_mut(&mut self) -> __p::Result<__p::Collected, __p::CollectError> {
                     #check_on_use
                     #sample_call
                     let mut __batch = __p::Batch::with_capacity(#capacity);
+                    #totals
                     #(#pushes)*
                     #attributes
-                    __p::Ok(__batch.into_vec())
+                    __p::Ok(__batch.into_collected(#finished))
                 }
 
                 fn descriptors(&self) -> __p::Vec<__p::MetricDescriptor> {
                     <Self as __p::DescribeMetrics>::describe()
                 }
-
-                #is_finished
             }
 
             #[automatically_derived]
@@ -285,11 +292,35 @@ fn kebab_case(name: &str) -> String {
     out
 }
 
-/// The statement that adds one field's metrics to `__batch`.
-fn push_metrics(field: &Field) -> Option<TokenStream> {
+/// `let mut __totals = ..;`: this collection's sample of the `#[totals]` field, when a counter
+/// field holds a running total (the checks made sure the field is there).
+fn totals_sample(input: &Input) -> Option<TokenStream> {
+    let running = input.fields.iter().any(|field| match &field.role {
+        Role::Metric(metric) => metric.is_running_total(),
+        _ => false,
+    });
+    let field = input
+        .fields
+        .iter()
+        .find(|field| matches!(field.role, Role::Totals(_)))?;
+    let member = field.ident;
+    let span = located_at(field.ty.span());
+    // A typed binding: a field of another type is reported at the field, as "expected
+    // `RunningTotals`".
+    running.then(|| {
+        quote_spanned! {span=>
+            let __totals_field: &mut __p::RunningTotals = &mut self.#member;
+            let mut __totals = __totals_field.sample();
+        }
+    })
+}
+
+/// The statement that adds one field's metrics to `__batch`; `index` is the field's position,
+/// which tells its running totals apart from the other fields'.
+fn push_metrics(index: usize, field: &Field) -> Option<TokenStream> {
     let member = field.ident;
     match &field.role {
-        Role::State | Role::Attributes(_) | Role::Finished(_) => None,
+        Role::State | Role::Attributes(_) | Role::Finished(_) | Role::Totals(_) => None,
         Role::Flatten(flatten) => {
             let prefix = prefix(flatten);
             let span = located_at(field.ty.span());
@@ -302,8 +333,18 @@ fn push_metrics(field: &Field) -> Option<TokenStream> {
             let kind = format_ident!("{}", metric.kind.variant());
             let unit = unit_tokens(metric);
             let span = located_at(field.ty.span());
-            Some(match (metric.kind, &metric.attribute) {
-                (Kind::Distribution, _) => {
+            let running = metric.is_running_total().then(|| {
+                let index =
+                    proc_macro2::Literal::u16_unsuffixed(u16::try_from(index).unwrap_or(u16::MAX));
+                let began = if metric.began_earlier.is_some() {
+                    quote!(__p::Began::Earlier)
+                } else {
+                    quote!(__p::Began::AtZero)
+                };
+                (index, began)
+            });
+            Some(match (metric.kind, &metric.attribute, running) {
+                (Kind::Distribution, _, _) => {
                     let convert = convert(metric, span, quote!(__value));
                     quote_spanned! {span=>
                         __p::Samples::for_each_sample(&self.#member, |__value| {
@@ -311,7 +352,7 @@ fn push_metrics(field: &Field) -> Option<TokenStream> {
                         });
                     }
                 }
-                (_, Some(attribute)) => {
+                (_, Some(attribute), None) => {
                     let convert = convert(metric, span, quote!(__value));
                     quote_spanned! {span=>
                         __p::Series::for_each_entry(&self.#member, |__label, __value| {
@@ -319,10 +360,24 @@ fn push_metrics(field: &Field) -> Option<TokenStream> {
                         });
                     }
                 }
-                (_, None) => {
+                (_, Some(attribute), Some((index, began))) => {
+                    let convert = convert(metric, span, quote!(__value));
+                    quote_spanned! {span=>
+                        __p::Series::for_each_entry(&self.#member, |__label, __value| {
+                            __batch.push_labelled_total(&mut __totals, #index, #began, #name, #attribute, __label, #convert)
+                        });
+                    }
+                }
+                (_, None, None) => {
                     let convert = convert(metric, span, quote_spanned!(span=> &self.#member));
                     quote! {
                         __batch.push(#name, __p::MetricType::#kind, #unit, #convert);
+                    }
+                }
+                (_, None, Some((index, began))) => {
+                    let convert = convert(metric, span, quote_spanned!(span=> &self.#member));
+                    quote! {
+                        __batch.push_total(&mut __totals, #index, #began, #name, #convert);
                     }
                 }
             })
@@ -367,7 +422,7 @@ fn prefix(flatten: &Flatten) -> String {
 /// The statement that adds one field's descriptors to `__descriptors`.
 fn describe(field: &Field) -> Option<TokenStream> {
     match &field.role {
-        Role::State | Role::Attributes(_) | Role::Finished(_) => None,
+        Role::State | Role::Attributes(_) | Role::Finished(_) | Role::Totals(_) => None,
         Role::Flatten(flatten) => {
             let prefix = prefix(flatten);
             let ty = field.ty;
@@ -384,9 +439,8 @@ fn describe(field: &Field) -> Option<TokenStream> {
                 Some(attribute) => quote!(__p::Some(#attribute)),
                 None => quote!(__p::None),
             };
-            let delta = metric.delta.is_some();
             Some(quote! {
-                __descriptors.push(#name, __p::MetricType::#kind, #unit, #doc, #attribute, #delta);
+                __descriptors.push(#name, __p::MetricType::#kind, #unit, #doc, #attribute);
             })
         }
     }

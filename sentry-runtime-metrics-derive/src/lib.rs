@@ -8,7 +8,7 @@
 //! # Example
 //!
 //! ```
-//! use sentry_runtime_metrics::MetricCollector;
+//! use sentry_runtime_metrics::{MetricCollector, RunningTotals};
 //!
 //! /// Health of the work queue.
 //! #[derive(Clone, Default, MetricCollector)]
@@ -20,9 +20,12 @@
 //!     /// Bytes held by waiting jobs.
 //!     #[gauge(name = "app.queue.bytes", unit = "byte")]
 //!     bytes: u64,
-//!     /// Jobs finished since start (a running total).
+//!     /// Jobs finished since start: a running total, sent as what it grew by.
 //!     #[counter(name = "app.queue.processed")]
 //!     processed: u64,
+//!     /// Where the derive keeps the last total of each counter.
+//!     #[totals]
+//!     totals: RunningTotals,
 //!     /// Not a metric: unannotated fields are state the sample method may use.
 //!     source: std::sync::Arc<std::sync::atomic::AtomicU64>,
 //! }
@@ -37,9 +40,29 @@
 //! ```
 //!
 //! The derive calls the struct's `sample` method, then turns every annotated field into a
-//! `RuntimeMetric`. `collect(&self)` samples a clone (so the struct must be `Clone`);
-//! `collect_mut(&mut self)`, which the integration uses, samples in place so state kept by the
-//! sample method (such as a running total) carries over to the next round.
+//! `RuntimeMetric`. `collect_mut(&mut self)`, which the integration calls every round, samples
+//! in place, so state kept by the sample method carries over to the next round;
+//! `collect(&self)` samples a clone (so the struct must be `Clone`).
+//!
+//! # Counters
+//!
+//! Sentry sums counter values, so each round sends what a counter grew by. A `#[counter]` field
+//! holds a running total (the default), and the derive sends the increase since the previous
+//! round, keeping each total in the struct's `#[totals]` field (a `RunningTotals`, which the
+//! build asks for when a counter needs it). What the first round sends depends on where the
+//! total began:
+//!
+//! - from zero, with the process, the collector or the series (a count the application keeps,
+//!   CPU time of this process): all of it, since all of it happened and was never sent (the
+//!   default);
+//! - before this process could look (a host's or a cgroup's total): nothing; it is recorded,
+//!   and later rounds send what it grew by (`began_earlier`).
+//!
+//! A total that goes down was reset: the new total is sent. Labelled series are kept per label;
+//! one not seen for 60 rounds is forgotten, and seen again, its first round is like any first
+//! round. A field marked `delta` holds the increase itself (the sample method counts it, or
+//! computes it with its own `RunningTotals`) and is sent as it is. A counter that did not move
+//! is not sent.
 //!
 //! # Attributes
 //!
@@ -51,21 +74,23 @@
 //! | `sample` | string: the method called before each collection | `"sample"` | `#[collector(sample = "refresh")]` |
 //!
 //! On fields (one of these per field; a field without any is plain state; at most one
-//! `#[attributes]` and one `#[finished]` field):
+//! `#[attributes]`, one `#[finished]` and one `#[totals]` field):
 //!
 //! | Attribute | Key | Accepts | Example |
 //! |-----------|-----|---------|---------|
 //! | `#[gauge]` | `name` (required) | `[A-Za-z0-9_.]+`, unique in the collector | `#[gauge(name = "app.queue.depth")]` |
 //! | | `unit` | a unit Sentry knows (below); required for `Duration` | `#[gauge(name = "app.queue.bytes", unit = "byte")]` |
 //! | | `attribute` | attribute key: one series per entry of a `Vec`, array or map | `#[gauge(name = "app.worker.load", attribute = "worker")]` |
-//! | `#[counter]` | `name` (required) | as for gauges | `#[counter(name = "app.queue.processed")]` |
+//! | `#[counter]` | `name` (required) | as for gauges; the field holds a running total, the round sends its increase | `#[counter(name = "app.queue.processed")]` |
 //! | | `attribute` | as for gauges | `#[counter(name = "app.worker.polls", attribute = "worker")]` |
-//! | | `delta` | flag: the field holds the increase since the last round, not a running total | `#[counter(name = "app.retries", delta)]` |
+//! | | `began_earlier` | flag: the total began before this process could see it (a host's, a cgroup's); the first round sends nothing | `#[counter(name = "app.host.stalls", began_earlier)]` |
+//! | | `delta` | flag: the field holds the increase since the last round, sent as it is | `#[counter(name = "app.retries", delta)]` |
 //! | `#[distribution]` | `name` (required) | as for gauges | `#[distribution(name = "app.job.size")]` |
 //! | | `unit` | as for gauges | `#[distribution(name = "app.job.wait", unit = "millisecond")]` |
 //! | `#[flatten]` | `prefix` | prepended to every metric name of a nested collector | `#[flatten(prefix = "app.pool.")]` |
 //! | `#[attributes]` | (none) | a `Tags` map added to every metric of this collector instance (keys the series already has win) | `#[attributes] labels: Tags` |
-//! | `#[finished]` | (none) | a `bool` the sample method sets once the collector is done for good (what it reads is gone); `is_finished()` returns it and the integration removes the collector | `#[finished] gone: bool` |
+//! | `#[finished]` | (none) | a `bool` the sample method sets once the collector is done for good (what it reads is gone); `Collected::finished` returns it and the integration removes the collector | `#[finished] gone: bool` |
+//! | `#[totals]` | (none) | a `RunningTotals` where the derive keeps the last total of each counter field that holds one | `#[totals] totals: RunningTotals` |
 //!
 //! Field types:
 //!
@@ -80,6 +105,7 @@
 //!   name fail the build, naming both ways to the name (for a generic field, once the type is
 //!   known).
 //! - `#[finished]`: `bool`.
+//! - `#[totals]`: `sentry_runtime_metrics::RunningTotals` (`RunningTotals::new()` or `Default`).
 //!
 //! Units: `nanosecond`, `microsecond`, `millisecond`, `second`, `minute`, `hour`, `day`, `week`,
 //! `bit`, `byte`, `kilobyte`, `kibibyte`, `megabyte`, `mebibyte`, `gigabyte`, `gibibyte`,
@@ -95,7 +121,8 @@
 //! `fn sample(&mut self)` or `fn sample(&mut self) -> Result<(), E>` with `E: Display`. When it
 //! returns an error, the collector sends nothing that round and `collect_mut` returns the error
 //! (a `CollectError` naming the collector); the integration reports it through the SDK's debug
-//! log, and `collect(&self)` logs it the same way and returns no metrics.
+//! log, and `collect(&self)` logs it the same way and returns no metrics. The running totals are
+//! not touched then: the next good round sends what they grew by since the last good one.
 //!
 //! # Reading the generated code
 //!
@@ -126,7 +153,16 @@ use syn::{DeriveInput, parse_macro_input};
 /// Derives `MetricCollector` and `DescribeMetrics` for a struct; see the crate docs.
 #[proc_macro_derive(
     MetricCollector,
-    attributes(collector, gauge, counter, distribution, flatten, attributes, finished)
+    attributes(
+        collector,
+        gauge,
+        counter,
+        distribution,
+        flatten,
+        attributes,
+        finished,
+        totals
+    )
 )]
 pub fn derive_metric_collector(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

@@ -25,9 +25,12 @@ fn queue_metrics_from_the_docs() {
             /// Bytes held by waiting jobs.
             #[gauge(name = "app.queue.bytes", unit = "byte")]
             bytes: u64,
-            /// Jobs finished since start (a running total).
+            /// Jobs finished since start: a running total, sent as what it grew by.
             #[counter(name = "app.queue.processed")]
             processed: u64,
+            /// Where the derive keeps the last total of each counter.
+            #[totals]
+            totals: sentry_runtime_metrics::RunningTotals,
             /// Not a metric: unannotated fields are state the sample method may use.
             source: std::sync::Arc<std::sync::atomic::AtomicU64>,
         }
@@ -46,6 +49,11 @@ fn per_worker_series_durations_and_distributions() {
             /// Polls per worker (running totals).
             #[counter(name = "app.worker.polls", attribute = "worker")]
             polls: Vec<u64>,
+            /// The host's stall time, counting since boot.
+            #[counter(name = "app.host.stall_time", began_earlier)]
+            host_stall: Option<u64>,
+            #[totals]
+            totals: sentry_runtime_metrics::RunningTotals,
             /// How long each probe waited before it ran.
             #[distribution(name = "app.probe.delay", unit = "second")]
             probe_delays: Vec<std::time::Duration>,

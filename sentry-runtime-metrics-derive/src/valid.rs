@@ -17,9 +17,11 @@ pub(crate) fn check(cx: &Ctxt, input: &Input) {
     let mut seen: BTreeMap<String, &syn::Ident> = BTreeMap::new();
     let mut attributes_field: Option<&syn::Ident> = None;
     let mut finished_field: Option<&syn::Ident> = None;
+    let mut totals_field: Option<&syn::Ident> = None;
     for field in &input.fields {
         match &field.role {
             Role::State => {}
+            Role::Totals(span) => only_one(cx, "totals", &mut totals_field, field, *span),
             Role::Attributes(span) => {
                 only_one(cx, "attributes", &mut attributes_field, field, *span)
             }
@@ -50,6 +52,45 @@ pub(crate) fn check(cx: &Ctxt, input: &Input) {
             }
         }
     }
+    if totals_field.is_none() {
+        check_totals_kept(cx, input);
+    }
+}
+
+/// Counter fields that hold running totals need a `#[totals]` field, where the derive keeps
+/// their last values: reported once, at the first of them.
+fn check_totals_kept(cx: &Ctxt, input: &Input) {
+    let running: Vec<(&syn::Ident, &Metric)> = input
+        .fields
+        .iter()
+        .filter_map(|field| match &field.role {
+            Role::Metric(metric) if metric.is_running_total() => Some((field.ident, metric)),
+            _ => None,
+        })
+        .collect();
+    let Some((first, metric)) = running.first() else {
+        return;
+    };
+    let fields = running
+        .iter()
+        .map(|(ident, _)| format!("`{ident}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (these, hold, each) = if running.len() == 1 {
+        ("field", "holds a running total", "it")
+    } else {
+        ("fields", "hold running totals", "each")
+    };
+    cx.error_at(
+        metric.path_span,
+        format!(
+            "#[counter] {these} {fields} {hold}: each round sends what {each} grew by, so the \
+             derive keeps the last value in a field of the struct; add \
+             `#[totals] totals: sentry_runtime_metrics::RunningTotals,` to `{}` (or, if the sample \
+             method writes the increase itself, mark `{first}` #[counter(name = \"..\", delta)])",
+            input.ident
+        ),
+    );
 }
 
 /// Reports a second field carrying the role `#[{attr}]`, of which a collector has at most one.
@@ -110,6 +151,13 @@ fn check_metric(cx: &Ctxt, field: &Field, metric: &Metric) {
         cx.error_spanned_by(attribute, message);
     }
     if metric.kind == Kind::Counter {
+        if let (Some(_), Some(began_earlier)) = (metric.delta, metric.began_earlier) {
+            cx.error_at(
+                began_earlier,
+                "`began_earlier` is for a field that holds a running total; a `delta` field holds \
+                 the increase itself: keep one of the two",
+            );
+        }
         if let Some(key) = metric.unit_key {
             cx.error_at(
                 key,

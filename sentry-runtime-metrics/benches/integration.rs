@@ -27,6 +27,8 @@ struct QueueMetrics {
     bytes: u64,
     #[counter(name = "app.queue.processed")]
     processed: u64,
+    #[totals]
+    totals: sentry_runtime_metrics::RunningTotals,
     source: Arc<AtomicU64>,
 }
 

@@ -5,11 +5,10 @@ use std::fmt;
 use crate::descriptor::MetricDescriptor;
 use crate::metric::RuntimeMetric;
 
-/// Most metrics one collector may send per round unless it says otherwise
-/// ([`MetricCollector::max_metrics_per_round`]); the rest are dropped and counted. Generous for
-/// real collectors (a 64-worker Tokio runtime with per-worker series sends ~700), small enough
-/// that a runaway collector cannot flood the SDK's queue (10 envelopes of 100 metrics; its
-/// transport holds 30).
+/// Most metrics the integration keeps of one collector's run unless the collector says otherwise
+/// ([`Collected::max_metrics`]); the rest are dropped and counted. Generous for real collectors
+/// (a 64-worker Tokio runtime with per-worker series sends ~700), small enough that a runaway
+/// collector cannot flood the SDK's queue (10 envelopes of 100 metrics; its transport holds 30).
 pub const MAX_METRICS_PER_COLLECTOR: usize = 1_000;
 
 /// A source of runtime metrics.
@@ -39,72 +38,39 @@ pub const MAX_METRICS_PER_COLLECTOR: usize = 1_000;
 /// }
 /// ```
 ///
-/// Counters are reported as running totals (the integration sends the increase since the previous
-/// round) unless [`descriptors`](MetricCollector::descriptors) marks them as
-/// [`delta`](MetricDescriptor::delta).
+/// A counter a collector returns is the increase to send, as in Sentry's own API
+/// (`sentry_core::metrics::counter(name, 1)` counts one event): Sentry sums counter values. A
+/// collector that reads running totals (a count kept since start, the kernel's totals) keeps
+/// their last values and returns what they grew by: [`RunningTotals`](crate::RunningTotals) does
+/// that, and the derive does it for `#[counter]` fields. A counter of 0 is not sent.
 ///
 /// A collector is never run twice at once, but not always on the same thread: on the
-/// integration's own threads (at init, for counter baselines, then every round), or on the
-/// thread calling `collect_now`. Do not rely on thread-locals or per-thread statistics in it.
+/// integration's worker threads in background rounds, or on the thread calling `collect_now`.
+/// Do not rely on thread-locals or per-thread statistics in it.
 pub trait MetricCollector: Send {
     /// Samples now and returns the metrics: a one-off snapshot, for use outside the
     /// integration (a test, a CLI printing the current state). The integration calls
     /// [`collect_mut`](MetricCollector::collect_mut) instead, which keeps state from one round
-    /// to the next (a derived collector's `collect` samples a clone, so what its sample method
-    /// remembers, such as the previous CPU time for a utilization, is not carried over).
+    /// to the next (a derived collector's `collect` samples a clone: its counters are the
+    /// increases since its last `collect_mut`, and nothing it remembers changes).
     fn collect(&self) -> Vec<RuntimeMetric>;
 
     /// A short name for logs, e.g. `"work-queue"`.
     fn name(&self) -> &'static str;
 
-    /// Samples now, keeping any state the sample changes for the next round. This is what the
-    /// integration calls. An error means "nothing this round"; it is reported, not sent.
+    /// What the integration calls every round: samples now, keeping any state the sample changes
+    /// for the next round, and returns what to send. An error means "nothing this round"; it is
+    /// reported, not sent.
     ///
     /// The default calls [`collect`](MetricCollector::collect). The derive samples in place.
-    fn collect_mut(&mut self) -> Result<Vec<RuntimeMetric>, CollectError> {
-        Ok(self.collect())
+    fn collect_mut(&mut self) -> Result<Collected, CollectError> {
+        Ok(Collected::new(self.collect()))
     }
 
-    /// Every metric this collector can send. The default, for hand-written collectors, is empty.
+    /// Every metric this collector can send, for docs and tools. The default, for hand-written
+    /// collectors, is empty; the derive lists its fields.
     fn descriptors(&self) -> Vec<MetricDescriptor> {
         Vec::new()
-    }
-
-    /// Whether this collector is done for good: what it reads is gone (the Tokio runtime shut
-    /// down, the pool was closed) and it will never send again. The integration asks after each
-    /// run and removes a finished collector, so collectors of short-lived things do not pile up.
-    /// The default is never; the derive returns the `#[finished]` field.
-    fn is_finished(&self) -> bool {
-        false
-    }
-
-    /// Whether every counter this collector returns already holds the increase since its
-    /// previous run (it keeps its own previous totals, or drains what it counts). The
-    /// integration then sends counter values as they are, and takes no baseline of this
-    /// collector: its first run sends, since there is no running total to record. The default
-    /// is false: counters are running totals, unless [`descriptors`](Self::descriptors) marks
-    /// one [`delta`](MetricDescriptor::delta).
-    fn counters_are_deltas(&self) -> bool {
-        false
-    }
-
-    /// Most metrics the integration keeps of one run; more are dropped and counted (reason
-    /// `over_cap`). The default, [`MAX_METRICS_PER_COLLECTOR`], suits collectors with a fixed
-    /// set of series. A collector whose series come from elsewhere (a bridge from another
-    /// metrics API) bounds its own output and returns that bound here, so the integration never
-    /// cuts it short. Read once, when the collector is registered.
-    fn max_metrics_per_round(&self) -> usize {
-        MAX_METRICS_PER_COLLECTOR
-    }
-
-    /// Values this collector had to drop itself since the last call, over limits of its own
-    /// (e.g. a cap on series). The integration counts them with its own losses:
-    /// [`RuntimeMetricsStats::metrics_dropped`](crate::RuntimeMetricsStats::metrics_dropped)
-    /// and the `runtime_metrics.dropped` counter with reason `collector_limit`. Called after
-    /// each run that collected (without an error or a panic) in a round that sends; what is not
-    /// taken stays for the next call. The default is 0.
-    fn take_dropped(&mut self) -> u64 {
-        0
     }
 }
 
@@ -117,28 +83,82 @@ impl<T: MetricCollector + ?Sized> MetricCollector for Box<T> {
         (**self).name()
     }
 
-    fn collect_mut(&mut self) -> Result<Vec<RuntimeMetric>, CollectError> {
+    fn collect_mut(&mut self) -> Result<Collected, CollectError> {
         (**self).collect_mut()
     }
 
     fn descriptors(&self) -> Vec<MetricDescriptor> {
         (**self).descriptors()
     }
+}
 
-    fn is_finished(&self) -> bool {
-        (**self).is_finished()
+/// What one run of a collector returns: the metrics to send, and what only some collectors have
+/// to say about them.
+///
+/// ```
+/// use sentry_runtime_metrics::{Collected, RuntimeMetric};
+///
+/// # let metrics: Vec<RuntimeMetric> = Vec::new();
+/// // A bridge from another metrics API that bounds its own output and drops past a limit.
+/// let collected = Collected::new(metrics).with_max_metrics(2_500).with_dropped(3);
+/// assert_eq!(collected.dropped, 3);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Collected {
+    /// The metrics of this run; counters hold increases.
+    pub metrics: Vec<RuntimeMetric>,
+    /// Values the collector dropped itself, over limits of its own, since its previous run
+    /// (e.g. updates of series past a cap). Counted with the integration's own losses:
+    /// [`RuntimeMetricsStats::metrics_dropped`](crate::RuntimeMetricsStats::metrics_dropped)
+    /// and the `runtime_metrics.dropped` counter with reason `collector_limit`.
+    pub dropped: u64,
+    /// Most metrics the integration keeps of this run; more are dropped and counted (reason
+    /// `over_cap`). [`MAX_METRICS_PER_COLLECTOR`] unless the collector bounds its own output and
+    /// says so, so that the integration never cuts it short.
+    pub max_metrics: usize,
+    /// The collector is done for good: what it reads is gone (the Tokio runtime shut down, the
+    /// pool was closed) and it will never send again. The integration sends this run's metrics
+    /// and removes it, so collectors of short-lived things do not pile up.
+    pub finished: bool,
+}
+
+impl Collected {
+    /// `metrics`, with nothing dropped, the default bound, and not finished.
+    pub fn new(metrics: Vec<RuntimeMetric>) -> Self {
+        Collected {
+            metrics,
+            dropped: 0,
+            max_metrics: MAX_METRICS_PER_COLLECTOR,
+            finished: false,
+        }
     }
 
-    fn counters_are_deltas(&self) -> bool {
-        (**self).counters_are_deltas()
+    /// Sets [`dropped`](Self::dropped).
+    #[must_use]
+    pub fn with_dropped(mut self, dropped: u64) -> Self {
+        self.dropped = dropped;
+        self
     }
 
-    fn max_metrics_per_round(&self) -> usize {
-        (**self).max_metrics_per_round()
+    /// Sets [`max_metrics`](Self::max_metrics).
+    #[must_use]
+    pub fn with_max_metrics(mut self, max_metrics: usize) -> Self {
+        self.max_metrics = max_metrics;
+        self
     }
 
-    fn take_dropped(&mut self) -> u64 {
-        (**self).take_dropped()
+    /// Sets [`finished`](Self::finished).
+    #[must_use]
+    pub fn with_finished(mut self, finished: bool) -> Self {
+        self.finished = finished;
+        self
+    }
+}
+
+impl From<Vec<RuntimeMetric>> for Collected {
+    fn from(metrics: Vec<RuntimeMetric>) -> Self {
+        Collected::new(metrics)
     }
 }
 

@@ -32,10 +32,9 @@ pub struct RuntimeMetricsConfig {
     pub collect_container: bool,
     /// Enable async runtime metrics (default: on; needs the `tokio-runtime` feature).
     pub collect_async_runtime: bool,
-    /// Custom metric collectors, sampled every round. They run on threads of the integration
-    /// (also for the counter baseline at init, which `sentry::init` waits for at most 100 ms),
-    /// so one slower than the interval delays only itself: it is never run twice at once, and
-    /// rounds skip it until it returns.
+    /// Custom metric collectors, sampled every round (the first an interval after init; nothing
+    /// runs at init). They run on threads of the integration, so one slower than the interval
+    /// delays only itself: it is never run twice at once, and rounds skip it until it returns.
     pub custom_collectors: Vec<Box<dyn MetricCollector>>,
     /// Attributes added to every metric this integration sends (e.g. `service = "api"`).
     pub attributes: Tags,

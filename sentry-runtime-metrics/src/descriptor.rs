@@ -22,9 +22,6 @@ pub struct MetricDescriptor {
     pub description: Cow<'static, str>,
     /// For labelled series, the attribute key that tells them apart (e.g. `worker`).
     pub attribute: Option<&'static str>,
-    /// For counters: the collector reports the increase since the last round itself, so the
-    /// integration sends the value as is instead of the difference of running totals.
-    pub delta: bool,
 }
 
 impl MetricDescriptor {
@@ -41,7 +38,6 @@ impl MetricDescriptor {
             unit,
             description: description.into(),
             attribute: None,
-            delta: false,
         }
     }
 
@@ -49,13 +45,6 @@ impl MetricDescriptor {
     #[must_use]
     pub fn with_attribute(mut self, attribute: &'static str) -> Self {
         self.attribute = Some(attribute);
-        self
-    }
-
-    /// Marks a counter as already holding per-round increases.
-    #[must_use]
-    pub fn with_delta(mut self, delta: bool) -> Self {
-        self.delta = delta;
         self
     }
 }

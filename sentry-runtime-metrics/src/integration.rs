@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sentry_core::{ClientOptions, Hub, Integration};
 
@@ -12,6 +12,7 @@ use crate::binding::ClientBinding;
 use crate::collector::MetricCollector;
 use crate::config::RuntimeMetricsConfig;
 use crate::engine::{Engine, Origin};
+use crate::last_round::LastRoundGuard;
 use crate::losses::RuntimeMetricsStats;
 use crate::sampler;
 use crate::sync::lock;
@@ -28,7 +29,7 @@ pub const MIN_COLLECTION_INTERVAL: Duration = Duration::from_millis(1);
 /// returned by `sentry::init` is dropped.
 ///
 /// ```
-/// use std::time::Duration;
+/// use std::time::{Duration, Instant};
 /// use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
 ///
 /// let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
@@ -42,7 +43,7 @@ pub const MIN_COLLECTION_INTERVAL: Duration = Duration::from_millis(1);
 /// ```
 ///
 /// Cloning is cheap: every clone is a handle to the same collection (collectors, counter
-/// baselines, statistics). Each client created with a clone sends to itself; when several are,
+/// totals, statistics). Each client created with a clone sends to itself; when several are,
 /// the one created last gets the metrics: a new `sentry::init` with a clone of the same handle,
 /// after the previous guard was dropped or while it still lives, moves collection to the new
 /// client.
@@ -106,29 +107,24 @@ impl RuntimeMetricsIntegration {
     /// Runs one collection round now, on the calling thread, and sends it to the integration's
     /// client (the one created last with this handle), whatever hub the calling thread is in:
     /// with a scope of the integration's own, so the metrics carry no request's user or span.
-    /// Call it before a short-lived program exits (before the guard is dropped), so its last
-    /// state is not lost. Counters send the increase since the previous round.
+    /// The client is found wherever `sentry::init` bound it, from any thread and hub, at any
+    /// moment after init. Counters send the increase since the previous round. (To send the
+    /// last interval when the program ends, use [`last_round_guard`](Self::last_round_guard).)
     ///
-    /// A collector still running elsewhere (a background round, its baseline, another
-    /// `collect_now`) is skipped rather than waited for. Without an open client, what the round
+    /// A collector still running elsewhere (a background round, another `collect_now`) is
+    /// skipped rather than waited for. Without an open client, what the round
     /// collects is counted as dropped (reason `no_client`) in [`stats`](Self::stats).
     pub fn collect_now(&self) {
-        let session = self.session();
-        if let Some(session) = session.as_ref().filter(|session| session.is_looking()) {
-            session.adopt(&Hub::current());
-        }
-        self.shared.engine.collect_now(session.as_ref());
+        let session = self.found_session();
+        self.shared.engine.collect_now(session.as_deref());
     }
 
-    /// Adds a collector after init (sampled from the next round on; its counters send increases
-    /// since this call).
+    /// Adds a collector after init; it is sampled from the next round on. This never waits for
+    /// the collector: nothing of it runs here.
     ///
     /// Like those in [`RuntimeMetricsConfig::custom_collectors`], it runs on a worker thread
     /// in background rounds: if it is slower than the collection interval, rounds skip it until
     /// it returns (counted in [`stats`](Self::stats)), and the other collectors are not delayed.
-    /// Its first sample (the counter baseline) runs on a worker too; this call waits for it at
-    /// most 100 ms, so it may block that long: from async code, call it where a short block is
-    /// fine (e.g. at startup) or from `spawn_blocking`.
     pub fn add_collector(&self, collector: Box<dyn MetricCollector>) {
         self.shared
             .engine
@@ -143,9 +139,8 @@ impl RuntimeMetricsIntegration {
     /// runtime under another name (such as the one `sentry::init` picked up as `main`), replaces
     /// the earlier registration; a runtime that shuts down is removed.
     ///
-    /// Like [`add_collector`](Self::add_collector), this waits at most 100 ms for the first
-    /// sample (a Tokio runtime's takes microseconds): a short block of the calling worker when
-    /// called from inside the runtime.
+    /// Its counters send the increases from this call on (the runtime's totals are read here,
+    /// in microseconds, without blocking it); nothing else runs here.
     #[cfg(feature = "tokio-runtime")]
     pub fn register_tokio_runtime(
         &self,
@@ -177,6 +172,33 @@ impl RuntimeMetricsIntegration {
             .add(Box::new(collector), Origin::BuiltIn, keys);
     }
 
+    /// A guard that runs a last round when dropped and flushes it to the client, so that a
+    /// program that ends (a batch job, a CLI, a service stopped by SIGTERM) sends the increases
+    /// of its last interval. Declare it after the guard of `sentry::init`, so that it is dropped
+    /// first; see [`LastRoundGuard`].
+    pub fn last_round_guard(&self) -> LastRoundGuard {
+        LastRoundGuard::new(self.clone())
+    }
+
+    /// The last round (see [`LastRoundGuard`]): waits until `deadline` for a round under way,
+    /// collects on this thread, and flushes the client.
+    pub(crate) fn last_round(&self, deadline: Instant) {
+        let session = self.found_session();
+        let client = session.as_ref().and_then(|session| session.client());
+        let engine = &self.shared.engine;
+        if client.is_none() {
+            engine.log().write(format_args!(
+                "the last round found no open client: its metrics are dropped (`no_client`); \
+                 declare the last-round guard after the guard of `sentry::init`, so that it is \
+                 dropped first, while the client is open"
+            ));
+        }
+        engine.last_round(session.as_deref(), deadline);
+        if let Some(client) = client {
+            client.flush(None);
+        }
+    }
+
     /// Finds the integration of the current hub's client, for code that has no handle to it.
     pub fn of_current_client() -> Option<Self> {
         Hub::current().with_integration(|integration: &Self| Some(integration.clone()))
@@ -194,6 +216,16 @@ impl RuntimeMetricsIntegration {
 
     fn session(&self) -> Option<Arc<ClientBinding>> {
         lock(&self.shared.session).clone()
+    }
+
+    /// The session, with its client looked for where `sentry::init` binds it and in the calling
+    /// thread's hub, should it not be found yet (the sampler looks too, but perhaps not yet).
+    fn found_session(&self) -> Option<Arc<ClientBinding>> {
+        let session = self.session()?;
+        if session.is_looking() && !session.adopt(&Hub::current()) {
+            session.adopt_from_known_hubs();
+        }
+        Some(session)
     }
 }
 
@@ -242,10 +274,9 @@ impl Integration for RuntimeMetricsIntegration {
             // A runtime already registered (by name, before a re-init) keeps its registration.
             if !engine.is_registered(&main.runtime_key()) {
                 let keys = main.registration_keys();
-                engine.register(Box::new(main), Origin::BuiltIn, keys);
+                engine.add(Box::new(main), Origin::BuiltIn, keys);
             }
         }
-        // One wait for every baseline, the runtime's included.
         engine.set_up(options.debug, self.shared.interval);
         if let Err(err) = sampler::spawn(Arc::clone(engine), binding, self.shared.interval) {
             engine.log().write(format_args!(

@@ -42,9 +42,12 @@
 //!     /// Bytes held by waiting jobs.
 //!     #[gauge(name = "app.queue.bytes", unit = "byte")]
 //!     bytes: u64,
-//!     /// Jobs finished since start (a running total).
+//!     /// Jobs finished since start: a running total, sent as what it grew by.
 //!     #[counter(name = "app.queue.processed")]
 //!     processed: u64,
+//!     /// Where the derive keeps the last total of each counter.
+//!     #[totals]
+//!     totals: sentry_runtime_metrics::RunningTotals,
 //!     /// Not a metric: unannotated fields are state the sample method may use.
 //!     source: std::sync::Arc<std::sync::atomic::AtomicU64>,
 //! }
@@ -74,17 +77,23 @@
 //! # How it behaves
 //!
 //! - A background thread keeps time; collectors run on worker threads (the built-in ones
-//!   together, each of yours on its own), so a slow collector delays only itself.
+//!   together, each of yours on its own), so a slow collector delays only itself. Nothing runs
+//!   at init: `sentry::init`, [`add_collector`](RuntimeMetricsIntegration::add_collector) and
+//!   `register_tokio_runtime` never wait for a collector.
+//! - A counter a collector returns is the increase to send ([`RunningTotals`] turns running
+//!   totals into increases, and the derive does it for `#[counter]` fields); a counter that did
+//!   not move is not sent.
 //! - Metrics go to the integration's own client, the one created last with this handle: a new
 //!   `sentry::init` with a clone of the handle moves collection to the new client.
 //!   [`collect_now`](RuntimeMetricsIntegration::collect_now) sends there too, whatever hub the
 //!   calling thread is in, with a scope of its own (no request's user, span or trace).
-//! - Counters are sent as increases per series as collected; what Sentry would drop or rewrite
-//!   is dropped or fixed first, and counted ([`RuntimeMetricsStats`], the
-//!   `runtime_metrics.dropped` counter).
+//! - What Sentry would drop or rewrite is dropped or fixed first, and counted
+//!   ([`RuntimeMetricsStats`], the `runtime_metrics.dropped` counter).
+//! - When the program ends, a [`LastRoundGuard`] (declared after the `sentry::init` guard) runs
+//!   a last round, so the increases of the last interval are sent too.
 //! - A Tokio runtime registered again (by name, or the same runtime under another name)
 //!   replaces the earlier registration; one that shut down is removed, like any collector whose
-//!   [`is_finished`](MetricCollector::is_finished) returns true.
+//!   run says it [`finished`](Collected::finished).
 
 // Lets the built-in collectors use this crate's own derive, whose output names
 // `::sentry_runtime_metrics`.
@@ -99,11 +108,13 @@ mod debug_log;
 mod descriptor;
 mod engine;
 mod integration;
+mod last_round;
 mod losses;
 mod metric;
 #[cfg(feature = "metrics-rs")]
 pub mod metrics_rs;
 mod rules;
+mod running_totals;
 mod sampler;
 mod sync;
 // The platform layer serves the memory and process collectors; with one of their features off,
@@ -117,12 +128,14 @@ mod tracking_alloc;
 #[path = "private/mod.rs"]
 pub mod __private;
 
-pub use collector::{CollectError, MAX_METRICS_PER_COLLECTOR, MetricCollector};
+pub use collector::{CollectError, Collected, MAX_METRICS_PER_COLLECTOR, MetricCollector};
 pub use config::RuntimeMetricsConfig;
 pub use descriptor::{DescribeMetrics, MetricDescriptor};
 pub use integration::{MIN_COLLECTION_INTERVAL, RuntimeMetricsIntegration};
+pub use last_round::{LAST_ROUND_WAIT, LastRoundGuard};
 pub use losses::RuntimeMetricsStats;
 pub use metric::{MetricType, MetricValue, RuntimeMetric, Tags};
+pub use running_totals::{Began, FORGET_AFTER_SAMPLES, FieldSeries, RunningTotals, Sample, Total};
 pub use tracking_alloc::TrackingAllocator;
 
 /// Derives [`MetricCollector`](trait@MetricCollector) and [`DescribeMetrics`] for a struct.

@@ -22,18 +22,16 @@ pub(crate) enum Loss {
     Unsendable(Unsendable),
     /// A counter whose increase was negative (Sentry counters only go up).
     NegativeCounter,
-    /// Past the collector's cap in one round
-    /// ([`MetricCollector::max_metrics_per_round`](crate::MetricCollector::max_metrics_per_round)).
+    /// Past the collector's bound in one round ([`Collected::max_metrics`](crate::Collected::max_metrics)).
     OverCap,
-    /// Dropped by the collector itself, over a limit of its own
-    /// ([`MetricCollector::take_dropped`](crate::MetricCollector::take_dropped)).
+    /// Dropped by the collector itself, over a limit of its own ([`Collected::dropped`](crate::Collected::dropped)).
     CollectorLimit,
     /// The collector panicked, or rests after panicking: its round is lost.
     CollectorPanicked,
     /// The collector returned an error: its round is lost.
     CollectorFailed,
-    /// The collector was still running (an earlier round, its baseline, another
-    /// `collect_now`) and was skipped.
+    /// The collector was still running (an earlier round, another `collect_now`) and was
+    /// skipped.
     CollectorBusy,
     /// No thread could be started to run the collector.
     NoThread,
@@ -78,7 +76,7 @@ impl Tally {
     pub(crate) fn add(&mut self, collector: &'static str, loss: Loss, metrics: u64) {
         if metrics > 0 {
             let count = self.0.entry((collector, loss)).or_default();
-            // A collector's own count (`take_dropped`) can be anything: stop, never wrap.
+            // A collector's own count (`Collected::dropped`) can be anything: stop, never wrap.
             *count = count.saturating_add(metrics);
         }
     }
@@ -131,7 +129,7 @@ pub struct RuntimeMetricsStats {
     pub metrics_sent: u64,
     /// Metrics dropped: empty or over-long name, NaN or infinite value, negative counter
     /// increase, over the per-collector cap, dropped by a collector over a limit of its own
-    /// ([`MetricCollector::take_dropped`](crate::MetricCollector::take_dropped)), lost with a collector round that panicked,
+    /// ([`Collected::dropped`](crate::Collected::dropped)), lost with a collector round that panicked,
     /// failed, was skipped or found no thread to run on (counted as the metrics that collector
     /// sent in its last good round), not sent because the SDK's capture path (a
     /// `before_send_metric` hook) panicked or sending was paused after such a panic, or
@@ -145,8 +143,7 @@ pub struct RuntimeMetricsStats {
     pub collector_failures: u64,
     /// Times a round skipped a collector because it was still running: its previous background
     /// run had not returned (it is slower than the collection interval, or waited for a free
-    /// worker), its baseline at init was still running, or another `collect_now` was running
-    /// it. That run sends when it returns. Built-in collectors are counted too (they are only
+    /// worker), or another `collect_now` was running it. That run sends when it returns. Built-in collectors are counted too (they are only
     /// ever skipped at intervals of a few milliseconds on a busy machine).
     pub collector_skips: u64,
     /// Configured attributes (`RuntimeMetricsConfig::attributes`) dropped (an invalid key, over
@@ -187,12 +184,12 @@ impl Stats {
         self.corrected.fetch_add(metrics, Ordering::Relaxed);
     }
 
-    pub(crate) fn collector_failed(&self) {
-        self.failures.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn collectors_failed(&self, runs: u64) {
+        self.failures.fetch_add(runs, Ordering::Relaxed);
     }
 
-    pub(crate) fn collector_skipped(&self) {
-        self.skips.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn collectors_skipped(&self, runs: u64) {
+        self.skips.fetch_add(runs, Ordering::Relaxed);
     }
 
     pub(crate) fn attributes_corrected(&self, attributes: u64) {

@@ -12,8 +12,8 @@ pub type Tags = BTreeMap<Cow<'static, str>, Cow<'static, str>>;
 pub enum MetricType {
     /// The current level of something (queue depth, resident memory). Sent every round.
     Gauge,
-    /// A count of events. Collectors report running totals; the integration sends the increase
-    /// since the previous round, because Sentry sums counter values over time.
+    /// A count of events: the value is how many happened since the collector's previous run (an
+    /// increase), because Sentry sums counter values over time.
     Counter,
     /// Individual observations (latencies, sizes) that Sentry aggregates into percentiles.
     Distribution,
@@ -93,7 +93,7 @@ pub struct RuntimeMetric {
     pub name: Cow<'static, str>,
     /// Gauge, counter or distribution.
     pub metric_type: MetricType,
-    /// The value: for counters, a running total unless the collector declares it a delta.
+    /// The value: for counters, the increase since the collector's previous run.
     pub value: MetricValue,
     /// A unit Sentry knows (e.g. `byte`, `millisecond`), for gauges and distributions.
     pub unit: Option<Cow<'static, str>>,

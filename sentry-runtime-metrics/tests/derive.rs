@@ -1,5 +1,5 @@
 //! Behaviour of `#[derive(MetricCollector)]`: names, types, units and values of what it collects.
-#![allow(clippy::panic)] // Test helpers panic with context on purpose.
+#![allow(clippy::panic, clippy::expect_used)] // Test helpers panic with context on purpose.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sentry_runtime_metrics::{
-    DescribeMetrics, MetricCollector, MetricType, MetricValue, RuntimeMetric,
+    DescribeMetrics, MetricCollector, MetricType, MetricValue, RunningTotals, RuntimeMetric,
 };
 
 /// Health of the work queue.
@@ -20,9 +20,12 @@ struct QueueMetrics {
     /// Bytes held by waiting jobs.
     #[gauge(name = "app.queue.bytes", unit = "byte")]
     bytes: u64,
-    /// Jobs finished since start (a running total).
+    /// Jobs finished since start: a running total, sent as what it grew by.
     #[counter(name = "app.queue.processed")]
     processed: u64,
+    /// Where the derive keeps the last total of each counter.
+    #[totals]
+    totals: RunningTotals,
     /// Not a metric: unannotated fields are state the sample method may use.
     source: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
@@ -100,7 +103,7 @@ fn queue_example_collects_names_types_units_and_values() {
 #[test]
 fn collect_samples_a_clone_and_collect_mut_keeps_state() {
     let mut collector = QueueMetrics::default();
-    // `collect(&self)` leaves the collector untouched: the running total restarts from it.
+    // `collect(&self)` leaves the collector untouched: the same increase each time.
     assert_eq!(
         find(&collector.collect(), "app.queue.processed").value,
         MetricValue::Int(1)
@@ -110,12 +113,14 @@ fn collect_samples_a_clone_and_collect_mut_keeps_state() {
         MetricValue::Int(1)
     );
     assert_eq!(collector.processed, 0);
-    // `collect_mut` (what the integration calls) samples in place: the total advances.
-    for expected in 1..=3 {
-        let metrics = collector.collect_mut().expect("infallible sample");
+    // `collect_mut` (what the integration calls) samples in place: the total advances by one
+    // each time, and that is what is sent.
+    for total in 1..=3 {
+        let metrics = collector.collect_mut().expect("infallible sample").metrics;
+        assert_eq!(collector.processed, total);
         assert_eq!(
             find(&metrics, "app.queue.processed").value,
-            MetricValue::Int(expected)
+            MetricValue::Int(1)
         );
     }
 }
@@ -131,7 +136,6 @@ fn descriptors_come_from_attributes_and_doc_comments() {
                 d.metric_type,
                 d.unit,
                 d.description.as_ref(),
-                d.delta,
             )
         })
         .collect();
@@ -143,21 +147,18 @@ fn descriptors_come_from_attributes_and_doc_comments() {
                 MetricType::Gauge,
                 None,
                 "Jobs waiting to run.",
-                false
             ),
             (
                 "app.queue.bytes",
                 MetricType::Gauge,
                 Some("byte"),
                 "Bytes held by waiting jobs.",
-                false
             ),
             (
                 "app.queue.processed",
                 MetricType::Counter,
                 None,
-                "Jobs finished since start (a running total).",
-                false
+                "Jobs finished since start: a running total, sent as what it grew by.",
             ),
         ]
     );
@@ -275,6 +276,8 @@ struct Labelled {
     /// Polls per worker.
     #[counter(name = "app.worker.polls", attribute = "worker")]
     polls: [u64; 2],
+    #[totals]
+    totals: RunningTotals,
     /// Connections per pool.
     #[gauge(name = "app.pool.connections", attribute = "pool")]
     pools: BTreeMap<&'static str, Option<u32>>,
@@ -420,7 +423,7 @@ impl ServiceMetrics {
 fn nested_collectors_are_flattened_with_their_prefix() {
     let mut collector = ServiceMetrics::default();
     assert_eq!(collector.name(), "service-metrics");
-    let metrics = collector.collect_mut().expect("infallible");
+    let metrics = collector.collect_mut().expect("infallible").metrics;
     let names: Vec<_> = metrics.iter().map(|m| m.name.as_ref()).collect();
     assert_eq!(
         names,
@@ -436,7 +439,7 @@ fn nested_collectors_are_flattened_with_their_prefix() {
         MetricValue::Int(2)
     );
     // The nested collector sampled itself, in place.
-    let metrics = collector.collect_mut().expect("infallible");
+    let metrics = collector.collect_mut().expect("infallible").metrics;
     assert_eq!(
         find(&metrics, "app.db.connections").value,
         MetricValue::Int(4)
@@ -449,15 +452,15 @@ fn nested_collectors_are_flattened_with_their_prefix() {
     let descriptors = ServiceMetrics::describe();
     let described: Vec<_> = descriptors
         .iter()
-        .map(|d| (d.name.as_ref(), d.delta))
+        .map(|d| (d.name.as_ref(), d.metric_type))
         .collect();
     assert_eq!(
         described,
         [
-            ("app.inflight", false),
-            ("app.db.connections", false),
-            ("app.db.created", true),
-            ("app.cache.entries", false)
+            ("app.inflight", MetricType::Gauge),
+            ("app.db.connections", MetricType::Gauge),
+            ("app.db.created", MetricType::Counter),
+            ("app.cache.entries", MetricType::Gauge)
         ]
     );
 }
@@ -491,7 +494,7 @@ impl Fallible {
 #[test]
 fn a_failed_sample_sends_nothing_and_returns_the_error() {
     let mut ok = Fallible::default();
-    assert_eq!(ok.collect_mut().expect("sample succeeds").len(), 1);
+    assert_eq!(ok.collect_mut().expect("sample succeeds").metrics.len(), 1);
 
     let mut failing = Fallible {
         fail: true,
@@ -651,13 +654,13 @@ impl Ending {
 }
 
 #[test]
-fn the_finished_field_is_what_is_finished_returns() {
+fn the_finished_field_is_what_a_collection_says() {
     let mut ending = Ending::default();
-    assert!(!ending.is_finished());
-    ending.collect_mut().unwrap();
-    assert!(!ending.is_finished());
-    ending.collect_mut().unwrap();
-    assert!(ending.is_finished());
+    let first = ending.collect_mut().unwrap();
+    assert!(!first.finished);
+    let last = ending.collect_mut().unwrap();
+    assert!(last.finished, "its last metrics come with it");
+    assert_eq!(last.metrics.len(), 1);
     // Not a metric.
     assert_eq!(Ending::describe().len(), 1);
 }
@@ -686,4 +689,150 @@ fn a_generic_flattened_field_needs_no_bounds_of_its_own() {
     .collect();
     let names: Vec<&str> = metrics.iter().map(|m| m.name.as_ref()).collect();
     assert_eq!(names, ["app.outer", "app.inner.app.left"]);
+}
+
+/// Counters of every kind, whose totals the test sets before each collection.
+#[derive(Clone, Default, MetricCollector)]
+struct Counts {
+    /// A count kept since the collector started.
+    #[counter(name = "app.jobs")]
+    jobs: u64,
+    /// A total the host kept long before.
+    #[counter(name = "app.host.stalls", began_earlier)]
+    host_stalls: Option<u64>,
+    /// Requests by route, running totals.
+    #[counter(name = "app.requests", attribute = "route")]
+    requests: BTreeMap<&'static str, u64>,
+    /// Counted by the sample method itself.
+    #[counter(name = "app.retries", delta)]
+    retries: u32,
+    #[totals]
+    totals: RunningTotals,
+    /// Whether the next sample fails.
+    fail: bool,
+}
+
+impl Counts {
+    fn sample(&mut self) -> Result<(), &'static str> {
+        if self.fail { Err("unreadable") } else { Ok(()) }
+    }
+
+    /// What one collection sends, by name and label.
+    fn round(&mut self) -> Vec<(String, f64)> {
+        let collected = self.collect_mut().expect("sample succeeds");
+        collected
+            .metrics
+            .into_iter()
+            .map(|m| {
+                let label = m.tags.values().next().map(|v| format!("/{v}"));
+                (
+                    format!("{}{}", m.name, label.unwrap_or_default()),
+                    m.value.as_f64(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn sent(pairs: &[(&str, f64)]) -> Vec<(String, f64)> {
+    pairs.iter().map(|(n, v)| (n.to_string(), *v)).collect()
+}
+
+#[test]
+fn counters_send_what_their_running_totals_grew_by() {
+    let mut counts = Counts {
+        jobs: 40,
+        host_stalls: Some(9_000),
+        requests: BTreeMap::from([("/a", 5)]),
+        retries: 2,
+        ..Counts::default()
+    };
+    // First round: the collector's own count whole, the host's total only recorded.
+    assert_eq!(
+        counts.round(),
+        sent(&[
+            ("app.jobs", 40.0),
+            ("app.requests//a", 5.0),
+            ("app.retries", 2.0)
+        ])
+    );
+    counts.jobs = 45;
+    counts.host_stalls = Some(9_010);
+    counts.requests = BTreeMap::from([("/a", 5), ("/b", 3)]);
+    counts.retries = 0;
+    // Increases; a route first seen now sends its whole total; nothing moved: 0 (the
+    // integration does not send it).
+    assert_eq!(
+        counts.round(),
+        sent(&[
+            ("app.jobs", 5.0),
+            ("app.host.stalls", 10.0),
+            ("app.requests//a", 0.0),
+            ("app.requests//b", 3.0),
+            ("app.retries", 0.0),
+        ])
+    );
+    // No reading of the host this round: nothing for it, and its last total is kept.
+    counts.host_stalls = None;
+    counts.jobs = 2; // Reset: all of it is new.
+    let round = counts.round();
+    assert!(round.iter().all(|(name, _)| name != "app.host.stalls"));
+    assert!(round.contains(&("app.jobs".into(), 2.0)));
+    counts.host_stalls = Some(9_015);
+    assert!(counts.round().contains(&("app.host.stalls".into(), 5.0)));
+}
+
+#[test]
+fn a_failed_sample_leaves_the_totals_for_the_next_good_one() {
+    let mut counts = Counts {
+        jobs: 10,
+        ..Counts::default()
+    };
+    counts.round();
+    counts.fail = true;
+    counts.jobs = 15;
+    assert!(counts.collect_mut().is_err());
+    counts.fail = false;
+    counts.jobs = 17;
+    assert!(counts.round().contains(&("app.jobs".into(), 7.0)));
+}
+
+#[test]
+fn a_snapshot_shows_the_next_increase_and_changes_nothing() {
+    let mut counts = Counts {
+        jobs: 10,
+        ..Counts::default()
+    };
+    counts.round();
+    counts.jobs = 12;
+    let snapshot = counts.collect();
+    assert_eq!(find(&snapshot, "app.jobs").value, MetricValue::Int(2));
+    assert_eq!(counts.collect().len(), snapshot.len());
+    assert!(counts.round().contains(&("app.jobs".into(), 2.0)));
+}
+
+/// A nested collector keeps its own totals, and its drops are the parent's.
+#[derive(Clone, Default, MetricCollector)]
+struct Outer {
+    #[flatten(prefix = "outer.")]
+    inner: Counts,
+}
+
+impl Outer {
+    fn sample(&mut self) {
+        self.inner.jobs += 4;
+    }
+}
+
+#[test]
+fn a_nested_collector_sends_its_own_increases() {
+    let mut outer = Outer::default();
+    for _ in 0..3 {
+        let collected = outer.collect_mut().expect("infallible");
+        assert_eq!(
+            find(&collected.metrics, "outer.app.jobs").value,
+            MetricValue::Int(4)
+        );
+        assert_eq!((collected.dropped, collected.finished), (0, false));
+    }
 }

@@ -36,9 +36,11 @@ static ALLOCATOR: TrackingAllocator<System> = TrackingAllocator::new(System);
 #[derive(Clone, Default, MetricCollector)]
 #[collector(name = "soak")]
 struct SoakMetrics {
-    /// Work items processed (a running total).
+    /// Work items processed: a running total, sent as what it grew by.
     #[counter(name = "soak.items")]
     items: u64,
+    #[totals]
+    totals: sentry_runtime_metrics::RunningTotals,
     /// Per-shard load.
     #[gauge(name = "soak.shard.load", attribute = "shard")]
     shards: Vec<f64>,

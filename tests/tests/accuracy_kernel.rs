@@ -104,7 +104,7 @@ fn uptime_is_the_age_of_the_process_by_the_clock_of_its_starter() {
     if child::is_child() {
         std::thread::sleep(Duration::from_millis(300));
         let uptime = get(
-            &ProcessMetrics::new().collect_mut().unwrap(),
+            &ProcessMetrics::new().collect_mut().unwrap().metrics,
             "process.uptime",
             None,
         );
@@ -146,24 +146,20 @@ fn kernel_signals_follow_what_the_process_does() {
     let mut memory = MemoryMetrics::new();
     let mut container = ContainerMetrics::new();
 
+    // The first round sends all the CPU time since the process started, as getrusage counts it.
+    let user_time = |p: &mut ProcessMetrics| {
+        get(
+            &p.collect_mut().unwrap().metrics,
+            "process.cpu.user_time",
+            None,
+        )
+    };
+    let (since_start, theirs_before) = (user_time(&mut process), rusage_user_ms());
+    println!("first round: user time {since_start:.3} ms, getrusage {theirs_before:.3} ms");
+    assert!((since_start - theirs_before).abs() <= 3.0);
     // A 37 ms spin: sub-tick precision, within 3 ms of getrusage read here.
-    let (ours_before, theirs_before) = (
-        get(
-            &process.collect_mut().unwrap(),
-            "process.cpu.user_time",
-            None,
-        ),
-        rusage_user_ms(),
-    );
     spin(Duration::from_millis(37));
-    let (ours, theirs) = (
-        get(
-            &process.collect_mut().unwrap(),
-            "process.cpu.user_time",
-            None,
-        ) - ours_before,
-        rusage_user_ms() - theirs_before,
-    );
+    let (ours, theirs) = (user_time(&mut process), rusage_user_ms() - theirs_before);
     println!("37 ms spin: user time +{ours:.3} ms, getrusage +{theirs:.3} ms");
     assert!(theirs >= 30.0, "the spin burned {theirs} ms");
     assert!(
@@ -174,20 +170,22 @@ fn kernel_signals_follow_what_the_process_does() {
     // 64 MiB touched page by page: at least 15 000 minor faults, as getrusage counts them.
     let faults = |p: &mut ProcessMetrics| {
         get(
-            &p.collect_mut().unwrap(),
+            &p.collect_mut().unwrap().metrics,
             "process.paging.faults",
             Some(("type", "minor")),
         )
     };
     let mut block = vec![0u8; 64 << 20];
     no_huge_pages(&mut block);
-    let (before, theirs_before) = (faults(&mut process), rusage().ru_minflt as f64);
+    faults(&mut process);
+    let theirs_before = rusage().ru_minflt as f64;
     for page in block.chunks_mut(4096) {
         page[0] = 1;
     }
     std::hint::black_box(&block);
+    // Sent as the increase since the previous round.
     let (minor, theirs) = (
-        faults(&mut process) - before,
+        faults(&mut process),
         rusage().ru_minflt as f64 - theirs_before,
     );
     println!("64 MiB touched: +{minor} minor faults, getrusage +{theirs}");
@@ -199,7 +197,7 @@ fn kernel_signals_follow_what_the_process_does() {
 
     // Peak and current RSS, with the 64 MiB still resident, against VmHWM and VmRSS read here
     // (to the kernel's lazily folded per-CPU RSS counts: a few hundred KiB).
-    let sample = memory.collect_mut().unwrap();
+    let sample = memory.collect_mut().unwrap().metrics;
     let (current, peak) = (
         get(&sample, "runtime.memory.rss", None),
         get(&sample, "runtime.memory.rss.peak", None),
@@ -215,27 +213,27 @@ fn kernel_signals_follow_what_the_process_does() {
     // 50 short sleeps: at least 50 voluntary context switches.
     let switches = |p: &mut ProcessMetrics| {
         get(
-            &p.collect_mut().unwrap(),
+            &p.collect_mut().unwrap().metrics,
             "process.context_switches",
             Some(("type", "voluntary")),
         )
     };
-    let before = switches(&mut process);
+    switches(&mut process);
     for _ in 0..50 {
         std::thread::sleep(Duration::from_millis(1));
     }
-    let voluntary = switches(&mut process) - before;
+    let voluntary = switches(&mut process);
     assert!(voluntary >= 50.0, "+{voluntary} voluntary switches");
 
     // 8 MiB written and fsynced to a file on disk: at least 8 MiB more written to storage.
     let written = |c: &mut ContainerMetrics| {
         get(
-            &c.collect_mut().unwrap(),
+            &c.collect_mut().unwrap().metrics,
             "process.disk.io",
             Some(("direction", "write")),
         )
     };
-    let before = written(&mut container);
+    written(&mut container);
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("srm-disk-io");
     {
         let mut file = std::fs::File::create(&path).unwrap();
@@ -243,14 +241,14 @@ fn kernel_signals_follow_what_the_process_does() {
         file.sync_all().unwrap();
     }
     std::fs::remove_file(&path).unwrap();
-    let bytes = written(&mut container) - before;
+    let bytes = written(&mut container);
     println!("8 MiB written + fsync: +{bytes} bytes written to storage");
     assert!(bytes >= (8 << 20) as f64, "+{bytes} bytes");
 
     // Pressure: ratios in 0..1; CPU pressure rises under three threads spinning on one CPU
     // (two of them always wait, whatever the number of CPUs), by as much as the kernel's own
     // `/proc/pressure/cpu` says.
-    let psi = |c: &mut ContainerMetrics| c.collect_mut().unwrap();
+    let psi = |c: &mut ContainerMetrics| c.collect_mut().unwrap().metrics;
     let before = psi(&mut container);
     if !before.iter().any(|m| m.name == "process.pressure.cpu.some") {
         println!("no PSI on this kernel: pressure not checked");

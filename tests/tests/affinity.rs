@@ -99,7 +99,7 @@ fn a_pinned_thread_reports_the_cpus_of_the_process() {
     }
     let (direct, through_the_integration) = std::thread::spawn(move || {
         pin_to_first_cpu();
-        let direct = available(&ProcessMetrics::new().collect_mut().unwrap());
+        let direct = available(&ProcessMetrics::new().collect_mut().unwrap().metrics);
         let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
             collect_memory: false,
             collect_async_runtime: false,

@@ -13,32 +13,21 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use common::with_captured_envelopes_options;
 use common::{Panicking, QueueMetrics, attribute, is, metrics_in, named, values};
 use sentry::ClientOptions;
 use sentry::protocol::{MetricType as Sent, Unit};
 use sentry_runtime_metrics::{
-    MetricCollector, MetricType, MetricValue, RuntimeMetric, RuntimeMetricsConfig,
-    RuntimeMetricsIntegration, Tags,
+    CollectError, Collected, MetricCollector, MetricType, MetricValue, RuntimeMetric,
+    RuntimeMetricsConfig, RuntimeMetricsIntegration, Tags,
 };
 
-/// Captures `rounds` calls of `collect_now()` for an integration with `config`.
+/// Captures `rounds` calls of `collect_now()` for an integration with `config` (and no built-in
+/// collector). Nothing runs at init: the rounds are the collectors' only runs.
 fn capture(
     config: RuntimeMetricsConfig,
     rounds: usize,
-) -> (Vec<sentry::protocol::Metric>, RuntimeMetricsIntegration) {
-    capture_when(config, rounds, || true)
-}
-
-/// [`capture`], starting the rounds once `started()` says the collectors' baseline runs have
-/// started and no collector thread is left running them (`sentry::init` waits for them at most
-/// 100 ms, and a round that comes sooner skips a collector still in its baseline).
-fn capture_when(
-    config: RuntimeMetricsConfig,
-    rounds: usize,
-    started: impl Fn() -> bool,
 ) -> (Vec<sentry::protocol::Metric>, RuntimeMetricsIntegration) {
     let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
         collect_memory: false,
@@ -49,8 +38,6 @@ fn capture_when(
     let options = ClientOptions::new().add_integration(integration.clone());
     let envelopes = with_captured_envelopes_options(
         || {
-            common::wait_for(Duration::from_secs(30), "the baselines to start", &started);
-            common::wait_for_collector_threads_to_finish();
             for _ in 0..rounds {
                 integration.collect_now();
             }
@@ -89,7 +76,7 @@ fn derived_collector_metrics_arrive_with_names_types_units_and_attributes() {
     let processed = named(&metrics, "app.queue.processed");
     assert!(is(processed[0], Sent::Counter));
     assert_eq!(processed[0].unit, None);
-    // setup() took the baseline (processed = 1); this round's total is 2: an increase of 1.
+    // Its first round: the total (1, counted since the collector started) is all new.
     assert_eq!(processed[0].value, 1.0);
 
     for metric in &metrics {
@@ -113,6 +100,8 @@ struct Totals {
     per_round: u64,
     #[gauge(name = "app.level", unit = "percent")]
     level: f64,
+    #[totals]
+    totals: sentry_runtime_metrics::RunningTotals,
     script: Arc<std::sync::Mutex<Vec<u64>>>,
 }
 
@@ -129,7 +118,7 @@ impl Totals {
 
 #[test]
 fn counters_send_increases_over_rounds_including_a_reset() {
-    // Baseline 100 (taken at setup), then 130, 180, then a reset to 25.
+    // 100 counted since the collector started, then 130, 180, then a reset to 25.
     let script = Arc::new(std::sync::Mutex::new(vec![100, 130, 180, 25]));
     let (metrics, _) = capture(
         RuntimeMetricsConfig {
@@ -139,16 +128,16 @@ fn counters_send_increases_over_rounds_including_a_reset() {
             })],
             ..Default::default()
         },
-        3,
+        4,
     );
     let totals = values(&metrics, "app.total");
-    assert_eq!(totals, [30.0, 50.0, 25.0]);
+    assert_eq!(totals, [100.0, 30.0, 50.0, 25.0]);
     // A `delta` counter is sent as it is, every round.
     let per_round = values(&metrics, "app.per_round");
-    assert_eq!(per_round, [4.0, 4.0, 4.0]);
+    assert_eq!(per_round, [4.0; 4]);
     // Gauges are sent every round.
     let levels = values(&metrics, "app.level");
-    assert_eq!(levels, [50.0, 50.0, 50.0]);
+    assert_eq!(levels, [50.0; 4]);
     assert!(
         named(&metrics, "app.level")
             .iter()
@@ -156,13 +145,16 @@ fn counters_send_increases_over_rounds_including_a_reset() {
     );
 }
 
-/// Fails its first sample (the baseline at init), then reports the totals it is given.
+/// Fails its first sample, then reports the totals it is given: a host's total, counting long
+/// before the collector.
 #[derive(Clone, Default, MetricCollector)]
 struct FailsFirst {
-    #[counter(name = "app.lifetime")]
+    #[counter(name = "app.lifetime", began_earlier)]
     total: u64,
     #[gauge(name = "app.alive")]
     alive: u8,
+    #[totals]
+    totals: sentry_runtime_metrics::RunningTotals,
     script: Arc<std::sync::Mutex<Vec<u64>>>,
     runs: u64,
 }
@@ -180,9 +172,9 @@ impl FailsFirst {
 }
 
 #[test]
-fn a_failed_baseline_never_sends_a_lifetime_total() {
-    // The baseline fails; the first good run sees a lifetime total of 1000, which is not an
-    // increase since init: it is recorded, not sent. The next run sends the increase.
+fn a_total_that_began_earlier_never_sends_its_lifetime_even_after_a_failed_round() {
+    // The first round fails; the first good one sees a lifetime total of 1000, which is not an
+    // increase: it is recorded, not sent. The next rounds send the increases.
     let script = Arc::new(std::sync::Mutex::new(vec![1000, 1010, 1015]));
     let (metrics, integration) = capture(
         RuntimeMetricsConfig {
@@ -192,14 +184,13 @@ fn a_failed_baseline_never_sends_a_lifetime_total() {
             })],
             ..Default::default()
         },
-        3,
+        4,
     );
     let totals = values(&metrics, "app.lifetime");
     assert_eq!(totals, [10.0, 5.0]);
     // Its gauges are sent from the first good run on.
     assert_eq!(named(&metrics, "app.alive").len(), 3);
-    // A failed baseline is not a failed round.
-    assert_eq!(integration.stats().collector_failures, 0);
+    assert_eq!(integration.stats().collector_failures, 1);
 }
 
 /// A hand-written collector that returns every bad shape at once.
@@ -247,9 +238,9 @@ fn bad_metrics_are_fixed_or_dropped_and_a_panicking_collector_does_not_stop_the_
     );
     std::panic::set_hook(previous_hook);
 
-    // The panicking collector ran at the baseline and in rounds 1 and 3: after a panic it
-    // rests one round, after the next two, and so on.
-    assert_eq!(panicking_runs.load(Ordering::Relaxed), 3);
+    // The panicking collector ran in rounds 1 and 3: after a panic it rests one round, after
+    // the next two, and so on.
+    assert_eq!(panicking_runs.load(Ordering::Relaxed), 2);
     // Dropped: the empty name, NaN and infinity (3 per round). Sentry would drop them too.
     assert!(
         metrics
@@ -308,14 +299,12 @@ fn a_collector_over_the_cap_is_truncated_and_counted() {
         }
     }
     let runs = Arc::new(AtomicU64::new(0));
-    // Its baseline takes longer than `sentry::init` waits for in a debug build.
-    let (metrics, integration) = capture_when(
+    let (metrics, integration) = capture(
         RuntimeMetricsConfig {
             custom_collectors: vec![Box::new(Flood(runs.clone()))],
             ..Default::default()
         },
         1,
-        || runs.load(Ordering::SeqCst) >= 1,
     );
     let cap = sentry_runtime_metrics::MAX_METRICS_PER_COLLECTOR;
     assert_eq!(named(&metrics, "app.flood").len(), cap);
@@ -324,13 +313,14 @@ fn a_collector_over_the_cap_is_truncated_and_counted() {
     assert_eq!(attribute(dropped[0], "reason"), Some("over_cap"));
     assert_eq!(dropped[0].value, (100_000 - cap) as f64);
     assert_eq!(integration.stats().metrics_dropped, (100_000 - cap) as u64);
-    assert_eq!(runs.load(Ordering::SeqCst), 2, "the baseline and one round");
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "one round, nothing at init");
 }
 
-/// A collector that computes its own increases and bounds its own output (a bridge from another
-/// metrics API): no baseline run, its cap instead of the integration's, its own drops counted.
+/// A collector that bounds its own output and drops past limits of its own (a bridge from
+/// another metrics API) says so with what it returns: its bound instead of the integration's,
+/// its own drops counted.
 #[test]
-fn a_collector_of_increases_sends_from_its_first_run_within_its_own_cap() {
+fn a_collector_sends_within_its_own_bound_and_its_own_drops_are_counted() {
     struct Bridge(Arc<AtomicU64>);
     impl MetricCollector for Bridge {
         fn collect(&self) -> Vec<RuntimeMetric> {
@@ -342,14 +332,10 @@ fn a_collector_of_increases_sends_from_its_first_run_within_its_own_cap() {
         fn name(&self) -> &'static str {
             "bridge"
         }
-        fn counters_are_deltas(&self) -> bool {
-            true
-        }
-        fn max_metrics_per_round(&self) -> usize {
-            2000
-        }
-        fn take_dropped(&mut self) -> u64 {
-            7
+        fn collect_mut(&mut self) -> Result<Collected, CollectError> {
+            Ok(Collected::new(self.collect())
+                .with_max_metrics(2000)
+                .with_dropped(7))
         }
     }
     let runs = Arc::new(AtomicU64::new(0));
@@ -360,7 +346,11 @@ fn a_collector_of_increases_sends_from_its_first_run_within_its_own_cap() {
         },
         2,
     );
-    assert_eq!(runs.load(Ordering::SeqCst), 2, "two rounds and no baseline");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        2,
+        "two rounds, nothing at init"
+    );
     let bridged = named(&metrics, "app.bridged");
     assert_eq!(
         bridged.len(),
@@ -382,29 +372,22 @@ fn a_collector_of_increases_sends_from_its_first_run_within_its_own_cap() {
     assert_eq!(integration.stats().metrics_sent, 3000);
 }
 
-/// The application's answers to the integration's questions may panic: the collector then gets
-/// the defaults (the integration's cap, running totals, nothing dropped), and the host nothing.
+/// The application's `name` and `descriptors`, asked when the collector is registered, may
+/// panic: the collector is still registered, named `unnamed`, and the host sees nothing.
 #[test]
-fn a_collector_whose_questions_panic_gets_the_defaults() {
+fn a_collector_whose_registration_questions_panic_still_runs() {
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
     struct Confused;
     impl MetricCollector for Confused {
         fn collect(&self) -> Vec<RuntimeMetric> {
             numbered("app.confused", MetricType::Gauge, 1200, MetricValue::Int)
         }
         fn name(&self) -> &'static str {
-            "confused"
+            panic!("name")
         }
         fn descriptors(&self) -> Vec<sentry_runtime_metrics::MetricDescriptor> {
             panic!("descriptors")
-        }
-        fn counters_are_deltas(&self) -> bool {
-            panic!("counters_are_deltas")
-        }
-        fn max_metrics_per_round(&self) -> usize {
-            panic!("max_metrics_per_round")
-        }
-        fn take_dropped(&mut self) -> u64 {
-            panic!("take_dropped")
         }
     }
     let (metrics, integration) = capture(
@@ -414,9 +397,12 @@ fn a_collector_whose_questions_panic_gets_the_defaults() {
         },
         1,
     );
+    std::panic::set_hook(previous_hook);
     let cap = sentry_runtime_metrics::MAX_METRICS_PER_COLLECTOR;
     assert_eq!(named(&metrics, "app.confused").len(), cap);
     assert_eq!(integration.stats().metrics_dropped, (1200 - cap) as u64);
+    let dropped = named(&metrics, "runtime_metrics.dropped");
+    assert_eq!(attribute(dropped[0], "collector"), Some("unnamed"));
 }
 
 /// `count` series of `name`, told apart by the attribute `i` = 0, 1 ..; series `i` has
@@ -483,7 +469,7 @@ impl MetricCollector for EveryBadShape {
             gauge("app.widgets".into(), MetricValue::Int(4), Some("widgets")),
             wide,
             odd_attributes,
-            // A running total that only goes down: every round is a negative increase.
+            // A counter that goes down: a negative increase, which Sentry cannot sum.
             RuntimeMetric {
                 name: Cow::Borrowed("app.shrinking"),
                 metric_type: MetricType::Counter,
@@ -633,13 +619,13 @@ fn a_run_of_characters_outside_the_name_rules_becomes_one_underscore_as_in_sentr
     assert_eq!(integration.stats().metrics_corrected, 1);
 }
 
-/// Panics when asked whether it is finished.
-struct PanicsWhenAsked;
+/// Says it is finished after its second run (what it reads went away).
+struct Ends(u64);
 
-impl MetricCollector for PanicsWhenAsked {
+impl MetricCollector for Ends {
     fn collect(&self) -> Vec<RuntimeMetric> {
         vec![RuntimeMetric {
-            name: Cow::Borrowed("app.asked"),
+            name: Cow::Borrowed("app.ending"),
             metric_type: MetricType::Gauge,
             value: MetricValue::Int(1),
             unit: None,
@@ -648,29 +634,26 @@ impl MetricCollector for PanicsWhenAsked {
     }
 
     fn name(&self) -> &'static str {
-        "panics-when-asked"
+        "ends"
     }
 
-    fn is_finished(&self) -> bool {
-        panic!("is_finished bug");
+    fn collect_mut(&mut self) -> Result<Collected, CollectError> {
+        self.0 += 1;
+        Ok(Collected::new(self.collect()).with_finished(self.0 == 2))
     }
 }
 
 #[test]
-fn a_panic_in_is_finished_stays_inside_the_integration() {
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+fn a_finished_collector_sends_its_last_metrics_and_is_removed() {
     let (metrics, integration) = capture(
         RuntimeMetricsConfig {
-            custom_collectors: vec![Box::new(PanicsWhenAsked)],
+            custom_collectors: vec![Box::new(Ends(0))],
             ..Default::default()
         },
-        2,
+        4,
     );
-    std::panic::set_hook(previous_hook);
-    // Taken as "not finished": it stays and sends every round.
-    assert_eq!(values(&metrics, "app.asked"), [1.0, 1.0]);
-    assert_eq!(integration.stats().collectors, 1);
+    assert_eq!(values(&metrics, "app.ending"), [1.0, 1.0]);
+    assert_eq!(integration.stats().collectors, 0);
 }
 
 /// A series with 32 attributes of its own.

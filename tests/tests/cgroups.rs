@@ -159,8 +159,8 @@ fn spin_and_report() {
     container.collect_mut().unwrap();
     let (started, cpu_started) = (Instant::now(), cpu_seconds_from_proc_stat());
     std::thread::sleep(Duration::from_millis(1500));
-    let p1 = process.collect_mut().unwrap();
-    let c1 = container.collect_mut().unwrap();
+    let p1 = process.collect_mut().unwrap().metrics;
+    let c1 = container.collect_mut().unwrap().metrics;
     let cpu_share = (cpu_seconds_from_proc_stat() - cpu_started) / started.elapsed().as_secs_f64();
     running.store(false, Ordering::Relaxed);
     spinners.into_iter().for_each(|s| s.join().unwrap());
@@ -249,10 +249,10 @@ fn a_memory_limit_on_the_parent_cgroup_is_the_limit() {
     const TEST: &str = "a_memory_limit_on_the_parent_cgroup_is_the_limit";
     if child::is_child() {
         wait_for_the_go();
-        let memory = MemoryMetrics::new().collect_mut().unwrap();
+        let memory = MemoryMetrics::new().collect_mut().unwrap().metrics;
         let mut container = ContainerMetrics::new();
         container.collect_mut().unwrap();
-        let container = container.collect_mut().unwrap();
+        let container = container.collect_mut().unwrap().metrics;
         report("limit", value(&memory, "runtime.memory.limit"));
         report("limit_usage", value(&memory, "runtime.memory.limit_usage"));
         report("limit_hits", value(&container, "runtime.memory.limit_hits"));
@@ -308,7 +308,7 @@ fn page_cache_running_into_the_limit_counts_the_hits_the_kernel_counts() {
         file.sync_all().unwrap();
         drop(file);
         std::fs::remove_file(&path).unwrap();
-        let after = container.collect_mut().unwrap();
+        let after = container.collect_mut().unwrap().metrics;
         report("limit_hits", value(&after, "runtime.memory.limit_hits"));
         return;
     }
@@ -346,18 +346,18 @@ fn a_process_moved_to_another_cgroup_reports_the_new_one() {
         wait_for_the_go();
         let (mut memory, mut container) = (MemoryMetrics::new(), ContainerMetrics::new());
         container.collect_mut().unwrap();
-        let before = memory.collect_mut().unwrap();
+        let before = memory.collect_mut().unwrap().metrics;
         report("limit_before", value(&before, "runtime.memory.limit"));
         step();
         // The first collector of the round looks where the process is now.
-        let after = memory.collect_mut().unwrap();
-        let moved = container.collect_mut().unwrap();
+        let after = memory.collect_mut().unwrap().metrics;
+        let moved = container.collect_mut().unwrap().metrics;
         report("limit_after", value(&after, "runtime.memory.limit"));
         report(
             "oom_kills_after_move",
             value(&moved, "runtime.memory.oom_kills"),
         );
-        let next = container.collect_mut().unwrap();
+        let next = container.collect_mut().unwrap().metrics;
         report("oom_kills_next", value(&next, "runtime.memory.oom_kills"));
         return;
     }

@@ -251,11 +251,11 @@ fn scenario() {
     assert!(dropped("slow", "collector_busy") >= 1.0);
 
     // The panicking collector: rested 1, 2, 4 .. rounds after each panic, so in 50 rounds it
-    // ran in rounds 1, 3, 6, 11, 20 and 37 (plus once at init for the baseline), not 50 times.
-    // (The bound allows one run lost to a busy machine.)
+    // ran in rounds 1, 3, 6, 11, 20 and 37, not 50 times. (The bound allows a round or two
+    // more than 50.)
     let panicked = panics.load(Ordering::SeqCst);
-    assert!((6..=8).contains(&panicked), "ran {panicked} times");
-    assert_eq!(stats.collector_failures, panicked - 1, "{stats:?}");
+    assert!((6..=7).contains(&panicked), "ran {panicked} times");
+    assert_eq!(stats.collector_failures, panicked, "{stats:?}");
 
     // The flood: every run capped at the limit, the rest counted as dropped.
     let flood_sent = count("flood.value");
@@ -266,5 +266,5 @@ fn scenario() {
         dropped("flood", "over_cap"),
         (flood_rounds * (FLOOD as u64 - cap)) as f64
     );
-    assert!(floods.load(Ordering::SeqCst) > flood_rounds); // + the baseline
+    assert!(floods.load(Ordering::SeqCst) >= flood_rounds);
 }

@@ -381,7 +381,7 @@ fn collect_shows_what_the_next_round_would_send_without_taking_it() {
             "{shown:?}"
         );
     }
-    let sent = recorded.collect_mut().unwrap();
+    let sent = recorded.collect_mut().unwrap().metrics;
     assert_eq!(sent.len(), 2);
     metrics::with_local_recorder(&recorder, || counter!("snapshot.count").increment(1));
     let shown = recorded.collect();
@@ -443,7 +443,6 @@ fn a_counter_described_with_a_unit_is_sent_without_one_and_descriptors_list_what
                 d.metric_type,
                 d.unit,
                 d.description.into_owned(),
-                d.delta,
             )
         })
         .collect();
@@ -455,28 +454,24 @@ fn a_counter_described_with_a_unit_is_sent_without_one_and_descriptors_list_what
                 MetricType::Distribution,
                 Some("nanosecond"),
                 "Read latency.".to_owned(),
-                false
             ),
             (
                 "io.latency.count".to_owned(),
                 MetricType::Counter,
                 None,
                 "Values recorded into `io.latency`.".to_owned(),
-                true
             ),
             (
                 "io.queue".to_owned(),
                 MetricType::Gauge,
                 None,
                 "Reads waiting.".to_owned(),
-                false
             ),
             (
                 "io.read".to_owned(),
                 MetricType::Counter,
                 None,
                 "Bytes read.".to_owned(),
-                true
             ),
         ]
     );

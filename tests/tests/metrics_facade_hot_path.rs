@@ -45,11 +45,12 @@ fn updates_and_lookups_of_existing_series_do_not_allocate() {
         assert_eq!(made, 0, "{made} allocations in 10 000 rounds of updates");
     });
     // The updates arrived (the handles were real).
-    let sent = recorded.collect_mut().unwrap();
-    let counted = sent
+    let collected = recorded.collect_mut().unwrap();
+    let counted = collected
+        .metrics
         .iter()
         .find(|m| m.name == "http.duration.count")
         .unwrap();
     assert_eq!(counted.value.as_f64(), 40_000.0);
-    assert_eq!(recorded.take_dropped(), 10_000);
+    assert_eq!(collected.dropped, 10_000);
 }

@@ -58,7 +58,7 @@ fn workers_and_alive_tasks_match_tokio() {
     let _serial = serial();
     let rt = runtime(3);
     let mut collector = TokioMetrics::new(rt.handle().clone());
-    let metrics = collector.collect_mut().unwrap();
+    let metrics = collector.collect_mut().unwrap().metrics;
     assert_eq!(get(&metrics, "async.workers.count"), Some(3.0));
 
     let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
@@ -70,7 +70,7 @@ fn workers_and_alive_tasks_match_tokio() {
             })
         })
         .collect();
-    let metrics = collector.collect_mut().unwrap();
+    let metrics = collector.collect_mut().unwrap().metrics;
     let alive = get(&metrics, "async.tasks.alive").unwrap();
     assert!(alive >= 50.0, "alive tasks {alive}");
     assert!(
@@ -90,7 +90,7 @@ fn busy_ratio_is_near_one_when_spinning_and_near_zero_when_idle() {
     let mut collector = TokioMetrics::new(rt.handle().clone()).per_worker(true);
     collector.collect_mut().unwrap();
     std::thread::sleep(Duration::from_millis(200));
-    let idle = collector.collect_mut().unwrap();
+    let idle = collector.collect_mut().unwrap().metrics;
     let idle_ratio = get(&idle, "async.workers.busy_ratio").unwrap();
     assert!(idle_ratio < 0.1, "idle busy ratio {idle_ratio}");
 
@@ -98,7 +98,7 @@ fn busy_ratio_is_near_one_when_spinning_and_near_zero_when_idle() {
     std::thread::sleep(Duration::from_millis(50));
     collector.collect_mut().unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let busy = collector.collect_mut().unwrap();
+    let busy = collector.collect_mut().unwrap().metrics;
     running.store(false, Ordering::Relaxed);
     let busy_ratio = get(&busy, "async.workers.busy_ratio").unwrap();
     assert!(busy_ratio > 0.8, "spinning busy ratio {busy_ratio}");
@@ -116,7 +116,7 @@ fn per_round_arithmetic_agrees_with_tokio_metrics() {
     let monitor = tokio_metrics::RuntimeMonitor::new(rt.handle());
     let mut intervals = monitor.intervals();
     let mut collector = TokioMetrics::new(rt.handle().clone());
-    let ours_before = collector.collect_mut().unwrap();
+    let ours_before = collector.collect_mut().unwrap().metrics;
     intervals.next().unwrap();
 
     // A workload with parks: one worker spins, tasks come and go.
@@ -125,7 +125,7 @@ fn per_round_arithmetic_agrees_with_tokio_metrics() {
         rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(5)) }))
             .unwrap();
     }
-    let ours = collector.collect_mut().unwrap();
+    let ours = collector.collect_mut().unwrap().metrics;
     let theirs = intervals.next().unwrap();
     running.store(false, Ordering::Relaxed);
 
@@ -154,7 +154,7 @@ fn per_round_arithmetic_agrees_with_tokio_metrics() {
 /// Waits, then collects: the probes spawned by the previous collection are harvested.
 fn delays_after(collector: &mut TokioMetrics, wait_for_probes: Duration) -> Vec<f64> {
     std::thread::sleep(wait_for_probes);
-    let metrics = collector.collect_mut().unwrap();
+    let metrics = collector.collect_mut().unwrap().metrics;
     let delays = all(&metrics, "async.scheduling_delay");
     let max = get(&metrics, "async.scheduling_delay.max");
     assert_eq!(
@@ -227,10 +227,10 @@ fn a_runtime_that_shut_down_is_dropped_quietly() {
     collector.collect_mut().unwrap();
     drop(rt);
     // The probes of the last round were dropped unpolled: the runtime is gone.
-    let metrics = collector.collect_mut().unwrap();
+    let metrics = collector.collect_mut().unwrap().metrics;
     assert!(metrics.is_empty(), "{metrics:?}");
     assert!(!collector.is_alive());
-    assert!(collector.collect_mut().unwrap().is_empty());
+    assert!(collector.collect_mut().unwrap().metrics.is_empty());
 }
 
 #[test]

@@ -58,7 +58,7 @@ struct Sample {
 }
 
 fn sample(collector: &mut TokioMetrics) -> Sample {
-    let metrics = collector.collect_mut().unwrap();
+    let metrics = collector.collect_mut().unwrap().metrics;
     let mut per_worker: Vec<(String, f64)> = metrics
         .iter()
         .filter(|m| m.name == "async.worker.blocked")
@@ -75,7 +75,7 @@ fn sample(collector: &mut TokioMetrics) -> Sample {
 
 /// Samples every `every` for `total`, after a first sample (nothing to compare with yet).
 fn watch(collector: &mut TokioMetrics, total: Duration, every: Duration) -> Vec<Sample> {
-    let first = collector.collect_mut().unwrap();
+    let first = collector.collect_mut().unwrap().metrics;
     assert_eq!(get(&first, "async.workers.blocked"), None, "first sample");
     let end = Instant::now() + total;
     let mut samples = Vec::new();
@@ -256,7 +256,7 @@ fn probes_spawned_inside_a_worker_measure_the_scheduler_not_their_caller() {
             let mut collector = collector;
             collector.collect_mut().unwrap();
             std::thread::sleep(Duration::from_millis(200));
-            let metrics = collector.collect_mut().unwrap();
+            let metrics = collector.collect_mut().unwrap().metrics;
             (collector, metrics)
         })
         .await
@@ -264,7 +264,7 @@ fn probes_spawned_inside_a_worker_measure_the_scheduler_not_their_caller() {
     });
     // Then from outside, once the task is done: whatever was still waiting is measured now.
     std::thread::sleep(Duration::from_millis(50));
-    let outside = collector.collect_mut().unwrap();
+    let outside = collector.collect_mut().unwrap().metrics;
     let (first, rest) = (delays_of(&inside), delays_of(&outside));
     println!("probes from inside a worker that then held it 200 ms: {first:?}, then {rest:?}");
     assert_eq!(
@@ -292,7 +292,7 @@ fn a_current_thread_runtime_is_not_judged() {
     let mut collector = TokioMetrics::new(rt.handle().clone()).per_worker(true);
     collector.collect_mut().unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let metrics = collector.collect_mut().unwrap();
+    let metrics = collector.collect_mut().unwrap().metrics;
     assert_eq!(get(&metrics, "async.workers.count"), Some(1.0));
     for name in [
         "async.workers.blocked",

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use sentry_runtime_metrics_derive::MetricCollector;
 
-use super::increase::Increase;
-use crate::sys::{CgroupId, Consumer, Resource, Sources, Throttling};
+use crate::running_totals::{Began, RunningTotals};
+use crate::sys::{CgroupId, Consumer, Resource, ScopedPressure, Sources, Throttling};
 
 /// The signals of the process's cgroup and the kernel (Linux): throttling under the CPU quota in
 /// effect, OOM kills and hits of the memory limit in effect, the pressure on CPU, memory and IO
@@ -22,9 +22,11 @@ use crate::sys::{CgroupId, Consumer, Resource, Sources, Throttling};
 /// value is sent: `cpu.stat` only with a quota.
 ///
 /// The counters here are the kernel's totals of one cgroup (or of the system), sent as the
-/// increase since the previous round of the same cgroup: when the limit in effect moves to
-/// another cgroup, or the process to another cgroup, the first round of the new one sends
-/// nothing for it rather than a difference of two unrelated totals. Totals of a cgroup or of
+/// increase since the previous round of the same cgroup. They began before this process could
+/// look, so the first round only records them, and so does the first round of another cgroup
+/// (when the limit in effect moves to another cgroup, or the process is moved): two unrelated
+/// totals are never subtracted. The storage IO is the process's own, counted from its start:
+/// the first round sends all of it. Totals of a cgroup or of
 /// the system are the same for every process in it: when several processes send them, compare
 /// per host or per process (`server_name`), do not add them up.
 #[derive(Clone, Debug, MetricCollector)]
@@ -98,18 +100,27 @@ pub struct ContainerMetrics {
     io_stall: BTreeMap<&'static str, f64>,
     /// Bytes the process read from and wrote to storage, by `direction` (`read`, `write`; the
     /// block layer, not the page cache; `/proc/self/io`).
-    #[counter(name = "process.disk.io", attribute = "direction")]
+    #[counter(name = "process.disk.io", attribute = "direction", delta)]
     disk_io: BTreeMap<&'static str, u64>,
     sources: Arc<Sources>,
     consumer: Consumer,
     /// The throttling seen by the previous sample and whose, for the ratio.
     previous: Option<(CgroupId, Throttling)>,
-    throttled_us: Increase<CgroupId>,
-    throttled_count: Increase<CgroupId>,
-    oom_count: Increase<CgroupId>,
-    hit_count: Increase<CgroupId>,
-    /// Stall totals by resource (CPU, memory, IO), of the cgroup or (`None`) the system.
-    stall_us: [Increase<Option<CgroupId>>; 3],
+    /// The last kernel totals sent, each with the cgroup it was read from.
+    totals: RunningTotals<ContainerTotal, u64>,
+}
+
+/// The kernel totals sent as counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum ContainerTotal {
+    ThrottledMicros,
+    ThrottledPeriods,
+    OomKills,
+    LimitHits,
+    /// Stall time of a resource, of the process's cgroup or the system.
+    StallMicros(Resource),
+    DiskRead,
+    DiskWritten,
 }
 
 impl ContainerMetrics {
@@ -138,11 +149,7 @@ impl ContainerMetrics {
             consumer: sources.consumer(),
             sources,
             previous: None,
-            throttled_us: Increase::default(),
-            throttled_count: Increase::default(),
-            oom_count: Increase::default(),
-            hit_count: Increase::default(),
-            stall_us: [Increase::default(); 3],
+            totals: RunningTotals::new(),
         }
     }
 
@@ -152,16 +159,50 @@ impl ContainerMetrics {
             .sources
             .cpu_quota(round)
             .and_then(|quota| Some((quota.cgroup, self.sources.throttling(quota)?)));
-        #[allow(clippy::cast_precision_loss)] // Microseconds far below 2^53.
-        {
-            self.throttled_time = self
-                .throttled_us
-                .of(throttling.map(|(cgroup, t)| (cgroup, t.throttled_us)))
-                .map(|us| us as f64 / 1000.0);
-        }
-        self.throttled_periods = self
-            .throttled_count
-            .of(throttling.map(|(cgroup, t)| (cgroup, t.throttled_periods)));
+        let oom_kills = self.sources.oom_kills();
+        let limit_hits = self
+            .sources
+            .memory_limit(round)
+            .and_then(|limit| Some((limit.set_by.cgroup()?, self.sources.limit_hits(limit)?)));
+        let pressure = RESOURCES.map(|resource| self.sources.pressure(resource));
+        let disk_io = self.sources.disk_io();
+
+        let mut totals = self.totals.sample();
+        let mut of_cgroup = |total, reading: Option<(CgroupId, u64)>| {
+            let (cgroup, value) = reading?;
+            totals.increase_from(total, cgroup, value, Began::Earlier)
+        };
+        let throttled_us = of_cgroup(
+            ContainerTotal::ThrottledMicros,
+            throttling.map(|(cgroup, t)| (cgroup, t.throttled_us)),
+        );
+        self.throttled_time = throttled_us.map(micros_to_ms);
+        self.throttled_periods = of_cgroup(
+            ContainerTotal::ThrottledPeriods,
+            throttling.map(|(cgroup, t)| (cgroup, t.throttled_periods)),
+        );
+        self.oom_kills = of_cgroup(ContainerTotal::OomKills, oom_kills);
+        self.limit_hits = of_cgroup(ContainerTotal::LimitHits, limit_hits);
+        // The stall of the cgroup, or (`None`) of the system since boot.
+        let stalled = pressure.map(|reading| {
+            let reading = reading?;
+            let total = ContainerTotal::StallMicros(reading.resource);
+            let stall_us = reading.pressure.some.total_us;
+            totals.increase_from(total, reading.cgroup, stall_us, Began::Earlier)
+        });
+        // The process's own, counted from its start: all of it the first time.
+        let mut of_process = |total, bytes| totals.increase(total, bytes, Began::AtZero);
+        let disk_io = disk_io.map(|io| {
+            [
+                ("read", of_process(ContainerTotal::DiskRead, io.read_bytes)),
+                (
+                    "write",
+                    of_process(ContainerTotal::DiskWritten, io.write_bytes),
+                ),
+            ]
+        });
+        drop(totals);
+
         self.throttled_ratio = match (self.previous, throttling) {
             (Some((then_cgroup, then)), Some((cgroup, now)))
                 if then_cgroup == cgroup && now.periods > then.periods =>
@@ -174,58 +215,42 @@ impl ContainerMetrics {
             _ => None,
         };
         self.previous = throttling;
-        self.oom_kills = self.oom_count.of(self.sources.oom_kills());
-        self.limit_hits = self.hit_count.of(self
-            .sources
-            .memory_limit(round)
-            .and_then(|limit| Some((limit.set_by.cgroup()?, self.sources.limit_hits(limit)?))));
-        self.pressure(Resource::Cpu);
-        self.pressure(Resource::Memory);
-        self.pressure(Resource::Io);
+        for (reading, stalled) in pressure.into_iter().zip(stalled) {
+            self.set_pressure(reading, stalled);
+        }
         self.disk_io.clear();
-        if let Some(io) = self.sources.disk_io() {
-            self.disk_io.insert("read", io.read_bytes);
-            self.disk_io.insert("write", io.write_bytes);
+        for (direction, grew) in disk_io.into_iter().flatten() {
+            self.disk_io.extend(grew.map(|grew| (direction, grew)));
         }
     }
 
-    fn pressure(&mut self, resource: Resource) {
-        let (some, full, stall, stall_us) = match resource {
-            Resource::Cpu => (
-                &mut self.cpu_some,
-                &mut self.cpu_full,
-                &mut self.cpu_stall,
-                &mut self.stall_us[0],
-            ),
+    /// The pressure fields of one resource, from its reading and what its stall grew by.
+    fn set_pressure(&mut self, reading: Option<ScopedPressure>, stalled_us: Option<u64>) {
+        let Some(reading) = reading else {
+            return;
+        };
+        let (some, full, stall) = match reading.resource {
+            Resource::Cpu => (&mut self.cpu_some, &mut self.cpu_full, &mut self.cpu_stall),
             Resource::Memory => (
                 &mut self.memory_some,
                 &mut self.memory_full,
                 &mut self.memory_stall,
-                &mut self.stall_us[1],
             ),
-            Resource::Io => (
-                &mut self.io_some,
-                &mut self.io_full,
-                &mut self.io_stall,
-                &mut self.stall_us[2],
-            ),
-        };
-        some.clear();
-        full.clear();
-        stall.clear();
-        let Some(reading) = self.sources.pressure(resource) else {
-            return;
+            Resource::Io => (&mut self.io_some, &mut self.io_full, &mut self.io_stall),
         };
         let (pressure, scope) = (reading.pressure, reading.scope().as_str());
         some.insert(scope, pressure.some.avg10);
-        if let Some(increase) = stall_us.of(Some((reading.cgroup, pressure.some.total_us))) {
-            #[allow(clippy::cast_precision_loss)] // Microseconds far below 2^53.
-            stall.insert(scope, increase as f64 / 1000.0);
-        }
-        if let Some(all) = pressure.full {
-            full.insert(scope, all.avg10);
-        }
+        stall.extend(stalled_us.map(|us| (scope, micros_to_ms(us))));
+        full.extend(pressure.full.map(|all| (scope, all.avg10)));
     }
+}
+
+/// The resources pressure is read for.
+const RESOURCES: [Resource; 3] = [Resource::Cpu, Resource::Memory, Resource::Io];
+
+#[allow(clippy::cast_precision_loss)] // Microseconds far below 2^53.
+fn micros_to_ms(micros: u64) -> f64 {
+    micros as f64 / 1000.0
 }
 
 impl Default for ContainerMetrics {

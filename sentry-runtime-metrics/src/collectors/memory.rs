@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use sentry_runtime_metrics_derive::MetricCollector;
 
+use crate::running_totals::RunningTotals;
 use crate::sys::{Consumer, Sources};
 use crate::tracking_alloc::TrackingAllocator;
 
@@ -40,6 +41,9 @@ pub struct MemoryMetrics {
     /// over that limit; near 1.0 an OOM kill is close.
     #[gauge(name = "runtime.memory.limit_usage", unit = "ratio")]
     limit_usage: Option<f64>,
+    /// The last allocation count sent (counted from the process's start).
+    #[totals]
+    totals: RunningTotals,
     sources: Arc<Sources>,
     consumer: Consumer,
 }
@@ -56,6 +60,7 @@ impl MemoryMetrics {
             allocations: None,
             limit: None,
             limit_usage: None,
+            totals: RunningTotals::new(),
             consumer: sources.consumer(),
             sources,
         }

@@ -17,8 +17,6 @@
 
 #[cfg(feature = "process")]
 mod container;
-#[cfg(feature = "process")]
-mod increase;
 #[cfg(feature = "jemalloc")]
 mod jemalloc;
 #[cfg(feature = "memory")]

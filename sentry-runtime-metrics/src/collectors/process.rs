@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use sentry_runtime_metrics_derive::MetricCollector;
 
-use crate::sys::{self, Consumer, Sources};
+use crate::running_totals::{Began, RunningTotals};
+use crate::sys::{self, Consumer, Sources, Usage};
 
 /// Shortest window utilization is computed over. With `getrusage` (Unix) CPU time has microsecond
 /// precision; elsewhere it may move in 10 ms ticks, which over 250 ms is at most 4% of one CPU.
@@ -21,7 +22,9 @@ const MIN_UTILIZATION_WINDOW: Duration = if cfg!(unix) {
 /// what the peers (metrics-process, sysinfo) collect, and what the same system calls give besides.
 ///
 /// CPU times, faults and context switches come from one `getrusage(RUSAGE_SELF)` (Unix), with
-/// microsecond precision. CPU utilization is `(Δuser + Δsystem CPU time) / (Δwall time × CPUs
+/// microsecond precision: totals since the process started, so the first round sends all of
+/// them and each later round what they grew by (CPU time computed in whole microseconds, so a
+/// round's milliseconds are exact). CPU utilization is `(Δuser + Δsystem CPU time) / (Δwall time × CPUs
 /// available)` over the time since its previous sample, where CPUs available is the process's
 /// affinity mask's CPU count (its main thread's, whichever thread collects), lowered to the CPU
 /// quota in effect (the smallest `cpu.max` or `cpu.cfs_quota_us / cpu.cfs_period_us` on its
@@ -41,10 +44,10 @@ pub struct ProcessMetrics {
     #[gauge(name = "process.open_fds.limit")]
     open_fds_limit: Option<u64>,
     /// CPU time in user mode, in milliseconds (`getrusage`, microsecond precision).
-    #[counter(name = "process.cpu.user_time")]
+    #[counter(name = "process.cpu.user_time", delta)]
     user_time: Option<f64>,
     /// CPU time in the kernel, in milliseconds (`getrusage`, microsecond precision).
-    #[counter(name = "process.cpu.system_time")]
+    #[counter(name = "process.cpu.system_time", delta)]
     system_time: Option<f64>,
     /// CPU used since the previous sample over the CPU available to the process (0..1).
     #[gauge(name = "process.cpu.utilization", unit = "ratio")]
@@ -58,16 +61,29 @@ pub struct ProcessMetrics {
     uptime: Option<Duration>,
     /// Page faults, by `type`: `minor` (the page was in memory) and `major` (it had to be read
     /// from disk).
-    #[counter(name = "process.paging.faults", attribute = "type")]
+    #[counter(name = "process.paging.faults", attribute = "type", delta)]
     faults: BTreeMap<&'static str, u64>,
     /// Context switches, by `type`: `voluntary` (the thread waited, for IO or a lock) and
     /// `involuntary` (the scheduler took the CPU away: contention).
-    #[counter(name = "process.context_switches", attribute = "type")]
+    #[counter(name = "process.context_switches", attribute = "type", delta)]
     context_switches: BTreeMap<&'static str, u64>,
     sources: Arc<Sources>,
     consumer: Consumer,
+    /// The last `getrusage` totals sent.
+    totals: RunningTotals<UsageTotal, u64>,
     /// Wall time and total CPU milliseconds of the sample utilization was last computed from.
     previous: Option<(Instant, f64)>,
+}
+
+/// The `getrusage` totals sent as counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum UsageTotal {
+    UserMicros,
+    SystemMicros,
+    MinorFaults,
+    MajorFaults,
+    VoluntarySwitches,
+    InvoluntarySwitches,
 }
 
 impl ProcessMetrics {
@@ -88,6 +104,7 @@ impl ProcessMetrics {
             context_switches: BTreeMap::new(),
             consumer: sources.consumer(),
             sources,
+            totals: RunningTotals::new(),
             previous: None,
         }
     }
@@ -101,22 +118,11 @@ impl ProcessMetrics {
         self.threads = self.sources.threads();
         self.open_fds = self.sources.open_fds();
         self.open_fds_limit = sys::fd_soft_limit();
-        self.user_time = usage.map(|usage| ms(usage.user_us));
-        self.system_time = usage.map(|usage| ms(usage.system_us));
         self.uptime = self
             .sources
             .started_at()
             .map(|started| now.saturating_duration_since(started));
-        self.faults.clear();
-        self.context_switches.clear();
-        if let Some(usage) = usage {
-            self.faults.insert("minor", usage.minor_faults);
-            self.faults.insert("major", usage.major_faults);
-            self.context_switches
-                .insert("voluntary", usage.voluntary_switches);
-            self.context_switches
-                .insert("involuntary", usage.involuntary_switches);
-        }
+        self.increases(usage);
         let quota = self.sources.cpu_quota(round).map(|quota| quota.cpus);
         self.cpus_available = sys::cpus_available(sys::affinity_cpus(), quota);
         let cpu_ms = usage
@@ -136,6 +142,50 @@ impl ProcessMetrics {
                 }
             }
             _ => self.previous = cpu_ms.map(|cpu_ms| (now, cpu_ms)),
+        }
+    }
+}
+
+impl ProcessMetrics {
+    /// What the `getrusage` totals grew by since the previous sample (all of them, the first
+    /// time: they count from the process's start).
+    fn increases(&mut self, usage: Option<Usage>) {
+        self.faults.clear();
+        self.context_switches.clear();
+        let Some(usage) = usage else {
+            (self.user_time, self.system_time) = (None, None);
+            return;
+        };
+        let mut totals = self.totals.sample();
+        let mut increase =
+            |total: UsageTotal, value: u64| totals.increase(total, value, Began::AtZero);
+        #[allow(clippy::cast_precision_loss)] // Microseconds of CPU stay far below 2^53.
+        let ms = |micros: u64| micros as f64 / 1000.0;
+        self.user_time = increase(UsageTotal::UserMicros, usage.user_us).map(ms);
+        self.system_time = increase(UsageTotal::SystemMicros, usage.system_us).map(ms);
+        let faults = [
+            ("minor", UsageTotal::MinorFaults, usage.minor_faults),
+            ("major", UsageTotal::MajorFaults, usage.major_faults),
+        ];
+        for (label, total, value) in faults {
+            self.faults
+                .extend(increase(total, value).map(|grew| (label, grew)));
+        }
+        let switches = [
+            (
+                "voluntary",
+                UsageTotal::VoluntarySwitches,
+                usage.voluntary_switches,
+            ),
+            (
+                "involuntary",
+                UsageTotal::InvoluntarySwitches,
+                usage.involuntary_switches,
+            ),
+        ];
+        for (label, total, value) in switches {
+            self.context_switches
+                .extend(increase(total, value).map(|grew| (label, grew)));
         }
     }
 }

@@ -1,32 +1,33 @@
-//! One registered collector: the collector itself with the state kept between its runs (counter
-//! baselines, how it has been doing), and the claim that makes sure it never runs twice at once.
+//! One registered collector: the collector with how it has been doing (its panics), and the
+//! claim that makes sure it never runs twice at once. It keeps no numbers of the collector's:
+//! what a collector sends is what it returns.
 //!
 //! Whoever runs a collector claims it first ([`Entry::claim`], one atomic swap, never a wait),
 //! so its state behind the mutex is only ever locked by the holder of the claim and the lock is
 //! never contended. The few facts read without the claim (how many metrics a lost round costs,
-//! whether "still running" was reported, whether it was removed) are atomics.
+//! which problems were reported, whether it was removed) are atomics.
 
-use std::borrow::Cow;
-use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::backoff;
-use crate::collector::{MAX_METRICS_PER_COLLECTOR, MetricCollector};
-use crate::engine::series::Series;
-use crate::metric::MetricType;
+use crate::collector::MetricCollector;
 use crate::sync::lock;
 
 /// Most rounds a collector that keeps panicking is rested between attempts (the rest doubles
 /// from one round with every consecutive panic; see [`backoff`]).
 pub(crate) const MAX_PANIC_REST_ROUNDS: u32 = 64;
 
+/// How often a claim is tried again while a round waits for it (the last round only).
+const CLAIM_RETRY: Duration = Duration::from_millis(1);
+
 /// Where a collector's runs happen in background rounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Origin {
-    /// Ours (memory, process, jemalloc, Tokio): microseconds each, run one after the other on
-    /// one worker.
+    /// Ours (memory, process, container, jemalloc, Tokio): microseconds each, run one after the
+    /// other on one worker.
     BuiltIn,
     /// The application's: each on a worker of its own, so a slow one delays only itself.
     Application,
@@ -39,24 +40,7 @@ pub(crate) enum Note {
     Error = 2,
     OverCap = 4,
     BadMetric = 8,
-}
-
-/// Which of a collector's counters hold per-round increases already.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Deltas {
-    /// All of them ([`MetricCollector::counters_are_deltas`]).
-    All,
-    /// Those its descriptors mark [`delta`](crate::MetricDescriptor::delta).
-    Named(HashSet<Cow<'static, str>>),
-}
-
-impl Deltas {
-    pub(crate) fn contains(&self, name: &str) -> bool {
-        match self {
-            Deltas::All => true,
-            Deltas::Named(names) => names.contains(name),
-        }
-    }
+    Busy = 16,
 }
 
 /// A registered collector.
@@ -70,7 +54,11 @@ pub(crate) struct Entry {
     /// Metrics it sent in its last good run (at first, the metrics it declares): what a round in
     /// which it could not run costs.
     last_sent: AtomicUsize,
-    busy_reported: AtomicBool,
+    /// Metrics of the rounds that skipped it while another run held it, not reported yet: the
+    /// run that held it up reports them when it returns.
+    skipped: AtomicU64,
+    /// The [`Note`]s reported so far.
+    noted: AtomicU8,
     removed: AtomicBool,
     state: Mutex<State>,
 }
@@ -78,20 +66,10 @@ pub(crate) struct Entry {
 /// What is kept between runs of a collector; only the holder of its claim touches it.
 pub(crate) struct State {
     pub(crate) collector: Box<dyn MetricCollector>,
-    /// Which counters hold per-round increases already (the others are running totals).
-    pub(crate) deltas: Deltas,
-    /// Most metrics kept of one run ([`MetricCollector::max_metrics_per_round`]).
-    pub(crate) cap: usize,
-    pub(crate) series: Series,
-    /// Whether its counter totals have been recorded once, so that counters can send increases.
-    /// Until then a run records them without sending them (a first total is a lifetime, not an
-    /// increase). True from the start for a collector whose counters are all increases.
-    pub(crate) baselined: bool,
     /// Consecutive runs that panicked.
     panics: u32,
     /// Rounds left to skip after a panic.
     rest: u32,
-    noted: u8,
 }
 
 impl Entry {
@@ -101,43 +79,21 @@ impl Entry {
         keys: Vec<String>,
     ) -> Arc<Self> {
         // The application's code: a panic in it must not reach `sentry::init`.
-        let descriptors =
-            catch_unwind(AssertUnwindSafe(|| collector.descriptors())).unwrap_or_default();
-        let all_deltas =
-            catch_unwind(AssertUnwindSafe(|| collector.counters_are_deltas())).unwrap_or(false);
-        let cap = catch_unwind(AssertUnwindSafe(|| collector.max_metrics_per_round()))
-            .unwrap_or(MAX_METRICS_PER_COLLECTOR);
-        let deltas = if all_deltas {
-            Deltas::All
-        } else {
-            Deltas::Named(
-                descriptors
-                    .iter()
-                    .filter(|d| d.delta && d.metric_type == MetricType::Counter)
-                    .map(|d| d.name.clone())
-                    .collect(),
-            )
-        };
-        // Nothing to record before its first round: its first run may send.
-        let baselined = deltas == Deltas::All;
+        let declared = catch_unwind(AssertUnwindSafe(|| collector.descriptors().len()));
         let name = catch_unwind(AssertUnwindSafe(|| collector.name())).unwrap_or("unnamed");
         Arc::new(Entry {
             name,
             origin,
             keys,
             claimed: AtomicBool::new(false),
-            last_sent: AtomicUsize::new(descriptors.len()),
-            busy_reported: AtomicBool::new(false),
+            last_sent: AtomicUsize::new(declared.unwrap_or(0)),
+            skipped: AtomicU64::new(0),
+            noted: AtomicU8::new(0),
             removed: AtomicBool::new(false),
             state: Mutex::new(State {
                 collector,
-                deltas,
-                cap,
-                series: Series::default(),
-                baselined,
                 panics: 0,
                 rest: 0,
-                noted: 0,
             }),
         })
     }
@@ -147,10 +103,35 @@ impl Entry {
         (!self.claimed.swap(true, Ordering::AcqRel)).then(|| Claim(Arc::clone(self)))
     }
 
+    /// The right to run this collector, waiting for whoever holds it until `deadline`.
+    pub(crate) fn claim_by(self: &Arc<Self>, deadline: Instant) -> Option<Claim> {
+        loop {
+            if let Some(claim) = self.claim() {
+                return Some(claim);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(CLAIM_RETRY);
+        }
+    }
+
     /// What a round in which it could not run costs: as many metrics as it sent last time, at
     /// least one (a collector that never worked still lost its round).
     pub(crate) fn round_cost(&self) -> u64 {
         self.last_sent.load(Ordering::Relaxed).max(1) as u64
+    }
+
+    /// Records a round that skipped it because another run held it; true the first time.
+    pub(crate) fn skipped(&self) -> bool {
+        let cost = self.round_cost();
+        self.skipped.fetch_add(cost, Ordering::Relaxed);
+        self.first(Note::Busy)
+    }
+
+    /// The metrics of the rounds that skipped it since the last call.
+    pub(crate) fn take_skipped(&self) -> u64 {
+        self.skipped.swap(0, Ordering::Relaxed)
     }
 
     /// Remembers how many metrics a good run sent, for [`round_cost`](Self::round_cost).
@@ -158,9 +139,9 @@ impl Entry {
         self.last_sent.store(metrics, Ordering::Relaxed);
     }
 
-    /// True the first time it is found still running.
-    pub(crate) fn first_busy(&self) -> bool {
-        !self.busy_reported.swap(true, Ordering::Relaxed)
+    /// True the first time `note` happens for this collector.
+    pub(crate) fn first(&self, note: Note) -> bool {
+        self.noted.fetch_or(note as u8, Ordering::Relaxed) & note as u8 == 0
     }
 
     pub(crate) fn mark_removed(&self) {
@@ -208,12 +189,5 @@ impl State {
         } else {
             self.panics = 0;
         }
-    }
-
-    /// True the first time `note` happens for this collector.
-    pub(crate) fn first(&mut self, note: Note) -> bool {
-        let first = self.noted & note as u8 == 0;
-        self.noted |= note as u8;
-        first
     }
 }

@@ -1,51 +1,33 @@
 //! What one integration owns, each part with one job: the collectors ([`registry`]), the threads
 //! that run them ([`workers`]), sending ([`send`]) and the counts of what was done and lost
-//! ([`Stats`]). A round ([`round`]) claims the collectors and hands each to a run ([`run`]),
-//! which takes it from collecting to the SDK; [`check`] and [`series`] are its steps.
+//! ([`Stats`]). A [`round`] takes collectors through four steps: [`collect`], [`check`], send,
+//! account. The engine's entry points (setup, registration, the three kinds of rounds) are here.
 
 mod check;
+mod collect;
 mod entry;
 mod registry;
 mod round;
-mod run;
 mod send;
-mod series;
 mod workers;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub(crate) use entry::Origin;
 
+use crate::binding::ClientBinding;
 use crate::collector::MetricCollector;
 use crate::debug_log::DebugLog;
 use crate::losses::{RuntimeMetricsStats, Stats};
-use crate::metric::Tags;
+use crate::metric::{RuntimeMetric, Tags};
 use crate::rules;
+use crate::sync::lock;
+use collect::Claiming;
 use entry::Entry;
 use registry::Registry;
 use send::Sender;
 use workers::Workers;
-
-/// What kind of round, which decides where collectors run and whether anything is sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Round {
-    /// The first run of collectors, at setup or registration: records counter totals so the
-    /// first real round sends increases since then; sends nothing. Runs on the workers; the
-    /// caller waits for it a short while.
-    Baseline,
-    /// `collect_now()`: every collector on the calling thread.
-    Now,
-    /// The sampler's: every collector on the workers (the built-in ones together, each of the
-    /// application's on its own), each sending when it is done.
-    Background,
-}
-
-impl Round {
-    /// Whether the round sends, and counts what it loses.
-    fn sends(self) -> bool {
-        self != Round::Baseline
-    }
-}
 
 /// The collectors, threads, sending and statistics of one integration.
 pub(crate) struct Engine {
@@ -86,6 +68,58 @@ impl Engine {
             log: DebugLog::default(),
             attribute_problems: Mutex::new(attribute_problems),
         }
+    }
+
+    /// Prepares for a new client: its debug log, and how long idle workers stay. Runs nothing:
+    /// a collector's first run is the first round's.
+    pub(crate) fn set_up(&self, debug: bool, interval: Duration) {
+        self.log.enable(debug);
+        if debug && let Some(problems) = lock(&self.attribute_problems).take() {
+            self.log.write(format_args!("{problems}"));
+        }
+        // Idle workers stay for two rounds (so steady collection reuses them), within limits.
+        let idle_exit = interval
+            .saturating_mul(2)
+            .clamp(Duration::from_secs(1), Duration::from_secs(60));
+        self.workers.set_idle_exit(idle_exit);
+    }
+
+    /// Adds a collector (a runtime registered after init, a collector added later), replacing
+    /// any registered under one of `keys`. It runs from the next round on.
+    pub(crate) fn add(
+        &self,
+        collector: Box<dyn MetricCollector>,
+        origin: Origin,
+        keys: Vec<String>,
+    ) {
+        self.registry.add(Entry::new(collector, origin, keys));
+    }
+
+    /// One round on the calling thread, sending to the client of `to`; a collector another run
+    /// holds is skipped.
+    pub(crate) fn collect_now(&self, to: Option<&ClientBinding>) {
+        round::run_here(self, &self.registry.snapshot(), to, Claiming::Skip);
+    }
+
+    /// The last round, on the calling thread: waits until `deadline` for the background
+    /// round's jobs to finish and for collectors another run holds, so that every increase
+    /// counted before this call reaches the client of `to`.
+    pub(crate) fn last_round(&self, to: Option<&ClientBinding>, deadline: Instant) {
+        self.workers.wait_idle(deadline);
+        let entries = self.registry.snapshot();
+        round::run_here(self, &entries, to, Claiming::WaitUntil(deadline));
+    }
+
+    /// One round of the sampler: every collector on the workers, sending to the client of `to`.
+    pub(crate) fn background_round(self: &Arc<Self>, to: &Arc<ClientBinding>) {
+        round::dispatch(self, to);
+    }
+
+    /// Sends `metrics`; returns how many the SDK took. A pause after a panic of the SDK's
+    /// capture path is counted in rounds as completed when the metric is sent.
+    fn send(&self, client: &sentry_core::Client, metrics: Vec<RuntimeMetric>) -> usize {
+        self.sender
+            .send(client, metrics, self.stats.rounds(), &self.log)
     }
 
     /// Lets idle workers exit now (the client closed).

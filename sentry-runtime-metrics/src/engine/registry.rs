@@ -39,9 +39,24 @@ impl Registry {
         Arc::clone(&read(&self.entries))
     }
 
-    /// How many jobs rounds run these collectors in: one for the built-in ones, one for each of
-    /// the application's.
-    pub(crate) fn job_groups(&self) -> usize {
+    /// The collectors as background rounds run them, one group per job: the built-in ones
+    /// together (first), each of the application's alone.
+    pub(crate) fn groups(&self) -> Vec<Vec<Arc<Entry>>> {
+        let entries = self.snapshot();
+        let (built_in, application): (Vec<_>, Vec<_>) = entries
+            .iter()
+            .cloned()
+            .partition(|entry| entry.origin == Origin::BuiltIn);
+        let built_in = (!built_in.is_empty()).then_some(built_in);
+        built_in
+            .into_iter()
+            .chain(application.into_iter().map(|entry| vec![entry]))
+            .collect()
+    }
+
+    /// How many groups [`groups`](Self::groups) makes: one for the built-in collectors, one
+    /// for each of the application's.
+    pub(crate) fn groups_count(&self) -> usize {
         let entries = read(&self.entries);
         let application = entries
             .iter()

@@ -1,223 +1,185 @@
-//! A collection round, the one way collectors are run: claim each collector (one still running
-//! is skipped, one resting after a panic sits the round out), then [run](super::run) it, on the
-//! calling thread or on the workers. Baselines, `collect_now` and background rounds differ only
-//! in their [`Round`]. The engine's entry points (setup, registration, the two kinds of rounds
-//! that send) are here.
+//! A collection round, the one way collectors are run: four steps, each returning a value.
+//!
+//! 1. **collect**: claim each collector and run it ([`collect`]);
+//! 2. **check**: make what it returned ready to send ([`check`]);
+//! 3. **send**: hand that to the client ([`Sender`](super::send::Sender));
+//! 4. **account**: count what was sent, lost and corrected, and report the losses to Sentry.
+//!
+//! `collect_now` and the last round claim the collectors and run all four steps on the calling
+//! thread ([`run`]). The sampler's background round ([`dispatch`]) claims them on the sampler
+//! thread (an atomic swap each) and runs the four steps on the workers, one job per group of
+//! claimed collectors (the built-in ones together, each of the application's alone), so the
+//! sampler thread only keeps time: it never runs a collector nor the SDK's capture path (nor the
+//! application's `before_send_metric` hook). Every loss is reported by the run of its collector:
+//! a round that skips a collector still running leaves it to that run.
 
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::binding::ClientBinding;
-use crate::collector::MetricCollector;
-use crate::engine::entry::{Claim, Entry, Origin};
-use crate::engine::workers::After;
-use crate::engine::{Engine, Round};
+use crate::engine::Engine;
+use crate::engine::check;
+use crate::engine::collect::{self, Claiming};
+use crate::engine::entry::{Claim, Entry};
 use crate::losses::{Loss, Tally};
-use crate::sync::lock;
+use crate::metric::RuntimeMetric;
 
-/// How long `sentry::init` and `add_collector` wait for a baseline. Real collectors take
-/// microseconds; a slower one finishes its baseline in the background, and rounds skip it until
-/// then.
-const BASELINE_WAIT: Duration = Duration::from_millis(100);
-
-/// Shared by a round's dispatch and its jobs; when the last of them is done, so is the round: a
-/// round that sends is counted (so `stats().rounds` never counts a round whose metrics are not
-/// all handed to the SDK yet), and a caller waiting for a baseline is woken.
-struct RoundEnd {
-    engine: Arc<Engine>,
-    counted: bool,
-    /// Dropped with the round's end, which disconnects the channel its dispatch waits on.
-    _done: mpsc::Sender<()>,
+/// One round of `entries` on this thread, sending to the client of `to`.
+pub(super) fn run_here(
+    engine: &Engine,
+    entries: &[Arc<Entry>],
+    to: Option<&ClientBinding>,
+    claiming: Claiming,
+) {
+    let claims = collect::claim(entries, claiming, &engine.stats, &engine.log);
+    run(engine, claims, to);
+    engine.stats.round_completed();
 }
 
-impl Drop for RoundEnd {
-    fn drop(&mut self) {
-        if self.counted {
-            self.engine.stats.round_completed();
+/// The four steps for the collectors of `claims`, on this thread.
+fn run(engine: &Engine, claims: Vec<Claim>, to: Option<&ClientBinding>) {
+    let collection = collect::collect(claims, &engine.registry, &engine.log);
+    let checked = check::check(collection.runs, engine.sender.attribute_room());
+    let sent = send(engine, checked.metrics, to);
+    let mut losses = collection.losses;
+    losses.merge(checked.losses);
+    losses.merge(sent.losses);
+    let outcome = Outcome {
+        losses,
+        notes: [collection.notes, checked.notes].concat(),
+        failures: collection.failures,
+        corrected: checked.corrected,
+        sent: sent.count,
+    };
+    account(engine, outcome, to);
+}
+
+/// The sampler's round: claims each group of collectors here, and runs the four steps for each
+/// group on a worker. The last job to finish counts the round, so `stats().rounds` never counts
+/// one whose metrics are not all handed to the SDK.
+pub(super) fn dispatch(engine: &Arc<Engine>, to: &Arc<ClientBinding>) {
+    let claimed: Vec<Vec<Claim>> = engine
+        .registry
+        .groups()
+        .iter()
+        .map(|group| collect::claim(group, Claiming::Skip, &engine.stats, &engine.log))
+        .filter(|claims| !claims.is_empty())
+        .collect();
+    if claimed.is_empty() {
+        engine.stats.round_completed();
+        return;
+    }
+    // Jobs in flight at once, whatever the rounds: one per group (a job holds its group's
+    // claims until it is done, and a group still held is not claimed again).
+    let threads = engine.registry.groups_count();
+    let jobs_left = Arc::new(AtomicUsize::new(claimed.len()));
+    for claims in claimed {
+        let no_thread = no_thread(&claims);
+        let job = {
+            let (engine, to, jobs_left) =
+                (Arc::clone(engine), Arc::clone(to), Arc::clone(&jobs_left));
+            Box::new(move || {
+                // A round for a client that closed meanwhile (or was replaced) is not started.
+                if to.client().is_some() {
+                    run(&engine, claims, Some(&to));
+                }
+                job_done(&engine, &jobs_left);
+            })
+        };
+        // A job no thread can run is handed back, and dropping it releases its claims.
+        if engine.workers.submit(job, threads).is_err() {
+            // No thread could be started: this one is all there is to say so.
+            account(engine, Outcome::lost(no_thread), Some(to));
+            job_done(engine, &jobs_left);
         }
     }
 }
 
-impl Engine {
-    /// Prepares for a new client: its debug log, how long idle workers stay, the baselines of
-    /// collectors that have none yet.
-    pub(crate) fn set_up(self: &Arc<Self>, debug: bool, interval: Duration) {
-        self.log.enable(debug);
-        if debug && let Some(problems) = lock(&self.attribute_problems).take() {
-            self.log.write(format_args!("{problems}"));
-        }
-        // Idle workers stay for two rounds (so steady collection reuses them), within limits.
-        let idle_exit = interval
-            .saturating_mul(2)
-            .clamp(Duration::from_secs(1), Duration::from_secs(60));
-        self.workers.set_idle_exit(idle_exit);
-        self.round(Round::Baseline, &self.registry.snapshot(), None);
+/// Counts the round when the last of its jobs is done.
+fn job_done(engine: &Engine, jobs_left: &AtomicUsize) {
+    if jobs_left.fetch_sub(1, Ordering::AcqRel) == 1 {
+        engine.stats.round_completed();
     }
+}
 
-    /// Adds a collector (a runtime registered after init, a collector added later), replacing
-    /// any registered under one of `keys`, and takes its baseline, so its first round sends
-    /// increases since now.
-    pub(crate) fn add(
-        self: &Arc<Self>,
-        collector: Box<dyn MetricCollector>,
-        origin: Origin,
-        keys: Vec<String>,
-    ) {
-        let entry = self.register(collector, origin, keys);
-        // Should a round claim it first, that round's run is its baseline, and this one sits out.
-        self.round(Round::Baseline, &[entry], None);
+/// The round of a group that found no thread to run on: each collector's usual round.
+fn no_thread(claims: &[Claim]) -> Tally {
+    let mut tally = Tally::default();
+    for claim in claims {
+        let entry = claim.entry();
+        tally.add(entry.name, Loss::NoThread, entry.round_cost());
     }
+    tally
+}
 
-    /// Adds a collector without taking its baseline (the next baseline round, or its first
-    /// good run, does), replacing any registered under one of `keys`.
-    pub(crate) fn register(
-        &self,
-        collector: Box<dyn MetricCollector>,
-        origin: Origin,
-        keys: Vec<String>,
-    ) -> Arc<Entry> {
-        let entry = Entry::new(collector, origin, keys);
-        self.registry.add(Arc::clone(&entry));
-        entry
-    }
+/// What sending did.
+struct Sent {
+    count: u64,
+    losses: Tally,
+}
 
-    /// One round on the calling thread, sending to the client of `to`.
-    pub(crate) fn collect_now(self: &Arc<Self>, to: Option<&Arc<ClientBinding>>) {
-        self.round(Round::Now, &self.registry.snapshot(), to);
-    }
-
-    /// One round of the sampler: every collector on the workers, sending to the client of `to`.
-    pub(crate) fn background_round(self: &Arc<Self>, to: &Arc<ClientBinding>) {
-        self.round(Round::Background, &self.registry.snapshot(), Some(to));
-    }
-
-    /// Runs `round` over `entries`, sending to the client of `to`.
-    fn round(
-        self: &Arc<Self>,
-        round: Round,
-        entries: &[Arc<Entry>],
-        to: Option<&Arc<ClientBinding>>,
-    ) {
-        let mut tally = Tally::default();
-        let mut built_in = Vec::new();
-        let mut batches = Vec::new();
-        for entry in entries {
-            let Some(claim) = self.claim(round, entry, &mut tally) else {
-                continue;
-            };
-            match (round, entry.origin) {
-                (Round::Now, _) => tally.merge(self.run(round, claim, to)),
-                (_, Origin::BuiltIn) => built_in.push(claim),
-                (_, Origin::Application) => batches.push(vec![claim]),
-            }
-        }
-        if !built_in.is_empty() {
-            batches.insert(0, built_in);
-        }
-        if batches.is_empty() && (round != Round::Background || tally.is_empty()) {
-            // Everything ran here (`collect_now`), or nothing is left to do.
-            self.account(&tally, to);
-            if round.sends() {
-                self.stats.round_completed();
-            }
-            return;
-        }
-        if batches.is_empty() {
-            // Every collector sat the round out: a job without collectors reports that, so this
-            // thread stays off the capture path.
-            batches.push(Vec::new());
-        }
-        let (done, finished) = mpsc::channel::<()>();
-        let end = Arc::new(RoundEnd {
-            engine: Arc::clone(self),
-            counted: round.sends(),
-            _done: done,
-        });
-        // What the dispatch itself found (collectors still running, resting) is reported by
-        // the first job to finish, so this thread never runs the SDK's capture path (nor the
-        // application's `before_send_metric` hook): it only keeps time.
-        let dispatch_losses = Arc::new(Mutex::new(Some(tally)));
-        // Jobs in flight at once, whatever the rounds: one per claim a job can hold.
-        let in_flight = self.registry.job_groups();
-        let mut submitted = 0;
-        let mut no_thread = Tally::default();
-        for batch in batches {
-            let cost: Vec<(&'static str, u64)> = batch
-                .iter()
-                .map(|claim| (claim.entry().name, claim.entry().round_cost()))
-                .collect();
-            let (engine, to, end) = (Arc::clone(self), to.cloned(), Arc::clone(&end));
-            let losses = Arc::clone(&dispatch_losses);
-            let job = Box::new(move || {
-                let mut tally = Tally::default();
-                for claim in batch {
-                    tally.merge(engine.run(round, claim, to.as_ref()));
-                }
-                if let Some(found) = lock(&losses).take() {
-                    tally.merge(found);
-                }
-                engine.account(&tally, to.as_ref());
-                drop(end);
-            });
-            // Baseline workers exit when done: the first round is an interval away.
-            let after = if round.sends() {
-                After::Stay
-            } else {
-                After::Exit
-            };
-            // Dropping a job that no thread can run released its claims.
-            if self.workers.submit(job, after, in_flight).is_ok() {
-                submitted += 1;
-            } else if round.sends() {
-                for (name, metrics) in cost {
-                    no_thread.add(name, Loss::NoThread, metrics);
-                }
-            }
-        }
-        if submitted == 0
-            && let Some(found) = lock(&dispatch_losses).take()
-        {
-            no_thread.merge(found);
-        }
-        // Only when threads could not be started: then this one is all there is.
-        self.account(&no_thread, to);
-        drop(end);
-        if !round.sends() {
-            // Until every part of the baseline let go of the round's end (the channel is then
-            // disconnected), or the wait is over.
-            let _ = finished.recv_timeout(BASELINE_WAIT);
-        }
-    }
-
-    /// Claims `entry` for `round`, or says why it sits the round out.
-    fn claim(&self, round: Round, entry: &Arc<Entry>, tally: &mut Tally) -> Option<Claim> {
-        let Some(claim) = entry.claim() else {
-            if round.sends() {
-                self.stats.collector_skipped();
-                tally.add(entry.name, Loss::CollectorBusy, entry.round_cost());
-                if entry.first_busy() {
-                    self.log.write(format_args!(
-                        "collector `{}` is still running from an earlier round, its baseline at \
-                         init or another `collect_now` (it takes longer than the collection \
-                         interval, or waits for a free worker); rounds skip it until it returns \
-                         (reported once)",
-                        entry.name
-                    ));
-                }
-            }
-            return None;
+/// Step 3: hands each collector's checked metrics to the client, if there is one.
+fn send(
+    engine: &Engine,
+    metrics: Vec<(&'static str, Vec<RuntimeMetric>)>,
+    to: Option<&ClientBinding>,
+) -> Sent {
+    let mut sent = Sent {
+        count: 0,
+        losses: Tally::default(),
+    };
+    let client = to.and_then(ClientBinding::client);
+    for (collector, metrics) in metrics {
+        let total = metrics.len() as u64;
+        let Some(client) = &client else {
+            sent.losses.add(collector, Loss::NoClient, total);
+            continue;
         };
-        let mut state = claim.state();
-        let sits_out = match round {
-            // One that has its baseline (a second client) keeps it.
-            Round::Baseline => state.baselined,
-            _ if state.resting() => {
-                tally.add(entry.name, Loss::CollectorPanicked, entry.round_cost());
-                true
-            }
-            _ => false,
-        };
-        drop(state);
-        (!sits_out).then_some(claim)
+        let captured = engine.send(client, metrics) as u64;
+        sent.count += captured;
+        sent.losses
+            .add(collector, Loss::CapturePanicked, total - captured);
+    }
+    sent
+}
+
+/// Everything a round has to count.
+struct Outcome {
+    losses: Tally,
+    notes: Vec<String>,
+    failures: u64,
+    corrected: u64,
+    sent: u64,
+}
+
+impl Outcome {
+    /// A round that only lost.
+    fn lost(losses: Tally) -> Self {
+        Outcome {
+            losses,
+            notes: Vec::new(),
+            failures: 0,
+            corrected: 0,
+            sent: 0,
+        }
+    }
+}
+
+/// Step 4: counts what the round did in the stats, writes its notes to the debug log, and
+/// reports its losses to the client as `runtime_metrics.dropped`.
+fn account(engine: &Engine, outcome: Outcome, to: Option<&ClientBinding>) {
+    let stats = &engine.stats;
+    stats.collectors_failed(outcome.failures);
+    stats.corrected(outcome.corrected);
+    stats.sent(outcome.sent);
+    for note in &outcome.notes {
+        engine.log.write(format_args!("{note}"));
+    }
+    if outcome.losses.is_empty() {
+        return;
+    }
+    stats.lost(&outcome.losses);
+    if let Some(client) = to.and_then(ClientBinding::client) {
+        engine.send(&client, outcome.losses.report());
     }
 }

@@ -1,5 +1,5 @@
-//! The threads that run collectors, owned by the engine and used for baselines and background
-//! rounds alike; the sampler thread only keeps time. A collector that is slow (blocked on a lock,
+//! The threads that run background rounds, owned by the engine; the sampler thread only keeps
+//! time. A collector that is slow (blocked on a lock,
 //! a slow file system, a sleep) holds up only the worker it runs on.
 //!
 //! A job goes to an idle worker; with none idle, a new worker is started, up to
@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::sync::lock;
 
@@ -31,15 +31,6 @@ const DEFAULT_IDLE_EXIT: Duration = Duration::from_secs(1);
 /// One piece of work: collectors run, checked and sent.
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
-/// What a worker does after a job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum After {
-    /// Waits for the next job (rounds come back every interval).
-    Stay,
-    /// Exits unless more jobs are queued (a baseline: the next job is an interval away).
-    Exit,
-}
-
 /// The pool; stopped when dropped.
 pub(crate) struct Workers {
     shared: Arc<Shared>,
@@ -48,10 +39,14 @@ pub(crate) struct Workers {
 struct Shared {
     state: Mutex<State>,
     wake: Condvar,
+    /// Signalled when the last unfinished job is done.
+    settled: Condvar,
 }
 
 struct State {
-    jobs: VecDeque<(Job, After)>,
+    jobs: VecDeque<Job>,
+    /// Jobs submitted and not done yet (queued or running).
+    unfinished: usize,
     threads: usize,
     /// Workers waiting for a job.
     idle: usize,
@@ -68,6 +63,7 @@ impl Default for Workers {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
                     jobs: VecDeque::new(),
+                    unfinished: 0,
                     threads: 0,
                     idle: 0,
                     idle_exit: DEFAULT_IDLE_EXIT,
@@ -75,6 +71,7 @@ impl Default for Workers {
                     stopped: false,
                 }),
                 wake: Condvar::new(),
+                settled: Condvar::new(),
             }),
         }
     }
@@ -87,13 +84,14 @@ impl Workers {
     /// `threads` is how many jobs can be in flight at once: one per collector claim, which a
     /// job holds until it is done. A worker still finishing its previous job then takes the
     /// next one, so the thread count does not depend on timing.
-    pub(crate) fn submit(&self, job: Job, after: After, threads: usize) -> Result<(), Job> {
+    pub(crate) fn submit(&self, job: Job, threads: usize) -> Result<(), Job> {
         let mut state = lock(&self.shared.state);
         state.released = false;
+        state.unfinished += 1;
         // An idle worker not yet promised one of the queued jobs takes it.
         let limit = threads.clamp(1, MAX_THREADS);
         if state.idle > state.jobs.len() || state.threads >= limit {
-            state.jobs.push_back((job, after));
+            state.jobs.push_back(job);
             drop(state);
             self.shared.wake.notify_one();
             return Ok(());
@@ -101,7 +99,7 @@ impl Workers {
         state.threads += 1;
         drop(state);
         // A new worker starts with this job, so it never waits for one it was not started for.
-        let first = Arc::new(Mutex::new(Some((job, after))));
+        let first = Arc::new(Mutex::new(Some(job)));
         let (shared, handed) = (Arc::clone(&self.shared), Arc::clone(&first));
         let started = thread::Builder::new()
             .name(THREAD_NAME.to_owned())
@@ -114,14 +112,15 @@ impl Workers {
         }
         let mut state = lock(&self.shared.state);
         state.threads -= 1;
-        let Some((job, after)) = lock(&first).take() else {
+        let Some(job) = lock(&first).take() else {
             return Ok(());
         };
         if state.threads == 0 {
+            state.unfinished -= 1;
             return Err(job);
         }
         // Another worker will get to it.
-        state.jobs.push_back((job, after));
+        state.jobs.push_back(job);
         drop(state);
         self.shared.wake.notify_one();
         Ok(())
@@ -130,6 +129,22 @@ impl Workers {
     /// Sets how long idle workers stay (twice the collection interval, within limits).
     pub(crate) fn set_idle_exit(&self, idle_exit: Duration) {
         lock(&self.shared.state).idle_exit = idle_exit;
+    }
+
+    /// Waits until every job submitted so far is done, or `deadline` passes.
+    pub(crate) fn wait_idle(&self, deadline: Instant) {
+        let mut state = lock(&self.shared.state);
+        while state.unfinished > 0 {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return;
+            };
+            state = self
+                .shared
+                .settled
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
     }
 
     /// Lets the idle workers exit now (their client closed); later jobs start new ones.
@@ -152,21 +167,24 @@ impl Drop for Workers {
         // Queued jobs are not started: whoever submitted them is gone. They are dropped after
         // unlocking, since dropping one can run arbitrary `Drop` code (collectors, the engine).
         let queued = std::mem::take(&mut state.jobs);
+        state.unfinished -= queued.len();
         drop(state);
+        self.shared.settled.notify_all();
         self.shared.wake.notify_all();
         drop(queued);
     }
 }
 
-fn work(shared: &Shared, first: Option<(Job, After)>) {
+fn work(shared: &Shared, first: Option<Job>) {
     let mut next = first;
     let mut state = loop {
-        if let Some((job, after)) = next.take() {
+        if let Some(job) = next.take() {
             // A panic (the engine already contains collector panics) ends only the job.
             let _ = catch_unwind(AssertUnwindSafe(job));
-            let state = lock(&shared.state);
-            if after == After::Exit && state.jobs.is_empty() {
-                break state;
+            let mut state = lock(&shared.state);
+            state.unfinished -= 1;
+            if state.unfinished == 0 {
+                shared.settled.notify_all();
             }
             drop(state);
         }
@@ -210,7 +228,7 @@ mod tests {
     }
 
     fn submit(workers: &Workers, job: Job) {
-        assert!(workers.submit(job, After::Stay, MAX_THREADS).is_ok());
+        assert!(workers.submit(job, MAX_THREADS).is_ok());
     }
 
     /// Submits a job that says when it ran, and waits for that.
@@ -281,11 +299,19 @@ mod tests {
     }
 
     #[test]
-    fn a_worker_for_a_one_off_job_exits_after_it() {
+    fn waiting_for_idle_returns_when_the_jobs_are_done_or_at_the_deadline() {
         let workers = Workers::default();
-        workers.set_idle_exit(Duration::from_secs(3600));
-        assert!(workers.submit(Box::new(|| {}), After::Exit, 1).is_ok());
-        wait_until("the worker to exit", || workers.threads() == 0);
+        let (job, release) = blocking();
+        submit(&workers, job);
+        let start = Instant::now();
+        workers.wait_idle(start + Duration::from_millis(20));
+        assert!(
+            start.elapsed() >= Duration::from_millis(20),
+            "a job still runs"
+        );
+        drop(release);
+        workers.wait_idle(Instant::now() + Duration::from_secs(30));
+        assert_eq!(lock(&workers.shared.state).unfinished, 0);
     }
 
     #[test]

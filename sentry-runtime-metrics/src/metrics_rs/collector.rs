@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::collector::{CollectError, MetricCollector};
+use crate::collector::{CollectError, Collected, MetricCollector};
 use crate::debug_log;
 use crate::descriptor::MetricDescriptor;
 use crate::metric::{MetricType, MetricValue, RuntimeMetric};
@@ -19,9 +19,8 @@ use crate::metrics_rs::series::{CounterCell, GaugeCell, Series};
 /// Sends what a [`SentryRecorder`](super::SentryRecorder) recorded; register it in
 /// [`RuntimeMetricsConfig::custom_collectors`](crate::RuntimeMetricsConfig::custom_collectors).
 ///
-/// Its counters are sent as increases it computes itself
-/// ([`counters_are_deltas`](MetricCollector::counters_are_deltas)), so it has no baseline: what
-/// was recorded before `sentry::init` is sent in the first round.
+/// Its counters are the increases since its last round (a counter's first round sends all it
+/// counted, from 0): what was recorded before `sentry::init` is sent in the first round.
 #[derive(Debug)]
 pub struct RecordedMetrics {
     registry: Arc<Registry>,
@@ -36,7 +35,7 @@ pub struct RecordedMetrics {
     rounds: u64,
     /// Per histogram, the values drained this round (kept to reuse their memory).
     drained: Vec<Vec<f64>>,
-    /// Histogram values that could not be counted since the last `take_dropped`.
+    /// Histogram values that could not be counted since the last round.
     overflowed: u64,
 }
 
@@ -222,8 +221,25 @@ impl MetricCollector for RecordedMetrics {
         "metrics-rs"
     }
 
-    fn collect_mut(&mut self) -> Result<Vec<RuntimeMetric>, CollectError> {
-        Ok(self.round())
+    /// This round's metrics, bounded by the builder's limits (one counter, gauge or count per
+    /// series and the histogram values' budget, a bound the integration keeps to), and what
+    /// was dropped since the last round: updates of series refused by the series limit (each
+    /// increment, set or recorded value), and histogram values past what one round can count.
+    fn collect_mut(&mut self) -> Result<Collected, CollectError> {
+        let metrics = self.round();
+        let limits = self.registry.limits;
+        let dropped = self
+            .registry
+            .refused
+            .take()
+            .saturating_add(std::mem::take(&mut self.overflowed));
+        Ok(Collected::new(metrics)
+            .with_max_metrics(
+                limits
+                    .max_series
+                    .saturating_add(limits.max_histogram_values),
+            )
+            .with_dropped(dropped))
     }
 
     /// The metrics described with `describe_*` (a histogram's with its `.count`).
@@ -233,45 +249,23 @@ impl MetricCollector for RecordedMetrics {
             for (kind, name, Description { unit, text }) in descriptions.all() {
                 let counter = kind == MetricType::Counter;
                 let unit = if counter { None } else { *unit };
-                descriptors.push(
-                    MetricDescriptor::new(name.to_owned(), kind, unit, text.clone())
-                        .with_delta(counter),
-                );
+                descriptors.push(MetricDescriptor::new(
+                    name.to_owned(),
+                    kind,
+                    unit,
+                    text.clone(),
+                ));
                 if kind == MetricType::Distribution {
-                    descriptors.push(
-                        MetricDescriptor::new(
-                            count_name(name).into_owned(),
-                            MetricType::Counter,
-                            None,
-                            format!("Values recorded into `{name}`."),
-                        )
-                        .with_delta(true),
-                    );
+                    descriptors.push(MetricDescriptor::new(
+                        count_name(name).into_owned(),
+                        MetricType::Counter,
+                        None,
+                        format!("Values recorded into `{name}`."),
+                    ));
                 }
             }
             descriptors
         })
-    }
-
-    fn counters_are_deltas(&self) -> bool {
-        true
-    }
-
-    /// One counter, gauge or count per series, and the histogram values' budget.
-    fn max_metrics_per_round(&self) -> usize {
-        let limits = self.registry.limits;
-        limits
-            .max_series
-            .saturating_add(limits.max_histogram_values)
-    }
-
-    /// Updates of series refused by the series limit (each increment, set or recorded value),
-    /// and histogram values past what one round can count.
-    fn take_dropped(&mut self) -> u64 {
-        self.registry
-            .refused
-            .take()
-            .saturating_add(std::mem::take(&mut self.overflowed))
     }
 }
 

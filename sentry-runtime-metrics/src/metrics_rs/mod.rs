@@ -90,8 +90,8 @@
 //!   At the default limits and short keys, at most about 7 MiB.
 //! - A round sends at most `max_series + max_histogram_values` metrics (2 500 by default, 25
 //!   of the SDK's envelopes of 100; its transport queue holds 30 by default, see
-//!   `ClientOptions::transport_channel_capacity`), and the integration's per-collector cap is
-//!   that for this collector ([`MetricCollector::max_metrics_per_round`](crate::MetricCollector::max_metrics_per_round)).
+//!   `ClientOptions::transport_channel_capacity`), and each round says so to the integration
+//!   ([`Collected::max_metrics`](crate::Collected::max_metrics)), which keeps to it.
 //!
 //! # Cost
 //!

@@ -2,17 +2,25 @@
 
 use std::borrow::Cow;
 
+use crate::collector::Collected;
 use crate::descriptor::MetricDescriptor;
 use crate::metric::{MetricType, MetricValue, RuntimeMetric, Tags};
+use crate::running_totals::{Began, FieldSeries, Sample};
 
-/// The metrics of one collection, in field order.
+/// The metrics of one collection, in field order, and what nested collectors dropped.
 #[derive(Debug, Default)]
-pub struct Batch(Vec<RuntimeMetric>);
+pub struct Batch {
+    metrics: Vec<RuntimeMetric>,
+    dropped: u64,
+}
 
 impl Batch {
     /// Room for `capacity` metrics (one per plain metric field).
     pub fn with_capacity(capacity: usize) -> Self {
-        Batch(Vec::with_capacity(capacity))
+        Batch {
+            metrics: Vec::with_capacity(capacity),
+            dropped: 0,
+        }
     }
 
     /// Adds one metric, unless `value` is `None` (nothing to send this round).
@@ -44,6 +52,39 @@ impl Batch {
         }
     }
 
+    /// Adds the increase of the running total of counter field number `field`, recorded in
+    /// `totals` (nothing when there is no increase to send yet).
+    pub fn push_total(
+        &mut self,
+        totals: &mut Sample<'_, FieldSeries, MetricValue>,
+        field: u16,
+        began: Began,
+        name: &'static str,
+        total: Option<MetricValue>,
+    ) {
+        let increase =
+            total.and_then(|total| totals.increase(FieldSeries::new(field, None), total, began));
+        self.push(name, MetricType::Counter, None, increase);
+    }
+
+    /// Adds the increase of one series of a labelled counter field holding running totals.
+    #[allow(clippy::too_many_arguments)] // One call per series in generated code.
+    pub fn push_labelled_total(
+        &mut self,
+        totals: &mut Sample<'_, FieldSeries, MetricValue>,
+        field: u16,
+        began: Began,
+        name: &'static str,
+        key: &'static str,
+        label: Cow<'static, str>,
+        total: Option<MetricValue>,
+    ) {
+        let increase = total.and_then(|total| {
+            totals.increase(FieldSeries::new(field, Some(label.clone())), total, began)
+        });
+        self.push_labelled(name, MetricType::Counter, None, key, label, increase);
+    }
+
     fn push_with_tags(
         &mut self,
         name: &'static str,
@@ -53,7 +94,7 @@ impl Batch {
         tags: Tags,
     ) {
         if let Some(value) = value {
-            self.0.push(RuntimeMetric {
+            self.metrics.push(RuntimeMetric {
                 name: Cow::Borrowed(name),
                 metric_type,
                 value,
@@ -63,19 +104,22 @@ impl Batch {
         }
     }
 
-    /// Adds the metrics of a nested collector, with `prefix` before each name.
-    pub fn extend_prefixed(&mut self, prefix: &'static str, metrics: Vec<RuntimeMetric>) {
-        self.0.extend(metrics.into_iter().map(|mut metric| {
-            if !prefix.is_empty() {
-                metric.name = Cow::Owned(format!("{prefix}{}", metric.name));
-            }
-            metric
-        }));
+    /// Adds what a nested collector collected, with `prefix` before each metric name. Its drops
+    /// are this collector's; its bound and whether it finished are not (this one decides).
+    pub fn extend_prefixed(&mut self, prefix: &'static str, nested: Collected) {
+        self.dropped = self.dropped.saturating_add(nested.dropped);
+        self.metrics
+            .extend(nested.metrics.into_iter().map(|mut metric| {
+                if !prefix.is_empty() {
+                    metric.name = Cow::Owned(format!("{prefix}{}", metric.name));
+                }
+                metric
+            }));
     }
 
     /// Adds `attributes` to every metric collected so far; attributes a series already has win.
     pub fn add_attributes(&mut self, attributes: &Tags) {
-        for metric in &mut self.0 {
+        for metric in &mut self.metrics {
             for (key, value) in attributes {
                 metric
                     .tags
@@ -85,9 +129,11 @@ impl Batch {
         }
     }
 
-    /// The collected metrics.
-    pub fn into_vec(self) -> Vec<RuntimeMetric> {
-        self.0
+    /// What the collection returns; `finished`: the `#[finished]` field's value.
+    pub fn into_collected(self, finished: bool) -> Collected {
+        Collected::new(self.metrics)
+            .with_dropped(self.dropped)
+            .with_finished(finished)
     }
 }
 
@@ -104,10 +150,8 @@ impl Descriptors {
         unit: Option<&'static str>,
         description: &'static str,
         attribute: Option<&'static str>,
-        delta: bool,
     ) {
-        let mut descriptor =
-            MetricDescriptor::new(name, metric_type, unit, description).with_delta(delta);
+        let mut descriptor = MetricDescriptor::new(name, metric_type, unit, description);
         descriptor.attribute = attribute;
         self.0.push(descriptor);
     }

@@ -13,9 +13,10 @@ pub use names::{MetricNames, Names, assert_disjoint};
 pub use sample::{SampleOutcome, collect_on_clone, no_sample_method_found, sample_outcome};
 pub use value::{ScalarValue, TimeUnit, TimedValue};
 
-pub use crate::collector::{CollectError, MetricCollector};
+pub use crate::collector::{CollectError, Collected, MetricCollector};
 pub use crate::descriptor::{DescribeMetrics, MetricDescriptor};
 pub use crate::metric::{MetricType, MetricValue, RuntimeMetric};
+pub use crate::running_totals::{Began, RunningTotals};
 pub use ::core::option::Option::{self, None, Some};
 pub use ::core::result::Result::{self, Ok};
 pub use ::std::vec::Vec;

@@ -51,7 +51,7 @@ pub fn sample_outcome<O: SampleOutcome>(
 /// untouched; an error is logged through the SDK's debug log and yields no metrics.
 pub fn collect_on_clone<C: MetricCollector + Clone>(collector: &C) -> Vec<RuntimeMetric> {
     match collector.clone().collect_mut() {
-        Ok(metrics) => metrics,
+        Ok(collected) => collected.metrics,
         Err(err) => {
             crate::debug_log::write_from_collector(format_args!("{err}"));
             Vec::new()

@@ -26,7 +26,7 @@ pub(crate) struct DiskIo {
 /// One cgroup, by the device and inode of its directory: a cgroup removed and created again at
 /// the same path is another one, whose counters start again at zero. A kernel total is only
 /// ever compared with an earlier total of the same cgroup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct CgroupId {
     pub(crate) dev: u64,
     pub(crate) ino: u64,
@@ -81,7 +81,7 @@ pub(crate) struct Throttling {
 }
 
 /// A resource pressure stall information (PSI) reports on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Resource {
     Cpu,
     Memory,
@@ -109,6 +109,7 @@ pub(crate) struct Pressure {
 /// The pressure on one resource, and whose it is.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct ScopedPressure {
+    pub(crate) resource: Resource,
     pub(crate) pressure: Pressure,
     /// The cgroup whose pressure it is; `None`: the system's.
     pub(crate) cgroup: Option<CgroupId>,

@@ -89,9 +89,12 @@ pub struct QueueMetrics {
     /// Bytes held by waiting jobs.
     #[gauge(name = "app.queue.bytes", unit = "byte")]
     pub bytes: u64,
-    /// Jobs finished since start (a running total).
+    /// Jobs finished since start: a running total, sent as what it grew by.
     #[counter(name = "app.queue.processed")]
     pub processed: u64,
+    /// Where the derive keeps the last total of each counter.
+    #[totals]
+    pub totals: sentry_runtime_metrics::RunningTotals,
     /// Not a metric: unannotated fields are state the sample method may use.
     pub source: Arc<AtomicU64>,
 }

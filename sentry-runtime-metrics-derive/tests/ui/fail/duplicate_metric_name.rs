@@ -4,7 +4,7 @@ use sentry_runtime_metrics::MetricCollector;
 struct Metrics {
     #[gauge(name = "app.queue.depth")]
     depth: u64,
-    #[counter(name = "app.queue.depth")]
+    #[counter(name = "app.queue.depth", delta)]
     processed: u64,
 }
 

@@ -9,7 +9,7 @@ struct Metrics {
     depth: u64,
     #[gauge(name = "app.bytes", unit = "bytez")]
     bytes: u64,
-    #[counter(name = "app.done", unit = "second")]
+    #[counter(name = "app.done", unit = "second", delta)]
     done: u64,
     #[gauge(name = "app.uptime")]
     uptime: Duration,

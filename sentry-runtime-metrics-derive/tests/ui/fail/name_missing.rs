@@ -4,7 +4,7 @@ use sentry_runtime_metrics::MetricCollector;
 struct Metrics {
     #[gauge]
     depth: u64,
-    #[counter(unit = "byte")]
+    #[counter(unit = "byte", delta)]
     processed: u64,
 }
 

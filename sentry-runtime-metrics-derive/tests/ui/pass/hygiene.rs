@@ -12,6 +12,8 @@ mod shadowing {
     struct Ok;
     struct Err;
     struct Box;
+    struct RunningTotals;
+    struct Began;
     struct String;
     trait Default {}
     trait Clone {}
@@ -32,6 +34,8 @@ mod shadowing {
         waits: ::std::vec::Vec<::std::time::Duration>,
         #[gauge(name = "app.maybe")]
         maybe: ::core::option::Option<f64>,
+        #[totals]
+        last: ::sentry_runtime_metrics::RunningTotals,
     }
 
     impl Metrics {
@@ -46,6 +50,7 @@ mod shadowing {
             totals: ::std::vec![1, 2],
             waits: ::std::vec::Vec::new(),
             maybe: ::core::option::Option::None,
+            last: ::sentry_runtime_metrics::RunningTotals::new(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! [`TokioMetrics`]: scheduler health of a Tokio runtime, read from outside it.
 
+mod counts;
 mod probes;
 mod stalls;
 
@@ -10,6 +11,7 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 
 use crate::debug_log;
 use crate::metric::Tags;
+use counts::Counts;
 use probes::Probes;
 use stalls::{Blocked, Stalls};
 
@@ -50,7 +52,7 @@ pub struct TokioMetrics {
     #[gauge(name = "async.queue.global_depth")]
     global_queue_depth: Option<u64>,
     /// Times the workers parked (ran out of work), summed over workers.
-    #[counter(name = "async.workers.park_count")]
+    #[counter(name = "async.workers.park_count", delta)]
     park_count: Option<u64>,
     /// Busy time over elapsed time since the previous sample, averaged over workers (0..1).
     #[gauge(name = "async.workers.busy_ratio", unit = "ratio")]
@@ -62,8 +64,8 @@ pub struct TokioMetrics {
     #[gauge(name = "async.worker.busy_ratio", unit = "ratio", attribute = "worker")]
     worker_busy_ratio: Vec<f64>,
     /// Park count of each worker (with `per_worker`).
-    #[counter(name = "async.worker.park_count", attribute = "worker")]
-    worker_park_count: Vec<u64>,
+    #[counter(name = "async.worker.park_count", attribute = "worker", delta)]
+    worker_park_count: std::collections::BTreeMap<usize, u64>,
     /// How long probe tasks waited before they were first polled.
     #[distribution(name = "async.scheduling_delay", unit = "second")]
     probe_delays: Vec<Duration>,
@@ -95,11 +97,11 @@ pub struct TokioMetrics {
     blocking_queue_depth: Option<u64>,
     /// Task polls, summed over workers (`tokio_unstable`).
     #[cfg(tokio_unstable)]
-    #[counter(name = "async.polls.total")]
+    #[counter(name = "async.polls.total", delta)]
     polls: Option<u64>,
     /// Tasks spawned (`tokio_unstable`).
     #[cfg(tokio_unstable)]
-    #[counter(name = "async.tasks.spawned")]
+    #[counter(name = "async.tasks.spawned", delta)]
     spawned_tasks: Option<u64>,
     /// Mean poll duration, averaged over workers (`tokio_unstable`).
     #[cfg(tokio_unstable)]
@@ -107,11 +109,11 @@ pub struct TokioMetrics {
     mean_poll_time: Option<Duration>,
     /// Tasks stolen by one worker from another (`tokio_unstable`).
     #[cfg(tokio_unstable)]
-    #[counter(name = "async.steals")]
+    #[counter(name = "async.steals", delta)]
     steals: Option<u64>,
     /// Times a task was forced to yield after exhausting its budget (`tokio_unstable`).
     #[cfg(tokio_unstable)]
-    #[counter(name = "async.forced_yields")]
+    #[counter(name = "async.forced_yields", delta)]
     forced_yields: Option<u64>,
     #[attributes]
     labels: Tags,
@@ -129,6 +131,7 @@ struct Scheduler {
     per_worker: bool,
     probe_timeout: Duration,
     previous: Option<BusySample>,
+    counts: Counts,
     probes: Probes,
     stalls: Stalls,
 }
@@ -140,9 +143,11 @@ struct BusySample {
 }
 
 impl TokioMetrics {
-    /// A collector for the runtime of `handle`.
+    /// A collector for the runtime of `handle`. Its counts (parks, polls ..) are read now, so
+    /// its first sample sends what they grew by since.
     pub fn new(handle: Handle) -> Self {
         let scheduler = Scheduler {
+            counts: Counts::new(&handle.metrics()),
             handle: Some(handle),
             probe_timeout: DEFAULT_PROBE_TIMEOUT,
             ..Scheduler::default()
@@ -199,7 +204,7 @@ impl TokioMetrics {
             busy_ratio: None,
             busiest_ratio: None,
             worker_busy_ratio: Vec::new(),
-            worker_park_count: Vec::new(),
+            worker_park_count: std::collections::BTreeMap::new(),
             probe_delays: Vec::new(),
             max_probe_delay: None,
             blocked_workers: None,
@@ -258,8 +263,8 @@ impl TokioMetrics {
         self.workers = Some(workers as u64);
         self.alive_tasks = Some(metrics.num_alive_tasks() as u64);
         self.global_queue_depth = Some(metrics.global_queue_depth() as u64);
-        let parks: Vec<u64> = (0..workers).map(|w| metrics.worker_park_count(w)).collect();
-        self.park_count = Some(parks.iter().sum());
+        let mut grew = self.scheduler.counts.grew(&metrics);
+        self.park_count = grew.parks;
         let busy: Vec<Duration> = (0..workers)
             .map(|w| metrics.worker_total_busy_duration(w))
             .collect();
@@ -270,13 +275,13 @@ impl TokioMetrics {
         }
         self.busy(busy, now);
         if self.scheduler.per_worker {
-            self.worker_park_count = parks;
+            self.worker_park_count = std::mem::take(&mut grew.worker_parks);
         } else {
             self.worker_busy_ratio.clear();
             self.worker_blocked.clear();
         }
         #[cfg(tokio_unstable)]
-        self.unstable(&metrics, workers);
+        self.unstable(&metrics, workers, grew);
         // Last, so this round's probes are not counted as alive or queued tasks. Spawning on a
         // shut-down runtime cancels the task at once.
         if !self.scheduler.probes.spawn(&handle, now) {
@@ -353,14 +358,19 @@ impl TokioMetrics {
     }
 
     #[cfg(tokio_unstable)]
-    fn unstable(&mut self, metrics: &tokio::runtime::RuntimeMetrics, workers: usize) {
+    fn unstable(
+        &mut self,
+        metrics: &tokio::runtime::RuntimeMetrics,
+        workers: usize,
+        grew: counts::Grew,
+    ) {
         self.blocking_threads = Some(metrics.num_blocking_threads() as u64);
         self.idle_blocking_threads = Some(metrics.num_idle_blocking_threads() as u64);
         self.blocking_queue_depth = Some(metrics.blocking_queue_depth() as u64);
-        self.polls = Some((0..workers).map(|w| metrics.worker_poll_count(w)).sum());
-        self.spawned_tasks = Some(metrics.spawned_tasks_count());
-        self.steals = Some((0..workers).map(|w| metrics.worker_steal_count(w)).sum());
-        self.forced_yields = Some(metrics.budget_forced_yield_count());
+        self.polls = grew.polls;
+        self.spawned_tasks = grew.spawned;
+        self.steals = grew.steals;
+        self.forced_yields = grew.forced_yields;
         if workers > 0 {
             let total: Duration = (0..workers).map(|w| metrics.worker_mean_poll_time(w)).sum();
             self.mean_poll_time = u32::try_from(workers).ok().map(|n| total / n);

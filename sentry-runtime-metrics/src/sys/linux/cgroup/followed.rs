@@ -7,8 +7,8 @@
 //! on, and a limit file that appeared on a level that had none.
 //!
 //! Readings name the cgroup they come from ([`CgroupId`](crate::sys::readings::CgroupId)), so
-//! the same cgroup found again goes on where it was, and another one starts from a new
-//! baseline.
+//! the same cgroup found again goes on where it was, and the totals of another one are never
+//! subtracted from the old one's.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

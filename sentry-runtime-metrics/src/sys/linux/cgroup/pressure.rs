@@ -74,6 +74,7 @@ impl PressureFiles {
             pressure.full = None;
         }
         Some(ScopedPressure {
+            resource,
             pressure,
             cgroup: self.cgroup,
         })
