@@ -94,3 +94,39 @@ fn collect_now_in_another_hub_sends_to_our_client_without_the_request_scope() {
         assert_ne!(metric.trace_id, request_trace.trace_id, "{metric:?}");
     }
 }
+
+/// Right after `sentry::init` returns, before the sampler thread has looked for the client, a
+/// thread running its own hub without a client (a request hub of sentry-tower or actix, a
+/// background job's) calls `collect_now`: the round reaches the client `sentry::init` bound,
+/// every time.
+#[test]
+fn collect_now_in_a_fresh_hub_right_after_init_finds_the_client() {
+    const RUNS: usize = 200;
+    let mut reached = 0;
+    for _ in 0..RUNS {
+        let integration = common::integration_of(vec![Box::new(QueueMetrics::default())]);
+        let transport = sentry::test::TestTransport::new();
+        let guard = sentry::init(common::options_with(&integration, &transport));
+        let handle = integration.clone();
+        std::thread::spawn(move || {
+            Hub::run(Arc::new(Hub::new(None, Arc::default())), || {
+                handle.collect_now();
+            });
+        })
+        .join()
+        .unwrap();
+        let stats = integration.stats();
+        drop(guard);
+        let sent = named(
+            &metrics_in(&transport.fetch_and_clear_envelopes()),
+            "app.queue.depth",
+        )
+        .len();
+        if stats.metrics_dropped == 0 && stats.metrics_sent == 3 && sent == 1 {
+            reached += 1;
+        } else {
+            println!("missed: {stats:?}, {sent} sent");
+        }
+    }
+    assert_eq!(reached, RUNS, "rounds that reached the client");
+}
