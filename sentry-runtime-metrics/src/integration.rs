@@ -75,28 +75,15 @@ impl RuntimeMetricsIntegration {
             custom_collectors,
             attributes,
         } = config;
-        #[cfg_attr(not(any(feature = "memory", feature = "process")), allow(unused_mut))]
-        let mut built_in: Vec<Box<dyn MetricCollector>> = Vec::new();
-        #[cfg(feature = "memory")]
-        if collect_memory {
-            built_in.push(Box::new(crate::collectors::MemoryMetrics::new()));
-            #[cfg(feature = "jemalloc")]
-            built_in.push(Box::new(crate::collectors::JemallocMetrics::new()));
-        }
-        #[cfg(feature = "process")]
-        if collect_process {
-            built_in.push(Box::new(crate::collectors::ProcessMetrics::new()));
-        }
-        // Part of the process's health: off with `collect_process`, and on its own switch too.
-        #[cfg(feature = "process")]
-        if collect_process && collect_container {
-            built_in.push(Box::new(crate::collectors::ContainerMetrics::new()));
-        }
-        // Without the features the flags have nothing to switch.
-        let _ = (collect_memory, collect_process, collect_container);
+        let built_in =
+            crate::collectors::built_in(collect_memory, collect_process, collect_container);
         RuntimeMetricsIntegration {
             shared: Arc::new(Shared {
-                engine: Arc::new(Engine::new(built_in, custom_collectors, attributes)),
+                engine: Arc::new(Engine::new(
+                    built_in.into_iter().collect(),
+                    custom_collectors,
+                    attributes,
+                )),
                 interval: collection_interval.max(MIN_COLLECTION_INTERVAL),
                 collect_async_runtime,
                 session: Mutex::new(None),

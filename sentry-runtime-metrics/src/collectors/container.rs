@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 use sentry_runtime_metrics_derive::MetricCollector;
 
+use super::built_in::SharesReadings;
 use crate::running_totals::{Began, RunningTotals};
-use crate::sys::{CgroupId, Consumer, Resource, ScopedPressure, Sources, Throttling};
+use crate::sys::{
+    CgroupId, Needs, Platform, Resource, ScopedPressure, Shared, Sources, Throttling,
+};
 
 /// The signals of the process's cgroup and the kernel (Linux): throttling under the CPU quota in
 /// effect, OOM kills and hits of the memory limit in effect, the pressure on CPU, memory and IO
@@ -103,7 +106,10 @@ pub struct ContainerMetrics {
     #[counter(name = "process.disk.io", attribute = "direction", delta)]
     disk_io: BTreeMap<&'static str, u64>,
     sources: Arc<Sources>,
-    consumer: Consumer,
+    /// This round's shared readings, when the group that samples the built-in collectors
+    /// together handed them over (after looking whether the process moved); read here when
+    /// sampled alone.
+    shared: Option<Shared>,
     /// The throttling seen by the previous sample and whose, for the ratio.
     previous: Option<(CgroupId, Throttling)>,
     /// The last kernel totals sent, each with the cgroup it was read from.
@@ -125,11 +131,13 @@ enum ContainerTotal {
 
 impl ContainerMetrics {
     /// A container collector (the process's cgroups are found when first needed and followed
-    /// when the process moves; each file is opened once, shared with the other built-in
-    /// collectors).
+    /// when the process moves; each file opened once).
     pub fn new() -> Self {
-        let sources = Sources::shared();
-        sources.follow_cgroup_moves_each_round();
+        Self::with_sources(Arc::new(Sources::open()))
+    }
+
+    /// A container collector reading `sources`, shared with the other built-in collectors.
+    pub(crate) fn with_sources(sources: Arc<Sources>) -> Self {
         ContainerMetrics {
             throttled_time: None,
             throttled_periods: None,
@@ -146,23 +154,25 @@ impl ContainerMetrics {
             memory_stall: BTreeMap::new(),
             io_stall: BTreeMap::new(),
             disk_io: BTreeMap::new(),
-            consumer: sources.consumer(),
             sources,
+            shared: None,
             previous: None,
             totals: RunningTotals::new(),
         }
     }
 
     fn sample(&mut self) {
-        let round = self.sources.start_round(self.consumer);
-        let throttling = self
-            .sources
-            .cpu_quota(round)
+        // The process is followed to another cgroup each round.
+        let shared = self.shared.take().unwrap_or_else(|| {
+            self.sources.look_for_moves();
+            Shared::read(&self.sources, self.needs())
+        });
+        let throttling = shared
+            .cpu_quota
             .and_then(|quota| Some((quota.cgroup, self.sources.throttling(quota)?)));
         let oom_kills = self.sources.oom_kills();
-        let limit_hits = self
-            .sources
-            .memory_limit(round)
+        let limit_hits = shared
+            .memory_limit
             .and_then(|limit| Some((limit.set_by.cgroup()?, self.sources.limit_hits(limit)?)));
         let pressure = RESOURCES.map(|resource| self.sources.pressure(resource));
         let disk_io = self.sources.disk_io();
@@ -251,6 +261,25 @@ const RESOURCES: [Resource; 3] = [Resource::Cpu, Resource::Memory, Resource::Io]
 #[allow(clippy::cast_precision_loss)] // Microseconds far below 2^53.
 fn micros_to_ms(micros: u64) -> f64 {
     micros as f64 / 1000.0
+}
+
+impl SharesReadings for ContainerMetrics {
+    fn needs(&self) -> Needs {
+        Needs {
+            usage: false,
+            memory_limit: true,
+            cpu_quota: true,
+        }
+    }
+
+    /// Its signals are the process's cgroup's: followed each round.
+    fn follows_moves(&self) -> bool {
+        true
+    }
+
+    fn hand(&mut self, shared: Shared) {
+        self.shared = Some(shared);
+    }
 }
 
 impl Default for ContainerMetrics {

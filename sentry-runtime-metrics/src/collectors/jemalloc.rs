@@ -91,6 +91,9 @@ impl fmt::Debug for JemallocMetrics {
     }
 }
 
+/// Reads jemalloc, nothing of the shared sources.
+impl super::built_in::SharesReadings for JemallocMetrics {}
+
 impl Default for JemallocMetrics {
     fn default() -> Self {
         Self::new()

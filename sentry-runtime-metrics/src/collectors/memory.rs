@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use sentry_runtime_metrics_derive::MetricCollector;
 
+use super::built_in::SharesReadings;
 use crate::running_totals::RunningTotals;
-use crate::sys::{Consumer, Sources};
+use crate::sys::{Needs, Platform, Shared, Sources};
 use crate::tracking_alloc::TrackingAllocator;
 
 /// Memory of this process: resident set now and at its peak, heap when a [`TrackingAllocator`]
@@ -45,14 +46,20 @@ pub struct MemoryMetrics {
     #[totals]
     totals: RunningTotals,
     sources: Arc<Sources>,
-    consumer: Consumer,
+    /// This round's shared readings, when the group that samples the built-in collectors
+    /// together handed them over; read here when sampled alone.
+    shared: Option<Shared>,
 }
 
 impl MemoryMetrics {
-    /// A memory collector for this process (its cgroup is found once, its files opened once,
-    /// shared with the other built-in collectors).
+    /// A memory collector for this process (its cgroup is found when first needed, each file
+    /// opened once).
     pub fn new() -> Self {
-        let sources = Sources::shared();
+        Self::with_sources(Arc::new(Sources::open()))
+    }
+
+    /// A memory collector reading `sources`, shared with the other built-in collectors.
+    pub(crate) fn with_sources(sources: Arc<Sources>) -> Self {
         MemoryMetrics {
             rss: None,
             rss_peak: None,
@@ -61,22 +68,22 @@ impl MemoryMetrics {
             limit: None,
             limit_usage: None,
             totals: RunningTotals::new(),
-            consumer: sources.consumer(),
             sources,
+            shared: None,
         }
     }
 
     fn sample(&mut self) {
-        let round = self.sources.start_round(self.consumer);
+        let shared =
+            (self.shared.take()).unwrap_or_else(|| Shared::read(&self.sources, self.needs()));
         self.rss = self.sources.rss_bytes();
-        self.rss_peak = self
-            .sources
-            .usage(round)
+        self.rss_peak = shared
+            .usage
             .and_then(|usage| self.sources.peak_rss(usage, self.rss));
         self.heap_allocated =
             TrackingAllocator::<()>::heap_allocated().filter(|_| !jemalloc_reports_the_heap());
         self.allocations = TrackingAllocator::<()>::allocations();
-        let limit = self.sources.memory_limit(round);
+        let limit = shared.memory_limit;
         self.limit = limit.map(|limit| limit.bytes);
         #[allow(clippy::cast_precision_loss)] // A ratio; bytes far below 2^53 are exact.
         {
@@ -97,6 +104,20 @@ fn jemalloc_reports_the_heap() -> bool {
     #[cfg(not(feature = "jemalloc"))]
     {
         false
+    }
+}
+
+impl SharesReadings for MemoryMetrics {
+    fn needs(&self) -> Needs {
+        Needs {
+            usage: true,
+            memory_limit: true,
+            cpu_quota: false,
+        }
+    }
+
+    fn hand(&mut self, shared: Shared) {
+        self.shared = Some(shared);
     }
 }
 

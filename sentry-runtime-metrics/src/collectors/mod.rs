@@ -15,6 +15,8 @@
 //! # }
 //! ```
 
+#[cfg(any(feature = "memory", feature = "process"))]
+mod built_in;
 #[cfg(feature = "process")]
 mod container;
 #[cfg(feature = "jemalloc")]
@@ -36,3 +38,37 @@ pub use memory::MemoryMetrics;
 pub use process::ProcessMetrics;
 #[cfg(feature = "tokio-runtime")]
 pub use tokio_runtime::{DEFAULT_PROBE_TIMEOUT, TokioMetrics};
+
+/// The built-in collectors that `memory`, `process` and `container` (with `process` only) and
+/// the cargo features turn on, as the one collector that samples them together; `None` when
+/// none is on.
+pub(crate) fn built_in(
+    memory: bool,
+    process: bool,
+    container: bool,
+) -> Option<Box<dyn crate::MetricCollector>> {
+    // Without the features, the switches have nothing to turn on.
+    let _ = (memory, process, container);
+    #[cfg(any(feature = "memory", feature = "process"))]
+    {
+        let mut built_in = built_in::BuiltIns::new();
+        #[cfg(feature = "memory")]
+        if memory {
+            built_in.add(MemoryMetrics::with_sources(built_in.sources()));
+            #[cfg(feature = "jemalloc")]
+            built_in.add(JemallocMetrics::new());
+        }
+        #[cfg(feature = "process")]
+        if process {
+            built_in.add(ProcessMetrics::with_sources(built_in.sources()));
+            // Part of the process's health: off with `process`, and on its own switch too.
+            if container {
+                built_in.add(ContainerMetrics::with_sources(built_in.sources()));
+            }
+        }
+        if !built_in.is_empty() {
+            return Some(Box::new(built_in));
+        }
+    }
+    None
+}

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use sentry_runtime_metrics_derive::MetricCollector;
 
+use super::built_in::SharesReadings;
 use crate::running_totals::{Began, RunningTotals};
-use crate::sys::{self, Consumer, Sources, Usage};
+use crate::sys::{self, Needs, Platform, Shared, Sources, Usage};
 
 /// Shortest window utilization is computed over. With `getrusage` (Unix) CPU time has microsecond
 /// precision; elsewhere it may move in 10 ms ticks, which over 250 ms is at most 4% of one CPU.
@@ -68,7 +69,9 @@ pub struct ProcessMetrics {
     #[counter(name = "process.context_switches", attribute = "type", delta)]
     context_switches: BTreeMap<&'static str, u64>,
     sources: Arc<Sources>,
-    consumer: Consumer,
+    /// This round's shared readings, when the group that samples the built-in collectors
+    /// together handed them over; read here when sampled alone.
+    shared: Option<Shared>,
     /// The last `getrusage` totals sent.
     totals: RunningTotals<UsageTotal, u64>,
     /// Wall time and total CPU milliseconds of the sample utilization was last computed from.
@@ -87,10 +90,13 @@ enum UsageTotal {
 }
 
 impl ProcessMetrics {
-    /// A process collector (its cgroup is found once, its files opened once, shared with the
-    /// other built-in collectors).
+    /// A process collector (its cgroup is found when first needed, each file opened once).
     pub fn new() -> Self {
-        let sources = Sources::shared();
+        Self::with_sources(Arc::new(Sources::open()))
+    }
+
+    /// A process collector reading `sources`, shared with the other built-in collectors.
+    pub(crate) fn with_sources(sources: Arc<Sources>) -> Self {
         ProcessMetrics {
             threads: None,
             open_fds: None,
@@ -102,29 +108,30 @@ impl ProcessMetrics {
             uptime: None,
             faults: BTreeMap::new(),
             context_switches: BTreeMap::new(),
-            consumer: sources.consumer(),
             sources,
+            shared: None,
             totals: RunningTotals::new(),
             previous: None,
         }
     }
 
     fn sample(&mut self) {
-        let round = self.sources.start_round(self.consumer);
+        let shared =
+            (self.shared.take()).unwrap_or_else(|| Shared::read(&self.sources, self.needs()));
         let now = Instant::now();
-        let usage = self.sources.usage(round);
+        let usage = shared.usage;
         #[allow(clippy::cast_precision_loss)] // Microseconds of CPU stay far below 2^53.
         let ms = |micros: u64| micros as f64 / 1000.0;
         self.threads = self.sources.threads();
         self.open_fds = self.sources.open_fds();
-        self.open_fds_limit = sys::fd_soft_limit();
+        self.open_fds_limit = self.sources.fd_soft_limit();
         self.uptime = self
             .sources
             .started_at()
             .map(|started| now.saturating_duration_since(started));
         self.increases(usage);
-        let quota = self.sources.cpu_quota(round).map(|quota| quota.cpus);
-        self.cpus_available = sys::cpus_available(sys::affinity_cpus(), quota);
+        let quota = shared.cpu_quota.map(|quota| quota.cpus);
+        self.cpus_available = sys::cpus_available(self.sources.affinity_cpus(), quota);
         let cpu_ms = usage
             .map(|usage| ms(usage.user_us.saturating_add(usage.system_us)))
             .or_else(|| self.sources.total_cpu_ms());
@@ -187,6 +194,20 @@ impl ProcessMetrics {
             self.context_switches
                 .extend(increase(total, value).map(|grew| (label, grew)));
         }
+    }
+}
+
+impl SharesReadings for ProcessMetrics {
+    fn needs(&self) -> Needs {
+        Needs {
+            usage: true,
+            memory_limit: false,
+            cpu_quota: true,
+        }
+    }
+
+    fn hand(&mut self, shared: Shared) {
+        self.shared = Some(shared);
     }
 }
 

@@ -1,9 +1,11 @@
-//! macOS, Windows and other non-Linux platforms, through sysinfo. On Linux this module is
-//! compiled only for its tests, which check it against the `/proc` reader.
+//! The [`Platform`] of macOS, Windows and the other non-Linux platforms: sysinfo, and on Unix
+//! `getrusage` and `getrlimit`. On Linux this file is compiled only for its tests, which check
+//! it against the `/proc` reader.
 //!
 //! sysinfo gives the resident set, the total CPU time, open files where the OS allows, threads
 //! only on Linux, and the start time. One refresh serves the accessors of a collector run (a
-//! snapshot younger than a millisecond is reused).
+//! snapshot younger than a millisecond is reused). There are no cgroups here: no limit, quota,
+//! throttling or pressure is sent.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
@@ -11,6 +13,111 @@ use std::time::{Duration, Instant, SystemTime};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
 use crate::sync::lock;
+use crate::sys::Platform;
+use crate::sys::readings::{
+    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resource, ScopedPressure, Throttling, Usage,
+};
+
+/// The sources of this process.
+#[derive(Debug)]
+pub(crate) struct Sources {
+    process: SysinfoProcess,
+}
+
+impl Platform for Sources {
+    fn open() -> Self {
+        Sources {
+            process: SysinfoProcess::open(),
+        }
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        #[cfg(unix)]
+        {
+            crate::sys::ffi::usage()
+        }
+        #[cfg(not(unix))]
+        {
+            None
+        }
+    }
+
+    fn memory_limit(&self) -> Option<MemoryLimit> {
+        None
+    }
+
+    fn cpu_quota(&self) -> Option<CpuQuota> {
+        None
+    }
+
+    fn look_for_moves(&self) {}
+
+    fn rss_bytes(&self) -> Option<u64> {
+        self.process.rss_bytes()
+    }
+
+    /// `getrusage`'s: there is no `/proc/self/status` to correct it with.
+    fn peak_rss(&self, usage: Usage, _rss_now: Option<u64>) -> Option<u64> {
+        Some(usage.max_rss_bytes)
+    }
+
+    fn threads(&self) -> Option<u64> {
+        self.process.threads()
+    }
+
+    fn open_fds(&self) -> Option<u64> {
+        self.process.open_fds()
+    }
+
+    fn fd_soft_limit(&self) -> Option<u64> {
+        #[cfg(unix)]
+        {
+            crate::sys::ffi::nofile_soft_limit()
+        }
+        #[cfg(not(unix))]
+        {
+            None
+        }
+    }
+
+    fn affinity_cpus(&self) -> Option<u64> {
+        std::thread::available_parallelism()
+            .ok()
+            .map(|cpus| cpus.get() as u64)
+    }
+
+    fn total_cpu_ms(&self) -> Option<f64> {
+        self.process.total_cpu_ms()
+    }
+
+    fn disk_io(&self) -> Option<DiskIo> {
+        None
+    }
+
+    fn started_at(&self) -> Option<Instant> {
+        self.process.started_at()
+    }
+
+    fn working_set(&self, _limit: MemoryLimit) -> Option<u64> {
+        None
+    }
+
+    fn limit_hits(&self, _limit: MemoryLimit) -> Option<u64> {
+        None
+    }
+
+    fn oom_kills(&self) -> Option<(CgroupId, u64)> {
+        None
+    }
+
+    fn throttling(&self, _quota: CpuQuota) -> Option<Throttling> {
+        None
+    }
+
+    fn pressure(&self, _resource: Resource) -> Option<ScopedPressure> {
+        None
+    }
+}
 
 /// What one refresh found.
 #[derive(Clone, Copy, Debug, Default)]
@@ -104,12 +211,12 @@ impl SysinfoProcess {
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
-    use crate::sys::linux::process::ProcFiles;
+    use crate::sys::platform;
 
     #[test]
     fn agrees_with_the_proc_reader() {
-        let portable = SysinfoProcess::open();
-        let proc_files = ProcFiles::open();
+        let portable = Sources::open();
+        let proc_files = platform::Sources::open();
         let (theirs, ours) = (
             portable.rss_bytes().unwrap() as f64,
             proc_files.rss_bytes().unwrap() as f64,
@@ -119,6 +226,12 @@ mod tests {
         assert!(portable.threads().is_some());
         assert!(portable.total_cpu_ms().is_some());
         assert!(portable.open_fds().is_some_and(|fds| fds > 0));
+        assert_eq!(portable.fd_soft_limit(), proc_files.fd_soft_limit());
+        // No cgroups here: nothing is made up.
+        assert_eq!(
+            (portable.memory_limit(), portable.cpu_quota()),
+            (None, None)
+        );
         // Both start times within two seconds: sysinfo's is whole seconds after a boot time in
         // whole seconds.
         let (theirs, ours) = (

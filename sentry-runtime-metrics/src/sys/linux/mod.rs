@@ -7,4 +7,7 @@ pub(crate) mod file;
 pub(crate) mod process;
 #[cfg(test)]
 mod proptests;
+mod sources;
 pub(crate) mod stat;
+
+pub(crate) use sources::Sources;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use super::{cgroup_id, parse};
-use crate::sys::linux::file::CachedFile;
+use crate::sys::platform::file::CachedFile;
 use crate::sys::readings::{CgroupId, CpuQuota, Throttling};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::Cgroup;
 use crate::sync::lock;
-use crate::sys::linux::file::CachedFile;
+use crate::sys::platform::file::CachedFile;
 
 /// How often the cgroups are found again even when the process did not move.
 pub(crate) const LOCATE_AGAIN: Duration = Duration::from_secs(60);

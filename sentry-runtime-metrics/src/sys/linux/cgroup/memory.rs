@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use super::levels::Levels;
 use super::{cgroup_id, parse};
-use crate::sys::linux::file::CachedFile;
+use crate::sys::platform::file::CachedFile;
 use crate::sys::readings::{CgroupId, MemoryLimit, SetBy};
 
 /// Which file layout.
@@ -189,7 +189,7 @@ impl MemoryCgroup {
 
 /// v1 `memory.use_hierarchy` of `dir` (read once); on kernels where it is gone, always on.
 fn uses_hierarchy(dir: &Path) -> bool {
-    crate::sys::linux::file::read_once(&dir.join("memory.use_hierarchy"), parse::parse_number)
+    crate::sys::platform::file::read_once(&dir.join("memory.use_hierarchy"), parse::parse_number)
         .is_none_or(|flag| flag != 0)
 }
 

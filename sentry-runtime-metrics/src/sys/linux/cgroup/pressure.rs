@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use super::cgroup_id;
-use crate::sys::linux::file::CachedFile;
+use crate::sys::platform::file::CachedFile;
 use crate::sys::readings::{CgroupId, Pressure, Resource, Scope, ScopedPressure, Stall};
 
 trait FileName {
