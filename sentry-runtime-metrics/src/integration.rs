@@ -1,6 +1,8 @@
 //! [`RuntimeMetricsIntegration`]: the `sentry_core::Integration` users add to their client, and
 //! the handle they keep: what is collected lives in its engine, shared by every clone; which
-//! client it is sent to is the session of the client set up last.
+//! client it is sent to is the session of the client set up last. [`LastRoundGuard`] ends that
+//! session's collection with a last round, while the client is still open (sentry-core tells an
+//! integration nothing of its client closing, and a metric captured after it closed is lost).
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -12,7 +14,6 @@ use crate::binding::ClientBinding;
 use crate::collector::MetricCollector;
 use crate::config::RuntimeMetricsConfig;
 use crate::engine::{Engine, Origin};
-use crate::last_round::LastRoundGuard;
 use crate::losses::RuntimeMetricsStats;
 use crate::sampler;
 use crate::sync::lock;
@@ -164,7 +165,9 @@ impl RuntimeMetricsIntegration {
     /// of its last interval. Declare it after the guard of `sentry::init`, so that it is dropped
     /// first; see [`LastRoundGuard`].
     pub fn last_round_guard(&self) -> LastRoundGuard {
-        LastRoundGuard::new(self.clone())
+        LastRoundGuard {
+            integration: self.clone(),
+        }
     }
 
     /// The last round (see [`LastRoundGuard`]): waits until `deadline` for a round under way,
@@ -270,5 +273,50 @@ impl Integration for RuntimeMetricsIntegration {
                 "could not start the sampler thread ({err}); use collect_now()"
             ));
         }
+    }
+}
+
+/// How long the last round waits for a collector that another run holds (a background round
+/// under way), and for the background round's metrics to be handed to the SDK.
+pub const LAST_ROUND_WAIT: Duration = Duration::from_secs(1);
+
+/// Runs a last collection round when dropped, and flushes it to the client: every counter
+/// increase up to the end of the program is sent. From
+/// [`RuntimeMetricsIntegration::last_round_guard`].
+///
+/// Declare it *after* the guard of `sentry::init`, so that it is dropped first, while the client
+/// is still open (Rust drops local variables in reverse order):
+///
+/// ```
+/// use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
+///
+/// let metrics = RuntimeMetricsIntegration::new(RuntimeMetricsConfig::default());
+/// let _sentry = sentry::init(sentry::ClientOptions::new().add_integration(metrics.clone()));
+/// let _last_round = metrics.last_round_guard();
+///
+/// // The program's work: a batch job, a CLI command, a service until SIGTERM.
+/// ```
+///
+/// When dropped it waits at most [`LAST_ROUND_WAIT`] for a round under way (a collector still
+/// running is then skipped, and counted), runs the round on the dropping thread, and flushes the
+/// client (which waits for the transport at most the client's `shutdown_timeout`). Dropped after
+/// the client closed, it can send nothing: what it collects is counted as dropped (`no_client`),
+/// and the SDK's debug log says to declare it after the `sentry::init` guard.
+#[must_use = "the last round runs when the guard is dropped: bind it to a variable \
+              (`let _last_round = ..`), since `let _ = ..` drops it at once"]
+pub struct LastRoundGuard {
+    integration: RuntimeMetricsIntegration,
+}
+
+impl Drop for LastRoundGuard {
+    fn drop(&mut self) {
+        self.integration
+            .last_round(Instant::now() + LAST_ROUND_WAIT);
+    }
+}
+
+impl fmt::Debug for LastRoundGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LastRoundGuard").finish_non_exhaustive()
     }
 }

@@ -108,7 +108,6 @@ mod debug_log;
 mod descriptor;
 mod engine;
 mod integration;
-mod last_round;
 mod losses;
 mod metric;
 #[cfg(feature = "metrics-rs")]
@@ -131,8 +130,9 @@ pub mod __private;
 pub use collector::{CollectError, Collected, MAX_METRICS_PER_COLLECTOR, MetricCollector};
 pub use config::RuntimeMetricsConfig;
 pub use descriptor::{DescribeMetrics, MetricDescriptor};
-pub use integration::{MIN_COLLECTION_INTERVAL, RuntimeMetricsIntegration};
-pub use last_round::{LAST_ROUND_WAIT, LastRoundGuard};
+pub use integration::{
+    LAST_ROUND_WAIT, LastRoundGuard, MIN_COLLECTION_INTERVAL, RuntimeMetricsIntegration,
+};
 pub use losses::RuntimeMetricsStats;
 pub use metric::{MetricType, MetricValue, RuntimeMetric, Tags};
 pub use running_totals::{Began, FORGET_AFTER_SAMPLES, FieldSeries, RunningTotals, Sample, Total};

@@ -46,7 +46,7 @@ pub(crate) fn built_in(
     memory: bool,
     process: bool,
     container: bool,
-) -> Option<Box<dyn crate::MetricCollector>> {
+) -> Option<Box<dyn crate::collector::MetricCollector>> {
     // Without the features, the switches have nothing to turn on.
     let _ = (memory, process, container);
     #[cfg(any(feature = "memory", feature = "process"))]

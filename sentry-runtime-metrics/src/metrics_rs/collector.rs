@@ -2,19 +2,24 @@
 //! the last round, every gauge's value, and every histogram's values with their exact count.
 //!
 //! It keeps its own list of the series (taking the new ones from the registry each round) and,
-//! for each counter, the total it last sent, in plain fields: a round takes no lock the
-//! application's threads wait on, except the short one that hands over new series.
+//! for each, what it last sent, in plain fields ([`tracked`](super::tracked)): a round takes no
+//! lock the application's threads wait on, except the short one that hands over new series, and
+//! the write lock of a shard to forget a series nobody records any more.
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::collector::{CollectError, Collected, MetricCollector};
 use crate::debug_log;
 use crate::descriptor::MetricDescriptor;
 use crate::metric::{MetricType, MetricValue, RuntimeMetric};
-use crate::metrics_rs::registry::{Description, Registry};
-use crate::metrics_rs::reservoir::{Reservoir, mix};
-use crate::metrics_rs::series::{CounterCell, GaugeCell, Series};
+use crate::metrics_rs::budget::{pick, shares};
+use crate::metrics_rs::descriptions::Description;
+use crate::metrics_rs::registry::Registry;
+use crate::metrics_rs::reservoir::mix;
+use crate::metrics_rs::series::{CounterCell, Series};
+use crate::metrics_rs::tracked::{TrackedCounter, TrackedGauge, TrackedHistogram, count_name};
 
 /// Sends what a [`SentryRecorder`](super::SentryRecorder) recorded; register it in
 /// [`RuntimeMetricsConfig::custom_collectors`](crate::RuntimeMetricsConfig::custom_collectors).
@@ -25,7 +30,7 @@ use crate::metrics_rs::series::{CounterCell, GaugeCell, Series};
 pub struct RecordedMetrics {
     registry: Arc<Registry>,
     counters: Vec<TrackedCounter>,
-    gauges: Vec<Tracked<GaugeCell>>,
+    gauges: Vec<TrackedGauge>,
     histograms: Vec<TrackedHistogram>,
     /// The registry's description count when units were last looked up.
     described: u64,
@@ -37,26 +42,6 @@ pub struct RecordedMetrics {
     drained: Vec<Vec<f64>>,
     /// Histogram values that could not be counted since the last round.
     overflowed: u64,
-}
-
-#[derive(Debug)]
-struct TrackedCounter {
-    series: Arc<Series<CounterCell>>,
-    /// The total the last increase was computed to.
-    sent: u64,
-}
-
-#[derive(Debug)]
-struct Tracked<C> {
-    series: Arc<Series<C>>,
-    unit: Option<&'static str>,
-}
-
-#[derive(Debug)]
-struct TrackedHistogram {
-    tracked: Tracked<Reservoir>,
-    /// `<name>.count`, the counter of values recorded.
-    count_name: Cow<'static, str>,
 }
 
 impl RecordedMetrics {
@@ -77,13 +62,9 @@ impl RecordedMetrics {
     /// Takes the series created since the last round, and looks units up again if a
     /// description was added.
     fn adopt_new_series(&mut self) {
-        self.counters.extend(
-            self.registry
-                .counters
-                .take_added()
-                .into_iter()
-                .map(|series| TrackedCounter { series, sent: 0 }),
-        );
+        let counters = self.registry.counters.take_added();
+        self.counters
+            .extend(counters.into_iter().map(TrackedCounter::new));
         let gauges = self.registry.gauges.take_added();
         let histograms = self.registry.histograms.take_added();
         let described = self.registry.descriptions_changed();
@@ -99,55 +80,54 @@ impl RecordedMetrics {
                     gauge.unit = descriptions.unit(MetricType::Gauge, &gauge.series.name);
                 }
                 for histogram in &mut self.histograms {
-                    let tracked = &mut histogram.tracked;
-                    tracked.unit =
-                        descriptions.unit(MetricType::Distribution, &tracked.series.name);
+                    let name = &histogram.series.name;
+                    histogram.unit = descriptions.unit(MetricType::Distribution, name);
                 }
             }
-            self.gauges.extend(gauges.into_iter().map(|series| Tracked {
-                unit: descriptions.unit(MetricType::Gauge, &series.name),
-                series,
+            self.gauges.extend(gauges.into_iter().map(|series| {
+                let unit = descriptions.unit(MetricType::Gauge, &series.name);
+                TrackedGauge::new(series, unit)
             }));
-            self.histograms
-                .extend(histograms.into_iter().map(|series| TrackedHistogram {
-                    count_name: count_name(&series.name),
-                    tracked: Tracked {
-                        unit: descriptions.unit(MetricType::Distribution, &series.name),
-                        series,
-                    },
-                }));
+            self.histograms.extend(histograms.into_iter().map(|series| {
+                let unit = descriptions.unit(MetricType::Distribution, &series.name);
+                TrackedHistogram::new(series, unit)
+            }));
         });
     }
 
     /// This round's metrics: counters, gauges and the histograms' counts first, then as many
-    /// histogram values as the round's budget allows.
+    /// histogram values as the round's budget allows. Series nobody records any more are
+    /// forgotten after it.
     fn round(&mut self) -> Vec<RuntimeMetric> {
         self.adopt_new_series();
         self.rounds += 1;
+        let (now, timeout) = (Instant::now(), self.registry.limits.idle_timeout);
         let mut metrics = Vec::new();
         for counter in &mut self.counters {
-            let total = counter.series.cell.total();
-            metrics.extend(increase(&counter.series, total, counter.sent));
-            counter.sent = total;
+            let increase = counter.increase(now, timeout);
+            if increase > 0 {
+                metrics.push(counter_of(&counter.series, increase));
+            }
         }
-        metrics.extend(
-            self.gauges
-                .iter()
-                .filter_map(|gauge| level(&gauge.series, gauge.unit)),
-        );
+        for gauge in &mut self.gauges {
+            if let Some(value) = gauge.value(now, timeout) {
+                let value = MetricValue::Float(value);
+                metrics.push(metric(&gauge.series, MetricType::Gauge, value, gauge.unit));
+            }
+        }
         self.drained.resize_with(self.histograms.len(), Vec::new);
-        for (histogram, values) in self.histograms.iter().zip(&mut self.drained) {
+        for (histogram, values) in self.histograms.iter_mut().zip(&mut self.drained) {
             values.clear();
-            let series = &histogram.tracked.series;
-            let recorded = series.cell.drain(values);
-            self.overflowed = self.overflowed.saturating_add(series.cell.take_overflow());
+            let recorded = histogram.drain(values, now, timeout);
+            let overflow = histogram.series.cell.take_overflow();
+            self.overflowed = self.overflowed.saturating_add(overflow);
             if recorded > 0 {
                 metrics.push(RuntimeMetric {
                     name: histogram.count_name.clone(),
                     metric_type: MetricType::Counter,
                     value: count_value(recorded),
                     unit: None,
-                    tags: series.tags.clone(),
+                    tags: histogram.series.tags.clone(),
                 });
             }
         }
@@ -157,18 +137,39 @@ impl RecordedMetrics {
             self.histograms.iter().zip(&mut self.drained).zip(shares)
         {
             pick(values, share, mix(self.rounds));
-            let tracked = &histogram.tracked;
             metrics.extend(values.iter().map(|value| {
-                metric(
-                    &tracked.series,
-                    MetricType::Distribution,
-                    MetricValue::Float(*value),
-                    tracked.unit,
-                )
+                let value = MetricValue::Float(*value);
+                let kind = MetricType::Distribution;
+                metric(&histogram.series, kind, value, histogram.unit)
             }));
         }
+        self.forget_idle();
         self.report_limit();
         metrics
+    }
+
+    /// Forgets the series that nobody held or recorded into for the idle timeout (checked
+    /// again under their shard's write lock, where no new handle can be taken).
+    fn forget_idle(&mut self) {
+        let registry = &self.registry;
+        self.counters.retain(|counter| {
+            !(counter.idle.expired()
+                && registry.forget(&registry.counters, &counter.series, |cell| {
+                    counter.still_idle(cell)
+                }))
+        });
+        self.gauges.retain(|gauge| {
+            !(gauge.idle.expired()
+                && registry.forget(&registry.gauges, &gauge.series, |cell| {
+                    gauge.still_idle(cell)
+                }))
+        });
+        self.histograms.retain(|histogram| {
+            !(histogram.idle.expired()
+                && registry.forget(&registry.histograms, &histogram.series, |cell| {
+                    histogram.still_idle(cell)
+                }))
+        });
     }
 
     /// Writes once to the debug log when the series limit first refuses a series.
@@ -202,7 +203,10 @@ impl MetricCollector for RecordedMetrics {
                     .map(|series| (series, 0)),
             );
         let mut metrics: Vec<RuntimeMetric> = counters
-            .filter_map(|(series, sent)| increase(&series, series.cell.total(), sent))
+            .filter_map(|(series, sent)| {
+                let increase = series.cell.total().wrapping_sub(sent);
+                (increase > 0).then(|| counter_of(&series, increase))
+            })
             .collect();
         self.registry.with_descriptions(|descriptions| {
             let gauges = self
@@ -211,7 +215,9 @@ impl MetricCollector for RecordedMetrics {
                 .map(|gauge| Arc::clone(&gauge.series))
                 .chain(self.registry.gauges.peek_added());
             metrics.extend(gauges.filter_map(|series| {
-                level(&series, descriptions.unit(MetricType::Gauge, &series.name))
+                let value = MetricValue::Float(series.cell.value()?);
+                let unit = descriptions.unit(MetricType::Gauge, &series.name);
+                Some(metric(&series, MetricType::Gauge, value, unit))
             }));
         });
         metrics
@@ -247,8 +253,11 @@ impl MetricCollector for RecordedMetrics {
         self.registry.with_descriptions(|descriptions| {
             let mut descriptors = Vec::new();
             for (kind, name, Description { unit, text }) in descriptions.all() {
-                let counter = kind == MetricType::Counter;
-                let unit = if counter { None } else { *unit };
+                let unit = if kind == MetricType::Counter {
+                    None
+                } else {
+                    *unit
+                };
                 descriptors.push(MetricDescriptor::new(
                     name.to_owned(),
                     kind,
@@ -284,23 +293,9 @@ fn metric<C>(
     }
 }
 
-/// The counter of `series` for the increase from `sent` to `total`, if it moved. Counters never
-/// go down (`absolute` keeps the larger value); a wrap past `u64::MAX` is still the right
-/// difference.
-fn increase(series: &Series<CounterCell>, total: u64, sent: u64) -> Option<RuntimeMetric> {
-    let increase = total.wrapping_sub(sent);
-    (increase > 0).then(|| metric(series, MetricType::Counter, count_value(increase), None))
-}
-
-/// The gauge of `series` at its current value, unless nobody set it.
-fn level(series: &Series<GaugeCell>, unit: Option<&'static str>) -> Option<RuntimeMetric> {
-    let value = series.cell.value()?;
-    Some(metric(
-        series,
-        MetricType::Gauge,
-        MetricValue::Float(value),
-        unit,
-    ))
+/// The counter of `series` for an increase of `increase`.
+fn counter_of(series: &Series<CounterCell>, increase: u64) -> RuntimeMetric {
+    metric(series, MetricType::Counter, count_value(increase), None)
 }
 
 /// A count, exact as an integer while it fits one.
@@ -309,83 +304,5 @@ fn count_value(count: u64) -> MetricValue {
         Ok(count) => MetricValue::Int(count),
         #[allow(clippy::cast_precision_loss)] // Sentry's wire format is f64.
         Err(_) => MetricValue::Float(count as f64),
-    }
-}
-
-/// The name of a histogram's count. An empty name stays empty, so both are dropped alike.
-fn count_name(name: &str) -> Cow<'static, str> {
-    if name.is_empty() {
-        Cow::Borrowed("")
-    } else {
-        Cow::Owned(format!("{name}.count"))
-    }
-}
-
-/// How many of each histogram's values to send, when together they are more than `budget`:
-/// every histogram an equal share, and what one needs less of goes to the others. Each keeps a
-/// uniform sample of its own values, and its `.count` stays exact.
-fn shares(sizes: &[usize], budget: usize) -> Vec<usize> {
-    if sizes.iter().sum::<usize>() <= budget {
-        return sizes.to_vec();
-    }
-    let mut by_size: Vec<usize> = (0..sizes.len()).collect();
-    by_size.sort_by_key(|&index| sizes[index]);
-    let mut shares = vec![0; sizes.len()];
-    let mut left = budget;
-    for (taken, &index) in by_size.iter().enumerate() {
-        let share = sizes[index].min(left / (sizes.len() - taken));
-        shares[index] = share;
-        left -= share;
-    }
-    shares
-}
-
-/// Keeps a uniform sample of `keep` of `values` (a partial Fisher-Yates shuffle).
-fn pick(values: &mut Vec<f64>, keep: usize, seed: u64) {
-    if keep >= values.len() {
-        return;
-    }
-    for i in 0..keep {
-        let rest = (values.len() - i) as u64;
-        let j = i + (mix(seed ^ i as u64) % rest) as usize;
-        values.swap(i, j);
-    }
-    values.truncate(keep);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shares_are_equal_and_what_one_needs_less_of_goes_to_the_others() {
-        assert_eq!(shares(&[3, 4], 10), [3, 4], "within budget: everything");
-        assert_eq!(shares(&[100, 100, 100], 10), [3, 3, 4]);
-        assert_eq!(shares(&[1, 100, 100], 11), [1, 5, 5]);
-        assert_eq!(shares(&[100, 2, 0], 50), [48, 2, 0]);
-        assert_eq!(shares(&[5, 5], 0), [0, 0]);
-        assert_eq!(shares(&[], 0), Vec::<usize>::new());
-        for sizes in [[7, 90, 33, 100], [100, 100, 100, 1]] {
-            let given = shares(&sizes, 60);
-            assert_eq!(given.iter().sum::<usize>(), 60);
-            assert!(given.iter().zip(sizes).all(|(g, s)| *g <= s));
-        }
-    }
-
-    #[test]
-    fn pick_keeps_a_uniform_sample_of_distinct_values() {
-        let mut low_half = 0;
-        for round in 0..1000 {
-            let mut values: Vec<f64> = (0..100).map(f64::from).collect();
-            pick(&mut values, 10, mix(round));
-            assert_eq!(values.len(), 10);
-            let mut distinct = values.clone();
-            distinct.sort_by(f64::total_cmp);
-            distinct.dedup();
-            assert_eq!(distinct.len(), 10);
-            low_half += values.iter().filter(|v| **v < 50.0).count();
-        }
-        // 10 000 picks, 5 000 expected below 50; the standard deviation is about 48.
-        assert!((4800..5200).contains(&low_half), "{low_half}");
     }
 }

@@ -79,9 +79,18 @@
 //!   either records nothing; each of its updates (an increment, a `set`, a recorded value) is
 //!   counted as dropped, in `runtime_metrics.dropped` with reason `collector_limit` and
 //!   `RuntimeMetricsStats::metrics_dropped`, and the debug log says so once. These are counted
-//!   in updates, not in the metrics a round would have sent. Series are kept for the life of
-//!   the recorder: the facade has no way to say a series is gone, so labels with unbounded
-//!   values (user ids, connection ids) fill the limit.
+//!   in updates, not in the metrics a round would have sent.
+//! - Series nobody records into any more are forgotten, as metrics-util's `recency` and the
+//!   Prometheus exporter's `idle_timeout` do (the facade has no way to say a series is gone): a
+//!   series that no handle holds and that nothing was recorded into for
+//!   [`Builder::idle_timeout`] (5 minutes by default) is no longer sent and frees its place
+//!   under the limit, so labels that churn (per connection, per tenant) do not fill it for the
+//!   life of the process, and idle gauges are not sent for ever (every value sent is billed).
+//!   Recorded into again, a series is made anew, and its counter sends from 0: every increase
+//!   is still sent once. Counters set with `absolute` and gauges moved with `increment` or
+//!   `decrement` are never forgotten (made anew, one would send its whole total again, the
+//!   other start again from 0); a gauge set once and never again stops being sent unless its
+//!   handle is kept.
 //! - Memory, measured with a counting allocator (`cargo run --release -p
 //!   sentry-runtime-metrics-tests --example facade_memory`): a counter or gauge series takes
 //!   about 250 bytes, 800 with two short labels (most of it the attribute map); a histogram
@@ -102,15 +111,19 @@
 //! of 16 maps and a lookup by the key's precomputed hash. The numbers, against the Prometheus
 //! exporter's recorder, are in BENCHMARKS.md.
 
+mod budget;
 mod collector;
+mod descriptions;
 mod recorder;
 mod registry;
 mod reservoir;
 mod series;
+mod tracked;
 mod units;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use collector::RecordedMetrics;
 pub use recorder::SentryRecorder;
@@ -120,6 +133,10 @@ use registry::{Limits, Registry};
 /// Most values of one histogram series kept per round ([`Builder::histogram_samples`]): each
 /// series holds two windows of that many.
 pub const MAX_HISTOGRAM_SAMPLES: usize = 10_000;
+
+/// How long a series that no handle holds and nothing records into is kept, by default
+/// ([`Builder::idle_timeout`]).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Builds a [`SentryRecorder`] and its [`RecordedMetrics`] collector, with limits.
 #[derive(Clone, Debug)]
@@ -135,6 +152,7 @@ impl Default for Builder {
                 max_series: 2_000,
                 histogram_samples: 100,
                 max_histogram_values: 500,
+                idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
             },
         }
     }
@@ -166,6 +184,20 @@ impl Builder {
     /// series sends an equal share. Default 500.
     pub fn max_histogram_values(mut self, values: usize) -> Self {
         self.limits.max_histogram_values = values;
+        self
+    }
+
+    /// How long a series nobody records into any more is kept (default
+    /// [`DEFAULT_IDLE_TIMEOUT`], 5 minutes); `None` keeps every series for the life of the
+    /// recorder. A series is idle while no handle of it is held (a `metrics::Counter` kept in a
+    /// variable is one; the macros' handles live for one call) and nothing is recorded into it;
+    /// forgotten, it is no longer sent and frees its place under [`max_series`](Self::max_series),
+    /// and recorded into again, it is made anew. Counters set with `absolute` and gauges moved
+    /// with `increment`/`decrement` are never forgotten: made anew, one would send its total
+    /// again and the other start again from 0. A gauge set once and never again stops being sent
+    /// after this long: keep its handle (or set it again) for it to go on being sent.
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.limits.idle_timeout = timeout;
         self
     }
 

@@ -12,10 +12,12 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use metrics::Key;
 
 use crate::metric::MetricType;
+use crate::metrics_rs::descriptions::Descriptions;
 use crate::metrics_rs::reservoir::Reservoir;
 use crate::metrics_rs::series::{CounterCell, GaugeCell, Refused, Series};
 use crate::sync::{lock, read, write};
@@ -29,60 +31,8 @@ pub(super) struct Limits {
     pub(super) max_series: usize,
     pub(super) histogram_samples: usize,
     pub(super) max_histogram_values: usize,
-}
-
-/// What `describe_*` said of a metric name.
-#[derive(Clone, Debug)]
-pub(super) struct Description {
-    pub(super) unit: Option<&'static str>,
-    pub(super) text: String,
-}
-
-/// The descriptions, by kind and then name (so a name is looked up as it is, without a copy).
-#[derive(Debug, Default)]
-pub(super) struct Descriptions([HashMap<String, Description>; 3]);
-
-/// Where the descriptions of `kind` are kept in [`Descriptions`].
-fn slot(kind: MetricType) -> usize {
-    match kind {
-        MetricType::Counter => 0,
-        MetricType::Gauge => 1,
-        MetricType::Distribution => 2,
-    }
-}
-
-impl Descriptions {
-    fn of(&self, kind: MetricType) -> &HashMap<String, Description> {
-        &self.0[slot(kind)]
-    }
-
-    /// The unit described for the metrics named `name` of type `kind`.
-    pub(super) fn unit(&self, kind: MetricType, name: &str) -> Option<&'static str> {
-        self.of(kind).get(name).and_then(|d| d.unit)
-    }
-
-    fn len(&self) -> usize {
-        self.0.iter().map(HashMap::len).sum()
-    }
-
-    /// Every description with its kind and name, by name, then kind.
-    pub(super) fn all(&self) -> Vec<(MetricType, &str, &Description)> {
-        let kinds = [
-            MetricType::Counter,
-            MetricType::Gauge,
-            MetricType::Distribution,
-        ];
-        let mut all: Vec<_> = kinds
-            .into_iter()
-            .flat_map(|kind| {
-                self.of(kind)
-                    .iter()
-                    .map(move |(name, d)| (kind, name.as_str(), d))
-            })
-            .collect();
-        all.sort_by(|a, b| (a.1, slot(a.0)).cmp(&(b.1, slot(b.0))));
-        all
-    }
+    /// How long a series nobody holds or records into is kept; `None`: for ever.
+    pub(super) idle_timeout: Option<Duration>,
 }
 
 /// All series and what bounds them.
@@ -156,22 +106,20 @@ impl Registry {
         if name.len() > MAX_KEY_BYTES || text.len() > MAX_KEY_BYTES {
             return;
         }
-        let mut descriptions = lock(&self.descriptions);
-        let full = descriptions.len() >= self.limits.max_series;
-        let of_kind = &mut descriptions.0[slot(kind)];
-        let description = Description {
-            unit,
-            text: text.to_owned(),
-        };
-        match of_kind.get_mut(name) {
-            Some(known) => *known = description,
-            None if full => return,
-            None => {
-                of_kind.insert(name.to_owned(), description);
-            }
+        let max = self.limits.max_series;
+        if lock(&self.descriptions).describe(kind, name, unit, text, max) {
+            self.descriptions_changed.fetch_add(1, Ordering::Release);
         }
-        drop(descriptions);
-        self.descriptions_changed.fetch_add(1, Ordering::Release);
+    }
+
+    /// Forgets `series` of `kind`, if nothing holds or records into it ([`Kind::forget`]).
+    pub(super) fn forget<C>(
+        &self,
+        kind: &Kind<C>,
+        series: &Arc<Series<C>>,
+        still_idle: impl FnOnce(&C) -> bool,
+    ) -> bool {
+        kind.forget(series, &self.series, still_idle)
     }
 
     /// A number that changes whenever a description is added.
@@ -214,8 +162,7 @@ impl<C> Kind<C> {
         max: usize,
         cell: impl FnOnce() -> C,
     ) -> Option<Arc<Series<C>>> {
-        // The map's buckets use the hash's low bits and its control bytes the top ones.
-        let shard = &self.shards[(key.get_hash() >> 32) as usize % SHARDS];
+        let shard = self.shard(key.get_hash());
         if let Some(found) = read(shard).get(key) {
             return Some(Arc::clone(found));
         }
@@ -239,6 +186,35 @@ impl<C> Kind<C> {
         drop(map);
         lock(&self.added).push(Arc::clone(&created));
         Some(created)
+    }
+
+    /// The shard of the key hashed `hash`. (The map's buckets use the hash's low bits and its
+    /// control bytes the top ones.)
+    fn shard(&self, hash: u64) -> &Shard<C> {
+        &self.shards[(hash >> 32) as usize % SHARDS]
+    }
+
+    /// Forgets `series` if no handle but the map's and the caller's holds it and `still_idle`
+    /// says nothing was recorded into it, under its shard's write lock (where no new handle can
+    /// be taken); its place under the series limit, counted in `count`, is freed. Returns
+    /// whether it was forgotten.
+    pub(super) fn forget(
+        &self,
+        series: &Arc<Series<C>>,
+        count: &AtomicUsize,
+        still_idle: impl FnOnce(&C) -> bool,
+    ) -> bool {
+        let mut map = write(self.shard(series.hash));
+        if Arc::strong_count(series) > 2 || !still_idle(&series.cell) {
+            return false;
+        }
+        let before = map.len();
+        map.retain(|_, kept| !Arc::ptr_eq(kept, series));
+        let forgotten = map.len() < before;
+        if forgotten {
+            count.fetch_sub(1, Ordering::Relaxed);
+        }
+        forgotten
     }
 
     /// The series created since the last call.
@@ -307,6 +283,7 @@ mod tests {
             max_series,
             histogram_samples: 4,
             max_histogram_values: 10,
+            idle_timeout: None,
         })
     }
 
@@ -340,32 +317,6 @@ mod tests {
         assert!(registry.counter(&Key::from_name(long.clone())).is_some());
         let labelled = Key::from_parts(long, vec![metrics::Label::new("k", "v")]);
         assert!(registry.counter(&labelled).is_none());
-    }
-
-    #[test]
-    fn descriptions_stop_at_the_series_limit_but_may_change() {
-        let registry = registry(2);
-        registry.describe(MetricType::Gauge, "a", None, "1");
-        registry.describe(MetricType::Gauge, "b", None, "2");
-        registry.describe(MetricType::Counter, "c", None, "3");
-        registry.describe(MetricType::Gauge, "a", Some("byte"), "4");
-        let described = registry.with_descriptions(|d| {
-            let all: Vec<_> = d
-                .all()
-                .iter()
-                .map(|(_, name, d)| (name.to_string(), d.text.clone()))
-                .collect();
-            (
-                all,
-                d.unit(MetricType::Gauge, "a"),
-                d.unit(MetricType::Counter, "a"),
-            )
-        });
-        let expected = vec![
-            ("a".to_owned(), "4".to_owned()),
-            ("b".to_owned(), "2".to_owned()),
-        ];
-        assert_eq!(described, (expected, Some("byte"), None));
     }
 
     #[test]

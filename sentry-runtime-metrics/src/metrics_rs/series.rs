@@ -3,7 +3,7 @@
 //! Every write is one atomic operation on the cell: no lock, no allocation.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use metrics::{CounterFn, GaugeFn, HistogramFn, Key};
 
@@ -20,6 +20,8 @@ pub(super) struct Series<C> {
     pub(super) name: Cow<'static, str>,
     pub(super) tags: Tags,
     pub(super) cell: C,
+    /// The hash of its key, which finds its place in the registry.
+    pub(super) hash: u64,
 }
 
 impl<C> Series<C> {
@@ -38,54 +40,93 @@ impl<C> Series<C> {
                 })
                 .collect(),
             cell,
+            hash: key.get_hash(),
         }
     }
 }
 
 /// A counter's running total, as the application counts it.
 #[derive(Debug, Default)]
-pub(super) struct CounterCell(AtomicU64);
+pub(super) struct CounterCell {
+    total: AtomicU64,
+    /// Set by the first `absolute`: the total is copied from elsewhere, so the series is never
+    /// forgotten (made again, it would send that total once more).
+    absolute: AtomicBool,
+}
 
 impl CounterCell {
     pub(super) fn total(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Whether its total was ever set with `absolute`.
+    pub(super) fn is_absolute(&self) -> bool {
+        self.absolute.load(Ordering::Relaxed)
     }
 }
 
 impl CounterFn for Series<CounterCell> {
     #[inline]
     fn increment(&self, value: u64) {
-        self.cell.0.fetch_add(value, Ordering::Relaxed);
+        self.cell.total.fetch_add(value, Ordering::Relaxed);
     }
 
     /// As the facade defines it: "at least `value`", so that callers copying an outside total
     /// in any order never move it back.
     fn absolute(&self, value: u64) {
-        self.cell.0.fetch_max(value, Ordering::Relaxed);
+        set_once(&self.cell.absolute);
+        self.cell.total.fetch_max(value, Ordering::Relaxed);
+    }
+}
+
+/// Sets `flag`, writing only the first time (a write would take the cache line from the other
+/// threads updating the series).
+fn set_once(flag: &AtomicBool) {
+    if !flag.load(Ordering::Relaxed) {
+        flag.store(true, Ordering::Relaxed);
     }
 }
 
 /// A gauge's current value (its bits), or [`UNSET`].
 #[derive(Debug)]
-pub(super) struct GaugeCell(AtomicU64);
+pub(super) struct GaugeCell {
+    bits: AtomicU64,
+    /// Set by the first `increment` or `decrement`: its level is relative to what it held, so
+    /// the series is never forgotten (made again, it would start from 0).
+    relative: AtomicBool,
+}
 
 impl Default for GaugeCell {
     fn default() -> Self {
-        GaugeCell(AtomicU64::new(UNSET))
+        GaugeCell {
+            bits: AtomicU64::new(UNSET),
+            relative: AtomicBool::new(false),
+        }
     }
 }
 
 impl GaugeCell {
     /// The current value, unless nobody set it yet.
     pub(super) fn value(&self) -> Option<f64> {
-        let bits = self.0.load(Ordering::Relaxed);
+        let bits = self.bits();
         (bits != UNSET).then(|| f64::from_bits(bits))
     }
 
+    /// The current value's bits ([`UNSET`] included), to tell whether it changed.
+    pub(super) fn bits(&self) -> u64 {
+        self.bits.load(Ordering::Relaxed)
+    }
+
+    /// Whether it was ever moved with `increment` or `decrement`.
+    pub(super) fn is_relative(&self) -> bool {
+        self.relative.load(Ordering::Relaxed)
+    }
+
     fn add(&self, delta: f64) {
+        set_once(&self.relative);
         // Never fails: the closure always returns `Some`.
         let _ = self
-            .0
+            .bits
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
                 let current = if bits == UNSET {
                     0.0
@@ -117,7 +158,7 @@ impl GaugeFn for Series<GaugeCell> {
 
     #[inline]
     fn set(&self, value: f64) {
-        self.cell.0.store(bits_of(value), Ordering::Relaxed);
+        self.cell.bits.store(bits_of(value), Ordering::Relaxed);
     }
 }
 

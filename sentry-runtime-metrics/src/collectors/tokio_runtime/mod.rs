@@ -1,5 +1,6 @@
 //! [`TokioMetrics`]: scheduler health of a Tokio runtime, read from outside it.
 
+mod busy;
 mod counts;
 mod probes;
 mod stalls;
@@ -9,8 +10,8 @@ use std::time::{Duration, Instant};
 use sentry_runtime_metrics_derive::MetricCollector;
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-use crate::debug_log;
 use crate::metric::Tags;
+use busy::BusyTimes;
 use counts::Counts;
 use probes::Probes;
 use stalls::{Blocked, Stalls};
@@ -130,16 +131,10 @@ struct Scheduler {
     handle: Option<Handle>,
     per_worker: bool,
     probe_timeout: Duration,
-    previous: Option<BusySample>,
+    busy: BusyTimes,
     counts: Counts,
     probes: Probes,
     stalls: Stalls,
-}
-
-#[derive(Clone, Debug)]
-struct BusySample {
-    at: Instant,
-    busy: Vec<Duration>,
 }
 
 impl TokioMetrics {
@@ -273,7 +268,11 @@ impl TokioMetrics {
         {
             self.blocked(blocked);
         }
-        self.busy(busy, now);
+        if let Some(ratios) = self.scheduler.busy.ratios(busy, now) {
+            self.busy_ratio = Some(ratios.mean);
+            self.busiest_ratio = Some(ratios.max);
+            self.worker_busy_ratio = ratios.each;
+        }
         if self.scheduler.per_worker {
             self.worker_park_count = std::mem::take(&mut grew.worker_parks);
         } else {
@@ -293,7 +292,7 @@ impl TokioMetrics {
     fn forget_runtime(&mut self) {
         let mut scheduler = Scheduler {
             handle: None,
-            previous: None,
+            busy: BusyTimes::default(),
             ..std::mem::take(&mut self.scheduler)
         };
         scheduler.probes.clear();
@@ -303,58 +302,13 @@ impl TokioMetrics {
 
     /// The blocked workers of this sample, and the debug log of episodes that start or end.
     fn blocked(&mut self, blocked: Blocked) {
-        let runtime = || match self.labels.get("runtime") {
+        blocked.log(|| match self.labels.get("runtime") {
             Some(name) => format!("tokio runtime {name:?}"),
             None => self.runtime_key(),
-        };
-        for started in &blocked.started {
-            debug_log::write_from_collector(format_args!(
-                "{}: worker {} blocked: inside one poll (no park, no busy time published) for \
-                 {:.3} s at least",
-                runtime(),
-                started.worker,
-                started.for_at_least.as_secs_f64()
-            ));
-        }
-        for ended in &blocked.ended {
-            let polls = ended
-                .polls
-                .map(|polls| format!(", {polls} polls in between"))
-                .unwrap_or_default();
-            debug_log::write_from_collector(format_args!(
-                "{}: worker {} moving again after {:.3} s{polls}",
-                runtime(),
-                ended.worker,
-                ended.lasted.as_secs_f64()
-            ));
-        }
+        });
         self.blocked_workers = Some(blocked.workers.iter().filter(|b| **b).count() as u64);
         self.longest_blocked = Some(blocked.longest);
         self.worker_blocked = blocked.workers.iter().map(|b| u64::from(*b)).collect();
-    }
-
-    /// Busy ratios from the increase of each worker's busy time since the previous sample.
-    fn busy(&mut self, busy: Vec<Duration>, now: Instant) {
-        let workers = busy.len();
-        if let Some(previous) = self.scheduler.previous.as_ref()
-            && previous.busy.len() == workers
-            && workers > 0
-        {
-            let elapsed = now.duration_since(previous.at).as_secs_f64();
-            if elapsed > 0.0 {
-                let ratios: Vec<f64> = busy
-                    .iter()
-                    .zip(&previous.busy)
-                    .map(|(now, then)| (now.saturating_sub(*then).as_secs_f64() / elapsed).min(1.0))
-                    .collect();
-                #[allow(clippy::cast_precision_loss)] // Worker counts are small.
-                let mean = ratios.iter().sum::<f64>() / workers as f64;
-                self.busy_ratio = Some(mean);
-                self.busiest_ratio = ratios.iter().copied().reduce(f64::max);
-                self.worker_busy_ratio = ratios;
-            }
-        }
-        self.scheduler.previous = Some(BusySample { at: now, busy });
     }
 
     #[cfg(tokio_unstable)]

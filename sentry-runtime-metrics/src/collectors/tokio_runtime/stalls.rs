@@ -38,6 +38,8 @@ use std::time::{Duration, Instant};
 
 use tokio::runtime::RuntimeMetrics;
 
+use crate::debug_log;
+
 /// The shortest time without progress for a worker to count as blocked; shorter intervals
 /// between samples accumulate until it is reached.
 pub(super) const MIN_WINDOW: Duration = Duration::from_millis(250);
@@ -93,6 +95,34 @@ pub(super) struct Blocked {
     pub(super) started: Vec<Started>,
     /// Workers that moved again after a reported episode.
     pub(super) ended: Vec<Ended>,
+}
+
+impl Blocked {
+    /// Writes the episodes that started or ended to the debug log, naming the runtime with
+    /// `runtime()`.
+    pub(super) fn log(&self, runtime: impl Fn() -> String) {
+        for started in &self.started {
+            debug_log::write_from_collector(format_args!(
+                "{}: worker {} blocked: inside one poll (no park, no busy time published) for \
+                 {:.3} s at least",
+                runtime(),
+                started.worker,
+                started.for_at_least.as_secs_f64()
+            ));
+        }
+        for ended in &self.ended {
+            let polls = ended
+                .polls
+                .map(|polls| format!(", {polls} polls in between"))
+                .unwrap_or_default();
+            debug_log::write_from_collector(format_args!(
+                "{}: worker {} moving again after {:.3} s{polls}",
+                runtime(),
+                ended.worker,
+                ended.lasted.as_secs_f64()
+            ));
+        }
+    }
 }
 
 /// A worker seen blocked for the first time in an episode.

@@ -4,6 +4,7 @@
 pub(crate) mod cgroup;
 pub(crate) mod cpus;
 pub(crate) mod file;
+mod peak;
 pub(crate) mod process;
 #[cfg(test)]
 mod proptests;

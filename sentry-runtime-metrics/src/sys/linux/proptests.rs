@@ -12,7 +12,8 @@ use super::cgroup::parse_membership;
 use super::cgroup::pressure::parse_pressure;
 use super::cpus::count_list;
 use super::file::text_of;
-use super::process::{parse_io, parse_statm_resident, parse_status_peak, parse_uptime};
+use super::peak::parse_status_peak;
+use super::process::{parse_io, parse_statm_resident, parse_uptime};
 use super::stat;
 
 /// Arbitrary bytes, as read from a file.
