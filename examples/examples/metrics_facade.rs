@@ -41,6 +41,7 @@ fn main() {
     let (options, mut view) =
         LocalView::options(ClientOptions::new().add_integration(integration.clone()));
     let guard = sentry::init(options);
+    let last_round = integration.last_round_guard();
     view.announce("what the `metrics` facade records", INTERVAL, ROUNDS);
     let stop = stop_on_ctrl_c();
 
@@ -75,5 +76,5 @@ fn main() {
         printed = view.print_new_round(&integration);
     }
 
-    view.finish(&integration, guard, "metrics_facade");
+    view.finish(&integration, last_round, guard, "metrics_facade");
 }

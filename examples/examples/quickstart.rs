@@ -62,6 +62,8 @@ fn main() {
     let (options, mut view) =
         LocalView::options(ClientOptions::new().add_integration(integration.clone()));
     let guard = sentry::init(options);
+    // Declared after the init guard, so it drops first: a last round when the program ends.
+    let last_round = integration.last_round_guard();
     view.announce("runtime metrics", INTERVAL, ROUNDS);
     let stop = stop_on_ctrl_c();
 
@@ -76,5 +78,5 @@ fn main() {
         printed = view.print_new_round(&integration);
     }
 
-    view.finish(&integration, guard, "quickstart");
+    view.finish(&integration, last_round, guard, "quickstart");
 }

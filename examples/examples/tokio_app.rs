@@ -22,6 +22,7 @@ fn main() {
     let (options, mut view) =
         LocalView::options(ClientOptions::new().add_integration(integration.clone()));
     let guard = sentry::init(options);
+    let last_round = integration.last_round_guard();
     println!(
         "{}; 5 rounds of 2 s (Ctrl-C to stop early).\n",
         if view.sending {
@@ -62,6 +63,8 @@ fn main() {
             printed = view.print_new_round(&integration);
         }
     });
+    // The runtime's last round is sent before the runtime shuts down, then the client closes.
+    drop(last_round);
     drop(runtime);
     drop(guard);
     if !view.sending {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sentry::protocol::{Envelope, Metric, MetricType};
 use sentry::{ClientOptions, Transport, TransportOptions};
-use sentry_runtime_metrics::RuntimeMetricsIntegration;
+use sentry_runtime_metrics::{LastRoundGuard, RuntimeMetricsIntegration};
 
 /// Without a DSN the SDK would send nothing (and call no hook), so a demo without `SENTRY_DSN`
 /// gets a DSN that is never contacted and a transport that discards: exactly what would be sent
@@ -107,12 +107,16 @@ impl LocalView {
 
     /// Ends the demo `example`: drops `guard` (which flushes what was collected), prints what
     /// `integration` did and, when nothing was sent, how to send.
+    /// Ends the example as a program should: the last-round guard dropped first (a last round,
+    /// flushed to the client), then the guard of `sentry::init`.
     pub fn finish(
         &self,
         integration: &RuntimeMetricsIntegration,
+        last_round: LastRoundGuard,
         guard: sentry::ClientInitGuard,
         example: &str,
     ) {
+        drop(last_round);
         let stats = integration.stats();
         drop(guard);
         println!(

@@ -149,8 +149,9 @@ pub struct RuntimeMetricsStats {
     /// Configured attributes (`RuntimeMetricsConfig::attributes`) dropped (an invalid key, over
     /// 32) or cut (a value over 200 bytes) when the integration was created.
     pub attributes_corrected: u64,
-    /// Collectors registered now: built-in, custom and Tokio runtimes (one that finished, such
-    /// as a runtime that shut down, is removed).
+    /// Collectors registered now: the built-in memory, process and container collectors (one,
+    /// `built-in`, as they are sampled together), each custom one and each Tokio runtime (one
+    /// that finished, such as a runtime that shut down, is removed).
     pub collectors: u64,
 }
 

@@ -8,6 +8,7 @@
 use crate::metric::MetricValue;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 mod total;
@@ -89,14 +90,14 @@ struct Last<T> {
 /// did not move.
 #[derive(Clone, Debug)]
 pub struct RunningTotals<K = FieldSeries, T = MetricValue> {
-    last: HashMap<K, Last<T>>,
+    last: HashMap<K, Last<T>, BuildHasherDefault<Fnv>>,
     samples: u64,
 }
 
 impl<K, T> Default for RunningTotals<K, T> {
     fn default() -> Self {
         RunningTotals {
-            last: HashMap::new(),
+            last: HashMap::default(),
             samples: 0,
         }
     }
@@ -112,7 +113,10 @@ impl<K: Hash + Eq, T: Total> RunningTotals<K, T> {
     /// [`FORGET_AFTER_SAMPLES`] samples are forgotten when it ends.
     pub fn sample(&mut self) -> Sample<'_, K, T> {
         self.samples += 1;
-        Sample { totals: self }
+        Sample {
+            totals: self,
+            seen: 0,
+        }
     }
 
     /// Series remembered.
@@ -131,6 +135,8 @@ impl<K: Hash + Eq, T: Total> RunningTotals<K, T> {
 #[must_use = "a sample records totals through `increase`"]
 pub struct Sample<'a, K: Hash + Eq, T: Total> {
     totals: &'a mut RunningTotals<K, T>,
+    /// Series seen in this sample (each once): when all are, none is to be forgotten.
+    seen: usize,
 }
 
 impl<K: Hash + Eq, T: Total> Sample<'_, K, T> {
@@ -169,7 +175,11 @@ impl<K: Hash + Eq, T: Total> Sample<'_, K, T> {
             Began::AtZero => Some(total),
             Began::Earlier => None,
         };
-        match self.totals.last.insert(key, last) {
+        let previous = self.totals.last.insert(key, last);
+        if previous.is_none_or(|previous| previous.seen != seen) {
+            self.seen += 1;
+        }
+        match previous {
             Some(previous) if previous.source == source => {
                 Some(total.increase_since(previous.total).unwrap_or(total))
             }
@@ -180,10 +190,38 @@ impl<K: Hash + Eq, T: Total> Sample<'_, K, T> {
 
 impl<K: Hash + Eq, T: Total> Drop for Sample<'_, K, T> {
     fn drop(&mut self) {
-        let now = self.totals.samples;
-        self.totals
-            .last
-            .retain(|_, last| now - last.seen < FORGET_AFTER_SAMPLES);
+        let totals = &mut *self.totals;
+        // Nothing to forget when every series remembered was seen (most samples).
+        if self.seen < totals.last.len() {
+            let now = totals.samples;
+            totals
+                .last
+                .retain(|_, last| now - last.seen < FORGET_AFTER_SAMPLES);
+        }
+    }
+}
+
+/// FNV-1a: the keys are a collector's own (field numbers, labels, names), short and not chosen
+/// by an attacker, so SipHash's protection costs more than it buys on every series of every
+/// round.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
     }
 }
 

@@ -175,7 +175,7 @@ fn increments_racing_with_forgetting_are_all_sent_once() {
             metrics::with_local_recorder(&*recorder, || {
                 for burst in 0..BURSTS {
                     counter!("raced", "key" => "k").increment(1);
-                    if burst % 50 == 0 {
+                    if burst.is_multiple_of(50) {
                         // Long enough for a round or two to find it idle.
                         std::thread::sleep(Duration::from_micros(200));
                     }

@@ -8,14 +8,14 @@
 use crate::engine::collect::Run;
 use crate::engine::entry::Note;
 use crate::losses::{DROPPED_METRIC, Loss, Tally};
-use crate::metric::{MetricType, RuntimeMetric};
+use crate::metric::MetricType;
 use crate::rules;
 
 /// What the checks made of the collectors' output.
 #[derive(Default)]
 pub(crate) struct Checked {
-    /// Ready to send, per collector (by name, for what sending loses).
-    pub(crate) metrics: Vec<(&'static str, Vec<RuntimeMetric>)>,
+    /// The runs, each with its metrics ready to send.
+    pub(crate) runs: Vec<Run>,
     /// What could not be sent, by reason.
     pub(crate) losses: Tally,
     /// Metrics sent in a corrected form.
@@ -26,25 +26,23 @@ pub(crate) struct Checked {
 
 /// Checks what each run returned. `attribute_room`: how many attributes of its own a metric may
 /// keep.
-pub(crate) fn check(runs: Vec<Run>, attribute_room: usize) -> Checked {
+pub(crate) fn check(mut runs: Vec<Run>, attribute_room: usize) -> Checked {
     let mut checked = Checked::default();
-    for run in runs {
-        let ready = check_run(run, attribute_room, &mut checked);
-        checked.metrics.push(ready);
+    for run in &mut runs {
+        check_run(run, attribute_room, &mut checked);
     }
+    checked.runs = runs;
     checked
 }
 
-fn check_run(
-    Run { entry, collected }: Run,
-    attribute_room: usize,
-    checked: &mut Checked,
-) -> (&'static str, Vec<RuntimeMetric>) {
+/// Checks the metrics of `run` in place.
+fn check_run(run: &mut Run, attribute_room: usize, checked: &mut Checked) {
+    let (entry, collected) = (&run.entry, &mut run.collected);
     let name = entry.name;
     checked
         .losses
         .add(name, Loss::CollectorLimit, collected.dropped);
-    let mut metrics = collected.metrics;
+    let metrics = &mut collected.metrics;
     let cap = collected.max_metrics;
     if metrics.len() > cap {
         let over = metrics.len() - cap;
@@ -60,15 +58,14 @@ fn check_run(
     }
     entry.sent(metrics.len());
     let mut first_bad = None;
-    let mut ready = Vec::with_capacity(metrics.len());
-    for mut metric in metrics {
-        let problem = match rules::sendable(&metric) {
+    metrics.retain_mut(|metric| {
+        let problem = match rules::sendable(metric) {
             Err(unsendable) => Some(Loss::Unsendable(unsendable)),
             Ok(()) if metric.metric_type == MetricType::Counter => {
                 let increase = metric.value.as_f64();
                 if increase == 0.0 {
                     // Did not move: nothing to add, nothing lost.
-                    continue;
+                    return false;
                 }
                 (increase < 0.0).then_some(Loss::NegativeCounter)
             }
@@ -77,9 +74,9 @@ fn check_run(
         if let Some(loss) = problem {
             checked.losses.add(name, loss, 1);
             first_bad.get_or_insert_with(|| (metric.name.to_string(), loss.reason()));
-            continue;
+            return false;
         }
-        let fixes = rules::fix(&mut metric, attribute_room);
+        let fixes = rules::fix(metric, attribute_room);
         if fixes.any() {
             checked.corrected += 1;
             first_bad.get_or_insert_with(|| {
@@ -89,8 +86,8 @@ fn check_run(
                 )
             });
         }
-        ready.push(metric);
-    }
+        true
+    });
     if let Some((metric, problem)) = first_bad
         && entry.first(Note::BadMetric)
     {
@@ -99,5 +96,4 @@ fn check_run(
              are fixed or dropped and counted in `{DROPPED_METRIC}` (reported once)"
         ));
     }
-    (name, ready)
 }

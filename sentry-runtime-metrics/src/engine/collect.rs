@@ -25,36 +25,30 @@ pub(crate) enum Claiming {
     WaitUntil(Instant),
 }
 
-/// Claims each of `entries`. One held by another run is skipped: counted in `stats` now, noted
-/// once in the debug log, and reported by the run that holds it.
+/// Claims `entry`. One held by another run is skipped: counted in `stats` now, noted once in
+/// the debug log, and reported by the run that holds it.
 pub(crate) fn claim(
-    entries: &[Arc<Entry>],
+    entry: &Arc<Entry>,
     claiming: Claiming,
     stats: &Stats,
     log: &DebugLog,
-) -> Vec<Claim> {
-    let mut claims = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let claim = match claiming {
-            Claiming::Skip => entry.claim(),
-            Claiming::WaitUntil(deadline) => entry.claim_by(deadline),
-        };
-        match claim {
-            Some(claim) => claims.push(claim),
-            None => {
-                stats.collectors_skipped(1);
-                if entry.skipped() {
-                    log.write(format_args!(
-                        "collector `{}` is still running from an earlier round or another \
-                         `collect_now` (it takes longer than the collection interval, or waits \
-                         for a free worker); rounds skip it until it returns (reported once)",
-                        entry.name
-                    ));
-                }
-            }
+) -> Option<Claim> {
+    let claim = match claiming {
+        Claiming::Skip => entry.claim(),
+        Claiming::WaitUntil(deadline) => entry.claim_by(deadline),
+    };
+    if claim.is_none() {
+        stats.collectors_skipped(1);
+        if entry.skipped() {
+            log.write(format_args!(
+                "collector `{}` is still running from an earlier round or another \
+                 `collect_now` (it takes longer than the collection interval, or waits for a \
+                 free worker); rounds skip it until it returns (reported once)",
+                entry.name
+            ));
         }
     }
-    claims
+    claim
 }
 
 /// What one collector returned.
@@ -78,7 +72,11 @@ pub(crate) struct Collection {
 /// Runs each claimed collector on this thread, releasing each claim when its run is done. A
 /// collector that finished is removed from `registry` (its last metrics are still sent); one
 /// replaced while it ran is superseded, and what it returned is not sent.
-pub(crate) fn collect(claims: Vec<Claim>, registry: &Registry, log: &DebugLog) -> Collection {
+pub(crate) fn collect(
+    claims: impl IntoIterator<Item = Claim>,
+    registry: &Registry,
+    log: &DebugLog,
+) -> Collection {
     let mut collection = Collection::default();
     for claim in claims {
         let entry = Arc::clone(claim.entry());

@@ -19,10 +19,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::binding::ClientBinding;
 use crate::engine::Engine;
 use crate::engine::check;
-use crate::engine::collect::{self, Claiming};
+use crate::engine::collect::{self, Claiming, Run};
 use crate::engine::entry::{Claim, Entry};
 use crate::losses::{Loss, Tally};
-use crate::metric::RuntimeMetric;
 
 /// One round of `entries` on this thread, sending to the client of `to`.
 pub(super) fn run_here(
@@ -31,16 +30,19 @@ pub(super) fn run_here(
     to: Option<&ClientBinding>,
     claiming: Claiming,
 ) {
-    let claims = collect::claim(entries, claiming, &engine.stats, &engine.log);
+    // Each claimed just before it runs.
+    let claims = entries
+        .iter()
+        .filter_map(|entry| collect::claim(entry, claiming, &engine.stats, &engine.log));
     run(engine, claims, to);
     engine.stats.round_completed();
 }
 
 /// The four steps for the collectors of `claims`, on this thread.
-fn run(engine: &Engine, claims: Vec<Claim>, to: Option<&ClientBinding>) {
+fn run(engine: &Engine, claims: impl IntoIterator<Item = Claim>, to: Option<&ClientBinding>) {
     let collection = collect::collect(claims, &engine.registry, &engine.log);
     let checked = check::check(collection.runs, engine.sender.attribute_room());
-    let sent = send(engine, checked.metrics, to);
+    let sent = send(engine, checked.runs, to);
     let mut losses = collection.losses;
     losses.merge(checked.losses);
     losses.merge(sent.losses);
@@ -62,7 +64,10 @@ pub(super) fn dispatch(engine: &Arc<Engine>, to: &Arc<ClientBinding>) {
         .registry
         .groups()
         .iter()
-        .map(|group| collect::claim(group, Claiming::Skip, &engine.stats, &engine.log))
+        .map(|group| {
+            let claim = |entry| collect::claim(entry, Claiming::Skip, &engine.stats, &engine.log);
+            group.iter().filter_map(claim).collect::<Vec<Claim>>()
+        })
         .filter(|claims| !claims.is_empty())
         .collect();
     if claimed.is_empty() {
@@ -119,17 +124,14 @@ struct Sent {
 }
 
 /// Step 3: hands each collector's checked metrics to the client, if there is one.
-fn send(
-    engine: &Engine,
-    metrics: Vec<(&'static str, Vec<RuntimeMetric>)>,
-    to: Option<&ClientBinding>,
-) -> Sent {
+fn send(engine: &Engine, runs: Vec<Run>, to: Option<&ClientBinding>) -> Sent {
     let mut sent = Sent {
         count: 0,
         losses: Tally::default(),
     };
     let client = to.and_then(ClientBinding::client);
-    for (collector, metrics) in metrics {
+    for Run { entry, collected } in runs {
+        let (collector, metrics) = (entry.name, collected.metrics);
         let total = metrics.len() as u64;
         let Some(client) = &client else {
             sent.losses.add(collector, Loss::NoClient, total);
