@@ -401,3 +401,56 @@ fn a_re_init_inside_the_runtime_keeps_the_name_it_was_registered_under() {
         "not renamed back to main"
     );
 }
+
+/// Tokio's own park count, summed over workers.
+fn parks(rt: &Runtime) -> u64 {
+    let metrics = rt.handle().metrics();
+    (0..metrics.num_workers())
+        .map(|worker| metrics.worker_park_count(worker))
+        .sum()
+}
+
+/// Wakes every worker of `rt` a few times, so that they park again.
+fn wake_workers(rt: &Runtime) {
+    for _ in 0..20 {
+        rt.block_on(async {
+            let tasks: Vec<_> = (0..8).map(|_| tokio::spawn(async {})).collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_runtime_registered_twice_never_sends_a_park_twice() {
+    let _serial = serial();
+    let rt = runtime(2);
+    let integration = common::integration_of(Vec::new());
+    let options = sentry::ClientOptions::new().add_integration(integration.clone());
+    let mut counted = 0;
+    let envelopes = common::with_captured_envelopes_options(
+        || {
+            let before = parks(&rt);
+            integration.register_tokio_runtime("app", rt.handle().clone());
+            wake_workers(&rt);
+            integration.collect_now();
+            // Registered again: its counts start from now, not from the runtime's start.
+            integration.register_tokio_runtime("app", rt.handle().clone());
+            wake_workers(&rt);
+            integration.collect_now();
+            counted = parks(&rt) - before;
+        },
+        options,
+    );
+    let sent: f64 = common::values(&common::metrics_in(&envelopes), "async.workers.park_count")
+        .iter()
+        .sum();
+    println!("parks sent {sent}, tokio counted {counted} since the first registration");
+    assert!(sent > 0.0, "the parks of both registrations are sent");
+    assert!(
+        sent <= counted as f64,
+        "sent {sent} parks, tokio counted {counted}: none twice, none from before"
+    );
+}
