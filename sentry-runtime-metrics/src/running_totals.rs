@@ -34,10 +34,21 @@ pub enum Began {
 /// One series of a derived collector's counter field: the field's position among the fields
 /// and, for labelled series (`attribute = ".."`), the label. The key of the [`RunningTotals`] a
 /// `#[totals]` field holds.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldSeries {
     field: u16,
     label: Option<Cow<'static, str>>,
+}
+
+/// The field and whether there is a label in one word, then the label: one step of the hasher
+/// for the series of plain fields.
+impl Hash for FieldSeries {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.field) << 1 | u64::from(self.label.is_some()));
+        if let Some(label) = &self.label {
+            label.hash(state);
+        }
+    }
 }
 
 impl FieldSeries {
@@ -166,25 +177,35 @@ impl<K: Hash + Eq, T: Total> Sample<'_, K, T> {
             return Some(total);
         }
         let seen = self.totals.samples;
-        let last = Last {
-            total,
-            source,
-            seen,
-        };
-        let first = || match began {
+        let first = match began {
             Began::AtZero => Some(total),
             Began::Earlier => None,
         };
-        let previous = self.totals.last.insert(key, last);
-        if previous.is_none_or(|previous| previous.seen != seen) {
+        let Some(last) = self.totals.last.get_mut(&key) else {
+            self.seen += 1;
+            let last = Last {
+                total,
+                source,
+                seen,
+            };
+            self.totals.last.insert(key, last);
+            return first;
+        };
+        if last.seen != seen {
             self.seen += 1;
         }
-        match previous {
-            Some(previous) if previous.source == source => {
-                Some(total.increase_since(previous.total).unwrap_or(total))
-            }
-            _ => first(),
+        let previous = std::mem::replace(
+            last,
+            Last {
+                total,
+                source,
+                seen,
+            },
+        );
+        if previous.source != source {
+            return first;
         }
+        Some(total.increase_since(previous.total).unwrap_or(total))
     }
 }
 
@@ -222,6 +243,11 @@ impl Hasher for Fnv {
         for byte in bytes {
             self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
         }
+    }
+
+    /// A whole word in one step (FNV's, on 64 bits at once): field numbers and enum keys.
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0 ^ word).wrapping_mul(0x0100_0000_01b3);
     }
 }
 
