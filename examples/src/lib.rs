@@ -105,10 +105,9 @@ impl LocalView {
         println!("Collecting every {interval:?} for {rounds} rounds (Ctrl-C to stop early).\n");
     }
 
-    /// Ends the demo `example`: drops `guard` (which flushes what was collected), prints what
+    /// Ends the demo `example` as a program should: the last-round guard dropped first (a last
+    /// round, flushed to the client), then the guard of `sentry::init`; prints what
     /// `integration` did and, when nothing was sent, how to send.
-    /// Ends the example as a program should: the last-round guard dropped first (a last round,
-    /// flushed to the client), then the guard of `sentry::init`.
     pub fn finish(
         &self,
         integration: &RuntimeMetricsIntegration,

@@ -4,11 +4,11 @@
 //! This module only reads syntax: each key once, with its span kept so later checks can point at
 //! the exact token. What the values mean is checked in `valid`.
 
-use proc_macro2::{Span, TokenTree};
-use syn::meta::ParseNestedMeta;
+use proc_macro2::Span;
 use syn::{Attribute, LitStr, Token};
 
 use crate::ctxt::Ctxt;
+use crate::syntax::{key_of, set_once, skip_value};
 
 /// Keys of `#[collector(..)]`.
 const COLLECTOR_KEYS: &str = "`name`, `sample`";
@@ -314,51 +314,4 @@ fn flatten(cx: &Ctxt, attr: &Attribute) -> Flatten {
         cx.syn_error(err);
     }
     flatten
-}
-
-/// The key of a `key = value` item as a string; reports paths like `a::b`, which are never keys.
-fn key_of(cx: &Ctxt, meta: &ParseNestedMeta) -> Option<String> {
-    match meta.path.get_ident() {
-        Some(ident) => Some(ident.to_string()),
-        None => {
-            cx.error_spanned_by(&meta.path, "expected a key such as `name`");
-            None
-        }
-    }
-}
-
-/// Parses `= "string"` into `slot`, reporting a second occurrence of the same key at that key.
-fn set_once(cx: &Ctxt, meta: &ParseNestedMeta, slot: &mut Option<LitStr>) -> syn::Result<()> {
-    let key = meta.path.segments[0].ident.to_string();
-    let Ok(input) = meta.value() else {
-        cx.error_spanned_by(&meta.path, format!("expected `{key} = \"..\"`"));
-        return skip_value(meta);
-    };
-    match input.parse::<LitStr>() {
-        Ok(lit) => {
-            if slot.is_some() {
-                cx.error_spanned_by(&meta.path, format!("duplicate key `{key}`"));
-            } else {
-                *slot = Some(lit);
-            }
-            Ok(())
-        }
-        Err(_) => {
-            let found: TokenTree = input.parse()?;
-            cx.error_spanned_by(
-                &found,
-                format!("expected a string literal: `{key} = \"..\"`"),
-            );
-            skip_value(meta)
-        }
-    }
-}
-
-/// Skips what is left of the current item so parsing continues with the next key.
-fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
-    let input = meta.input;
-    while !input.is_empty() && !input.peek(Token![,]) {
-        input.parse::<TokenTree>()?;
-    }
-    Ok(())
 }

@@ -58,9 +58,12 @@
 //! - before this process could look (a host's or a cgroup's total): nothing; it is recorded,
 //!   and later rounds send what it grew by (`began_earlier`).
 //!
-//! A total that goes down was reset: the new total is sent. Labelled series are kept per label;
-//! one not seen for 60 rounds is forgotten, and seen again, its first round is like any first
-//! round. A field marked `delta` holds the increase itself (the sample method counts it, or
+//! A total that goes down was reset: the new total is sent. Labelled series are kept per label
+//! (the map key as displayed, or the index in a sequence): give each series its own label and
+//! keep it, since two entries shown alike, or a sequence whose entries move, would mix their
+//! totals. A series not seen for 60 rounds is forgotten, and seen again, its first round is
+//! like any first round. Nested (`#[flatten]`) collectors run before any total is recorded, so
+//! a round that fails leaves the totals for the next one to send what they grew by. A field marked `delta` holds the increase itself (the sample method counts it, or
 //! computes it with its own `RunningTotals`) and is sent as it is. A counter that did not move
 //! is not sent.
 //!
@@ -89,7 +92,7 @@
 //! | | `unit` | as for gauges | `#[distribution(name = "app.job.wait", unit = "millisecond")]` |
 //! | `#[flatten]` | `prefix` | prepended to every metric name of a nested collector | `#[flatten(prefix = "app.pool.")]` |
 //! | `#[attributes]` | (none) | a `Tags` map added to every metric of this collector instance (keys the series already has win) | `#[attributes] labels: Tags` |
-//! | `#[finished]` | (none) | a `bool` the sample method sets once the collector is done for good (what it reads is gone); `Collected::finished` returns it and the integration removes the collector | `#[finished] gone: bool` |
+//! | `#[finished]` | (none) | a `bool` the sample method sets once the collector is done for good (what it reads is gone); the collection says so (`Collected::finished`) and the integration removes the collector | `#[finished] gone: bool` |
 //! | `#[totals]` | (none) | a `RunningTotals` where the derive keeps the last total of each counter field that holds one | `#[totals] totals: RunningTotals` |
 //!
 //! Field types:
@@ -141,6 +144,9 @@ mod attr;
 mod ctxt;
 mod expand;
 mod fallback;
+mod fields;
+mod names;
+mod syntax;
 mod units;
 mod valid;
 

@@ -121,6 +121,32 @@ pub struct Collected {
     /// pool was closed) and it will never send again. The integration sends this run's metrics
     /// and removes it, so collectors of short-lived things do not pile up.
     pub finished: bool,
+    /// Parts of this collector that could not run this round, each reported under its own
+    /// name (the members of the integration's built-in group).
+    pub(crate) failed_parts: Vec<FailedPart>,
+}
+
+/// A part of a collector that could not run this round.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct FailedPart {
+    /// Its name, which its losses are reported under.
+    pub(crate) name: &'static str,
+    pub(crate) failure: Failure,
+    /// The metrics its round would have sent (as many as the last time it ran).
+    pub(crate) metrics: u64,
+    /// Whether this is the first such failure of the part (worth a line in the debug log).
+    pub(crate) note: bool,
+}
+
+/// Why a collector, or a part of one, did not send this round.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Failure {
+    /// It returned this error.
+    Error(String),
+    /// It panicked with this message.
+    Panic(String),
+    /// It rests after panicking.
+    Resting,
 }
 
 impl Collected {
@@ -131,6 +157,7 @@ impl Collected {
             dropped: 0,
             max_metrics: MAX_METRICS_PER_COLLECTOR,
             finished: false,
+            failed_parts: Vec::new(),
         }
     }
 

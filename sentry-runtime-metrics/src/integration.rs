@@ -30,7 +30,7 @@ pub const MIN_COLLECTION_INTERVAL: Duration = Duration::from_millis(1);
 /// returned by `sentry::init` is dropped.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
 /// use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
 ///
 /// let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
@@ -38,16 +38,19 @@ pub const MIN_COLLECTION_INTERVAL: Duration = Duration::from_millis(1);
 ///     ..Default::default()
 /// });
 /// let _guard = sentry::init(sentry::ClientOptions::new().add_integration(integration.clone()));
+/// // Dropped first when the program ends: a last round, so its last interval is sent too.
+/// let _last_round = integration.last_round_guard();
 ///
-/// // ... the application runs; before a short-lived program exits:
-/// integration.collect_now();
+/// // ... the application runs.
 /// ```
 ///
 /// Cloning is cheap: every clone is a handle to the same collection (collectors, counter
 /// totals, statistics). Each client created with a clone sends to itself; when several are,
 /// the one created last gets the metrics: a new `sentry::init` with a clone of the same handle,
 /// after the previous guard was dropped or while it still lives, moves collection to the new
-/// client.
+/// client. Use one integration per process (and clones of it): a second one, made with `new`,
+/// has collectors of its own, whose first round sends again every total counted since the
+/// process started (CPU time, page faults, allocations).
 #[derive(Clone)]
 pub struct RuntimeMetricsIntegration {
     shared: Arc<Shared>,
@@ -170,23 +173,22 @@ impl RuntimeMetricsIntegration {
         }
     }
 
-    /// The last round (see [`LastRoundGuard`]): waits until `deadline` for a round under way,
-    /// collects on this thread, and flushes the client.
+    /// The last round (see [`LastRoundGuard`]): until `deadline` at most, on the workers; then
+    /// flushes the client.
     pub(crate) fn last_round(&self, deadline: Instant) {
+        let engine = &self.shared.engine;
         let session = self.found_session();
         let client = session.as_ref().and_then(|session| session.client());
-        let engine = &self.shared.engine;
-        if client.is_none() {
+        let (Some(session), Some(client)) = (session, client) else {
             engine.log().write(format_args!(
-                "the last round found no open client: its metrics are dropped (`no_client`); \
-                 declare the last-round guard after the guard of `sentry::init`, so that it is \
-                 dropped first, while the client is open"
+                "no open client for the last round, which collects nothing: declare the \
+                 last-round guard after the guard of `sentry::init`, so that it is dropped \
+                 first, while the client is open"
             ));
-        }
-        engine.last_round(session.as_deref(), deadline);
-        if let Some(client) = client {
-            client.flush(None);
-        }
+            return;
+        };
+        engine.last_round(&session, deadline);
+        client.flush(None);
     }
 
     /// Finds the integration of the current hub's client, for code that has no handle to it.
@@ -276,8 +278,8 @@ impl Integration for RuntimeMetricsIntegration {
     }
 }
 
-/// How long the last round waits for a collector that another run holds (a background round
-/// under way), and for the background round's metrics to be handed to the SDK.
+/// The longest a [`LastRoundGuard`] holds up the end of the program: for the round under way,
+/// then for the last round itself (a slow collector of yours included).
 pub const LAST_ROUND_WAIT: Duration = Duration::from_secs(1);
 
 /// Runs a last collection round when dropped, and flushes it to the client: every counter
@@ -297,11 +299,13 @@ pub const LAST_ROUND_WAIT: Duration = Duration::from_secs(1);
 /// // The program's work: a batch job, a CLI command, a service until SIGTERM.
 /// ```
 ///
-/// When dropped it waits at most [`LAST_ROUND_WAIT`] for a round under way (a collector still
-/// running is then skipped, and counted), runs the round on the dropping thread, and flushes the
-/// client (which waits for the transport at most the client's `shutdown_timeout`). Dropped after
-/// the client closed, it can send nothing: what it collects is counted as dropped (`no_client`),
-/// and the SDK's debug log says to declare it after the `sentry::init` guard.
+/// When dropped it waits for the background round under way, runs the last round on the
+/// integration's workers (waiting for a collector still running from the earlier round), and
+/// flushes the client (which waits for the transport at most the client's `shutdown_timeout`).
+/// The rounds take at most [`LAST_ROUND_WAIT`] in all: a collector still running by then is
+/// left behind, and what it collects is lost when the client closes. Dropped when there is no
+/// open client (after the client closed, or without a DSN), it runs nothing, and the SDK's debug
+/// log says to declare it after the `sentry::init` guard.
 #[must_use = "the last round runs when the guard is dropped: bind it to a variable \
               (`let _last_round = ..`), since `let _ = ..` drops it at once"]
 pub struct LastRoundGuard {

@@ -113,7 +113,7 @@ mod metric;
 #[cfg(feature = "metrics-rs")]
 pub mod metrics_rs;
 mod rules;
-mod running_totals;
+pub mod running_totals;
 mod sampler;
 mod sync;
 // The platform layer serves the memory and process collectors; with one of their features off,
@@ -135,7 +135,7 @@ pub use integration::{
 };
 pub use losses::RuntimeMetricsStats;
 pub use metric::{MetricType, MetricValue, RuntimeMetric, Tags};
-pub use running_totals::{Began, FORGET_AFTER_SAMPLES, FieldSeries, RunningTotals, Sample, Total};
+pub use running_totals::{Began, RunningTotals, Total};
 pub use tracking_alloc::TrackingAllocator;
 
 /// Derives [`MetricCollector`](trait@MetricCollector) and [`DescribeMetrics`] for a struct.

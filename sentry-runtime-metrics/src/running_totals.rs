@@ -5,15 +5,15 @@
 //! previous totals of its probes; the derive keeps one for counter fields that hold running
 //! totals (`#[totals]`).
 
-use crate::metric::MetricValue;
-use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 mod total;
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
 pub use total::Total;
+
+use crate::metric::MetricValue;
 
 /// Samples a series may go unseen before its last total is forgotten: bounds memory when labels
 /// churn (per-connection series); a series seen again after that starts over, by its [`Began`].
@@ -40,8 +40,7 @@ pub struct FieldSeries {
     label: Option<Cow<'static, str>>,
 }
 
-/// The field and whether there is a label in one word, then the label: one step of the hasher
-/// for the series of plain fields.
+/// The field and whether there is a label in one word, then the label.
 impl Hash for FieldSeries {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_u64(u64::from(self.field) << 1 | u64::from(self.label.is_some()));
@@ -101,7 +100,7 @@ struct Last<T> {
 /// did not move.
 #[derive(Clone, Debug)]
 pub struct RunningTotals<K = FieldSeries, T = MetricValue> {
-    last: HashMap<K, Last<T>, BuildHasherDefault<Fnv>>,
+    last: HashMap<K, Last<T>>,
     samples: u64,
 }
 
@@ -219,35 +218,6 @@ impl<K: Hash + Eq, T: Total> Drop for Sample<'_, K, T> {
                 .last
                 .retain(|_, last| now - last.seen < FORGET_AFTER_SAMPLES);
         }
-    }
-}
-
-/// FNV-1a: the keys are a collector's own (field numbers, labels, names), short and not chosen
-/// by an attacker, so SipHash's protection costs more than it buys on every series of every
-/// round.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    /// A whole word in one step (FNV's, on 64 bits at once): field numbers and enum keys.
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0 ^ word).wrapping_mul(0x0100_0000_01b3);
     }
 }
 

@@ -836,3 +836,49 @@ fn a_nested_collector_sends_its_own_increases() {
         assert_eq!((collected.dropped, collected.finished), (0, false));
     }
 }
+
+/// A nested collector whose sample fails when told to.
+#[derive(Clone, Default, MetricCollector)]
+struct Flaky {
+    #[gauge(name = "flaky.up")]
+    up: u8,
+    fail: bool,
+}
+
+impl Flaky {
+    fn sample(&mut self) -> Result<(), &'static str> {
+        self.up = 1;
+        if self.fail { Err("flaky") } else { Ok(()) }
+    }
+}
+
+/// A running total beside a nested collector that may fail.
+#[derive(Clone, Default, MetricCollector)]
+struct CountsBesideFlaky {
+    #[counter(name = "app.done")]
+    done: u64,
+    #[flatten(prefix = "app.")]
+    flaky: Flaky,
+    #[totals]
+    totals: RunningTotals,
+}
+
+impl CountsBesideFlaky {
+    fn sample(&mut self) {}
+}
+
+#[test]
+fn a_failing_nested_collector_leaves_the_running_totals_for_the_next_round() {
+    let mut collector = CountsBesideFlaky::default();
+    let mut sent = 0.0;
+    for (done, fail) in [(10, false), (15, true), (20, false)] {
+        collector.done = done;
+        collector.flaky.fail = fail;
+        match collector.collect_mut() {
+            Ok(collected) => sent += find(&collected.metrics, "app.done").value.as_f64(),
+            Err(err) => assert_eq!(err.message(), "flaky"),
+        }
+    }
+    // Every increase arrives: 10, then (the failed round's 5 carried over) 10.
+    assert_eq!(sent, 20.0);
+}

@@ -7,8 +7,9 @@
 //! ```
 //!
 //! It runs the default integration (memory, process, container) with a client whose transport
-//! discards, calls `collect_now()` every `--gap-ms` (default 1000) for `--rounds` rounds
-//! (default 20), and counts the metrics each round hands to the SDK (`before_send_metric`).
+//! discards, calls `collect_now()` every `--gap-ms` (default 10 000, the default interval) for
+//! `--rounds` rounds (default 12: two minutes), and counts the metrics each round hands to the
+//! SDK (`before_send_metric`).
 //! `--load busy` keeps a thread burning CPU, allocating, touching new pages, writing to disk
 //! and sleeping in short steps between rounds, so every counter moves.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // A report on the terminal.
@@ -37,11 +38,11 @@ fn main() -> ExitCode {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let rounds: usize = value("--rounds").and_then(|r| r.parse().ok()).unwrap_or(20);
+    let rounds: usize = value("--rounds").and_then(|r| r.parse().ok()).unwrap_or(12);
     let gap = Duration::from_millis(
         value("--gap-ms")
             .and_then(|g| g.parse().ok())
-            .unwrap_or(1000),
+            .unwrap_or(10_000),
     );
     let busy = match value("--load").as_deref() {
         Some("busy") => true,
@@ -101,10 +102,10 @@ fn main() -> ExitCode {
     let median = steady[steady.len() / 2];
     println!(
         "{} load, {rounds} rounds {gap:?} apart: first round {}, then per round min {min}, \
-         median {median}, max {max}; at the default 10 s interval, {} a minute (median)",
+         median {median}, max {max}; {:.0} a minute (median)",
         if busy { "busy" } else { "idle" },
         per_round[0],
-        median * 6
+        median as f64 * 60.0 / gap.as_secs_f64()
     );
     println!("rounds that sent each metric (of {rounds}):");
     for (name, count) in by_name {

@@ -44,7 +44,6 @@ fn two_rounds(
 ) -> Vec<sentry::protocol::Metric> {
     let envelopes = with_captured_envelopes_options(
         || {
-            common::wait_for_collector_threads_to_finish();
             integration.collect_now();
             integration.collect_now();
         },

@@ -11,13 +11,12 @@ use super::built_in::SharesReadings;
 use crate::running_totals::{Began, RunningTotals};
 use crate::sys::{self, Needs, Platform, Shared, Sources, Usage};
 
-/// Shortest window utilization is computed over. With `getrusage` (Unix) CPU time has microsecond
-/// precision; elsewhere it may move in 10 ms ticks, which over 250 ms is at most 4% of one CPU.
-const MIN_UTILIZATION_WINDOW: Duration = if cfg!(unix) {
-    Duration::from_millis(10)
-} else {
-    Duration::from_millis(250)
-};
+/// Shortest window utilization is computed over, with CPU time from `getrusage`, which has
+/// microsecond precision.
+const MIN_UTILIZATION_WINDOW: Duration = Duration::from_millis(10);
+/// The same, with the total CPU time of the other platforms, which may move in 10 ms ticks:
+/// over 250 ms that is at most 4% of one CPU.
+const MIN_UTILIZATION_WINDOW_IN_TICKS: Duration = Duration::from_millis(250);
 
 /// Threads, file descriptors, CPU, uptime, page faults and context switches of this process:
 /// what the peers (metrics-process, sysinfo) collect, and what the same system calls give besides.
@@ -141,7 +140,12 @@ impl ProcessMetrics {
                 let wall = now.duration_since(then);
                 // Over a shorter window the ratio would be noise: wait for a longer one
                 // (keeping the older sample).
-                if wall >= MIN_UTILIZATION_WINDOW && cpus > 0.0 && cpu_ms >= then_cpu_ms {
+                let shortest = if usage.is_some() {
+                    MIN_UTILIZATION_WINDOW
+                } else {
+                    MIN_UTILIZATION_WINDOW_IN_TICKS
+                };
+                if wall >= shortest && cpus > 0.0 && cpu_ms >= then_cpu_ms {
                     let wall_ms = wall.as_secs_f64() * 1000.0;
                     let ratio = (cpu_ms - then_cpu_ms) / (wall_ms * cpus);
                     self.utilization = Some(ratio.clamp(0.0, 1.0));

@@ -8,17 +8,13 @@
 //! which problems were reported, whether it was removed) are atomics.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::backoff;
+use crate::backoff::PanicRest;
 use crate::collector::MetricCollector;
 use crate::sync::lock;
-
-/// Most rounds a collector that keeps panicking is rested between attempts (the rest doubles
-/// from one round with every consecutive panic; see [`backoff`]).
-pub(crate) const MAX_PANIC_REST_ROUNDS: u32 = 64;
 
 /// How often a claim is tried again while a round waits for it (the last round only).
 const CLAIM_RETRY: Duration = Duration::from_millis(1);
@@ -54,9 +50,6 @@ pub(crate) struct Entry {
     /// Metrics it sent in its last good run (at first, the metrics it declares): what a round in
     /// which it could not run costs.
     last_sent: AtomicUsize,
-    /// Metrics of the rounds that skipped it while another run held it, not reported yet: the
-    /// run that held it up reports them when it returns.
-    skipped: AtomicU64,
     /// The [`Note`]s reported so far.
     noted: AtomicU8,
     removed: AtomicBool,
@@ -66,10 +59,8 @@ pub(crate) struct Entry {
 /// What is kept between runs of a collector; only the holder of its claim touches it.
 pub(crate) struct State {
     pub(crate) collector: Box<dyn MetricCollector>,
-    /// Consecutive runs that panicked.
-    panics: u32,
-    /// Rounds left to skip after a panic.
-    rest: u32,
+    /// Its rests after panics.
+    pub(crate) rest: PanicRest,
 }
 
 impl Entry {
@@ -87,13 +78,11 @@ impl Entry {
             keys,
             claimed: AtomicBool::new(false),
             last_sent: AtomicUsize::new(declared.unwrap_or(0)),
-            skipped: AtomicU64::new(0),
             noted: AtomicU8::new(0),
             removed: AtomicBool::new(false),
             state: Mutex::new(State {
                 collector,
-                panics: 0,
-                rest: 0,
+                rest: PanicRest::default(),
             }),
         })
     }
@@ -120,18 +109,6 @@ impl Entry {
     /// least one (a collector that never worked still lost its round).
     pub(crate) fn round_cost(&self) -> u64 {
         self.last_sent.load(Ordering::Relaxed).max(1) as u64
-    }
-
-    /// Records a round that skipped it because another run held it; true the first time.
-    pub(crate) fn skipped(&self) -> bool {
-        let cost = self.round_cost();
-        self.skipped.fetch_add(cost, Ordering::Relaxed);
-        self.first(Note::Busy)
-    }
-
-    /// The metrics of the rounds that skipped it since the last call.
-    pub(crate) fn take_skipped(&self) -> u64 {
-        self.skipped.swap(0, Ordering::Relaxed)
     }
 
     /// Remembers how many metrics a good run sent, for [`round_cost`](Self::round_cost).
@@ -170,24 +147,5 @@ impl Claim {
 impl Drop for Claim {
     fn drop(&mut self) {
         self.0.claimed.store(false, Ordering::Release);
-    }
-}
-
-impl State {
-    /// Whether this round is one of the rests after a panic (uses it up).
-    pub(crate) fn resting(&mut self) -> bool {
-        let resting = self.rest > 0;
-        self.rest = self.rest.saturating_sub(1);
-        resting
-    }
-
-    /// Records how a run ended; after a panic the collector rests 1, 2, 4 .. rounds.
-    pub(crate) fn ran(&mut self, panicked: bool) {
-        if panicked {
-            self.panics = self.panics.saturating_add(1);
-            self.rest = backoff::rest_rounds(self.panics, MAX_PANIC_REST_ROUNDS);
-        } else {
-            self.panics = 0;
-        }
     }
 }

@@ -98,21 +98,23 @@ impl Engine {
     /// One round on the calling thread, sending to the client of `to`; a collector another run
     /// holds is skipped.
     pub(crate) fn collect_now(&self, to: Option<&ClientBinding>) {
-        round::run_here(self, &self.registry.snapshot(), to, Claiming::Skip);
+        round::run_here(self, &self.registry.snapshot(), to);
     }
 
-    /// The last round, on the calling thread: waits until `deadline` for the background
-    /// round's jobs to finish and for collectors another run holds, so that every increase
-    /// counted before this call reaches the client of `to`.
-    pub(crate) fn last_round(&self, to: Option<&ClientBinding>, deadline: Instant) {
+    /// The last round, on the workers: waits for the background round under way, then runs a
+    /// round whose jobs wait for collectors another run still holds, so that every increase
+    /// counted before this call reaches the client of `to`. Returns when that round is done,
+    /// or at `deadline`, whichever comes first (what is not done by then goes on, and is lost
+    /// if the client closes first).
+    pub(crate) fn last_round(self: &Arc<Self>, to: &Arc<ClientBinding>, deadline: Instant) {
         self.workers.wait_idle(deadline);
-        let entries = self.registry.snapshot();
-        round::run_here(self, &entries, to, Claiming::WaitUntil(deadline));
+        round::dispatch(self, to, Claiming::WaitUntil(deadline));
+        self.workers.wait_idle(deadline);
     }
 
     /// One round of the sampler: every collector on the workers, sending to the client of `to`.
     pub(crate) fn background_round(self: &Arc<Self>, to: &Arc<ClientBinding>) {
-        round::dispatch(self, to);
+        round::dispatch(self, to, Claiming::Skip);
     }
 
     /// Sends `metrics`; returns how many the SDK took. A pause after a panic of the SDK's

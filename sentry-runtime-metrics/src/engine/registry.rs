@@ -54,17 +54,6 @@ impl Registry {
             .collect()
     }
 
-    /// How many groups [`groups`](Self::groups) makes: one for the built-in collectors, one
-    /// for each of the application's.
-    pub(crate) fn groups_count(&self) -> usize {
-        let entries = read(&self.entries);
-        let application = entries
-            .iter()
-            .filter(|entry| entry.origin == Origin::Application)
-            .count();
-        application + usize::from(application < entries.len())
-    }
-
     pub(crate) fn len(&self) -> usize {
         read(&self.entries).len()
     }

@@ -5,13 +5,13 @@
 //! 3. **send**: hand that to the client ([`Sender`](super::send::Sender));
 //! 4. **account**: count what was sent, lost and corrected, and report the losses to Sentry.
 //!
-//! `collect_now` and the last round claim the collectors and run all four steps on the calling
-//! thread ([`run`]). The sampler's background round ([`dispatch`]) claims them on the sampler
-//! thread (an atomic swap each) and runs the four steps on the workers, one job per group of
-//! claimed collectors (the built-in ones together, each of the application's alone), so the
-//! sampler thread only keeps time: it never runs a collector nor the SDK's capture path (nor the
-//! application's `before_send_metric` hook). Every loss is reported by the run of its collector:
-//! a round that skips a collector still running leaves it to that run.
+//! `collect_now` runs the four steps on the calling thread ([`run_here`]). The sampler's
+//! background round and the last round run them on the workers ([`dispatch`]), one job per
+//! group of collectors (the built-in ones together, each of the application's alone), so the
+//! sampler thread only keeps time: it never runs a collector nor the SDK's capture path (nor
+//! the application's `before_send_metric` hook). Every group gets its job every round, so the
+//! losses of a group (a collector still running from an earlier round, or resting after a
+//! panic) are reported by that group's job, in the round that found them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,27 +20,18 @@ use crate::binding::ClientBinding;
 use crate::engine::Engine;
 use crate::engine::check;
 use crate::engine::collect::{self, Claiming, Run};
-use crate::engine::entry::{Claim, Entry};
+use crate::engine::entry::Entry;
 use crate::losses::{Loss, Tally};
 
 /// One round of `entries` on this thread, sending to the client of `to`.
-pub(super) fn run_here(
-    engine: &Engine,
-    entries: &[Arc<Entry>],
-    to: Option<&ClientBinding>,
-    claiming: Claiming,
-) {
-    // Each claimed just before it runs.
-    let claims = entries
-        .iter()
-        .filter_map(|entry| collect::claim(entry, claiming, &engine.stats, &engine.log));
-    run(engine, claims, to);
+pub(super) fn run_here(engine: &Engine, entries: &[Arc<Entry>], to: Option<&ClientBinding>) {
+    run(engine, entries, Claiming::Skip, to);
     engine.stats.round_completed();
 }
 
-/// The four steps for the collectors of `claims`, on this thread.
-fn run(engine: &Engine, claims: impl IntoIterator<Item = Claim>, to: Option<&ClientBinding>) {
-    let collection = collect::collect(claims, &engine.registry, &engine.log);
+/// The four steps for `entries`, on this thread.
+fn run(engine: &Engine, entries: &[Arc<Entry>], claiming: Claiming, to: Option<&ClientBinding>) {
+    let collection = collect::collect(entries, claiming, &engine.registry, &engine.log);
     let checked = check::check(collection.runs, engine.sender.attribute_room());
     let sent = send(engine, checked.runs, to);
     let mut losses = collection.losses;
@@ -50,48 +41,40 @@ fn run(engine: &Engine, claims: impl IntoIterator<Item = Claim>, to: Option<&Cli
         losses,
         notes: [collection.notes, checked.notes].concat(),
         failures: collection.failures,
+        skips: collection.skips,
         corrected: checked.corrected,
         sent: sent.count,
     };
     account(engine, outcome, to);
 }
 
-/// The sampler's round: claims each group of collectors here, and runs the four steps for each
-/// group on a worker. The last job to finish counts the round, so `stats().rounds` never counts
-/// one whose metrics are not all handed to the SDK.
-pub(super) fn dispatch(engine: &Arc<Engine>, to: &Arc<ClientBinding>) {
-    let claimed: Vec<Vec<Claim>> = engine
-        .registry
-        .groups()
-        .iter()
-        .map(|group| {
-            let claim = |entry| collect::claim(entry, Claiming::Skip, &engine.stats, &engine.log);
-            group.iter().filter_map(claim).collect::<Vec<Claim>>()
-        })
-        .filter(|claims| !claims.is_empty())
-        .collect();
-    if claimed.is_empty() {
+/// A round on the workers, one job per group, claiming as `claiming` says; returns once the
+/// jobs are handed over. The last job to finish counts the round, so `stats().rounds` never
+/// counts one whose metrics are not all handed to the SDK.
+pub(super) fn dispatch(engine: &Arc<Engine>, to: &Arc<ClientBinding>, claiming: Claiming) {
+    let groups = engine.registry.groups();
+    if groups.is_empty() {
         engine.stats.round_completed();
         return;
     }
-    // Jobs in flight at once, whatever the rounds: one per group (a job holds its group's
-    // claims until it is done, and a group still held is not claimed again).
-    let threads = engine.registry.groups_count();
-    let jobs_left = Arc::new(AtomicUsize::new(claimed.len()));
-    for claims in claimed {
-        let no_thread = no_thread(&claims);
+    // Threads at once: one per group, and one more for the jobs of groups an earlier round's
+    // job still holds (they find their collectors busy and say so, and must not wait behind
+    // them).
+    let threads = groups.len() + 1;
+    let jobs_left = Arc::new(AtomicUsize::new(groups.len()));
+    for group in groups {
+        let no_thread = no_thread(&group);
         let job = {
             let (engine, to, jobs_left) =
                 (Arc::clone(engine), Arc::clone(to), Arc::clone(&jobs_left));
             Box::new(move || {
                 // A round for a client that closed meanwhile (or was replaced) is not started.
                 if to.client().is_some() {
-                    run(&engine, claims, Some(&to));
+                    run(&engine, &group, claiming, Some(&to));
                 }
                 job_done(&engine, &jobs_left);
             })
         };
-        // A job no thread can run is handed back, and dropping it releases its claims.
         if engine.workers.submit(job, threads).is_err() {
             // No thread could be started: this one is all there is to say so.
             account(engine, Outcome::lost(no_thread), Some(to));
@@ -108,10 +91,9 @@ fn job_done(engine: &Engine, jobs_left: &AtomicUsize) {
 }
 
 /// The round of a group that found no thread to run on: each collector's usual round.
-fn no_thread(claims: &[Claim]) -> Tally {
+fn no_thread(group: &[Arc<Entry>]) -> Tally {
     let mut tally = Tally::default();
-    for claim in claims {
-        let entry = claim.entry();
+    for entry in group {
         tally.add(entry.name, Loss::NoThread, entry.round_cost());
     }
     tally
@@ -150,6 +132,7 @@ struct Outcome {
     losses: Tally,
     notes: Vec<String>,
     failures: u64,
+    skips: u64,
     corrected: u64,
     sent: u64,
 }
@@ -161,6 +144,7 @@ impl Outcome {
             losses,
             notes: Vec::new(),
             failures: 0,
+            skips: 0,
             corrected: 0,
             sent: 0,
         }
@@ -172,6 +156,7 @@ impl Outcome {
 fn account(engine: &Engine, outcome: Outcome, to: Option<&ClientBinding>) {
     let stats = &engine.stats;
     stats.collectors_failed(outcome.failures);
+    stats.collectors_skipped(outcome.skips);
     stats.corrected(outcome.corrected);
     stats.sent(outcome.sent);
     for note in &outcome.notes {

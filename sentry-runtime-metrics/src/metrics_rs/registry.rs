@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -205,7 +205,13 @@ impl<C> Kind<C> {
         still_idle: impl FnOnce(&C) -> bool,
     ) -> bool {
         let mut map = write(self.shard(series.hash));
-        if Arc::strong_count(series) > 2 || !still_idle(&series.cell) {
+        if Arc::strong_count(series) > 2 {
+            return false;
+        }
+        // A handle dropped just now released its updates (`Arc`'s count falls with `Release`):
+        // they are seen below.
+        fence(Ordering::Acquire);
+        if !still_idle(&series.cell) {
             return false;
         }
         let before = map.len();

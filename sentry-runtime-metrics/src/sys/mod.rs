@@ -35,6 +35,10 @@ pub(crate) trait Platform {
     where
         Self: Sized;
 
+    /// Starts the reads of a round (sysinfo refreshes once for all of them); the reads of
+    /// shared sources ([`Shared::read`]) start each round with it.
+    fn begin_round(&self);
+
     /// CPU times, page faults, context switches and the peak resident set (`getrusage`).
     fn usage(&self) -> Option<Usage>;
     /// The memory limit in effect (the smallest on the process's cgroup or a parent).

@@ -3,9 +3,9 @@
 //! it against the `/proc` reader.
 //!
 //! sysinfo gives the resident set, the total CPU time, open files where the OS allows, threads
-//! only on Linux, and the start time. One refresh serves the accessors of a collector run (a
-//! snapshot younger than a millisecond is reused). There are no cgroups here: no limit, quota,
-//! throttling or pressure is sent.
+//! only on Linux, and the start time. One refresh serves a round: it is taken by the first
+//! accessor after [`Platform::begin_round`] and reused by the others. There are no cgroups
+//! here: no limit, quota, throttling or pressure is sent.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
@@ -51,6 +51,10 @@ impl Platform for Sources {
     }
 
     fn look_for_moves(&self) {}
+
+    fn begin_round(&self) {
+        self.process.begin_round();
+    }
 
     fn rss_bytes(&self) -> Option<u64> {
         self.process.rss_bytes()
@@ -140,7 +144,8 @@ pub(crate) struct SysinfoProcess {
 #[derive(Debug)]
 struct Refreshed {
     system: Option<System>,
-    last: Option<(Instant, Snapshot)>,
+    /// The snapshot of this round, once taken.
+    last: Option<Snapshot>,
 }
 
 impl SysinfoProcess {
@@ -154,12 +159,15 @@ impl SysinfoProcess {
         }
     }
 
+    /// Starts a round: the next accessor refreshes, and the others of the round reuse it.
+    fn begin_round(&self) {
+        lock(&self.state).last = None;
+    }
+
     fn snapshot(&self) -> Snapshot {
         let mut state = lock(&self.state);
         let Refreshed { system, last } = &mut *state;
-        if let Some((at, snapshot)) = last
-            && at.elapsed() < Duration::from_millis(1)
-        {
+        if let Some(snapshot) = last {
             return *snapshot;
         }
         let (Some(system), Some(pid)) = (system.as_mut(), self.pid) else {
@@ -181,7 +189,7 @@ impl SysinfoProcess {
             },
             None => Snapshot::default(),
         };
-        *last = Some((Instant::now(), snapshot));
+        *last = Some(snapshot);
         snapshot
     }
 

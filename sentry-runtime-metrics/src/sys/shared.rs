@@ -35,8 +35,9 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Reads what `needs` asks for, each source once.
+    /// Starts a round of `sources` and reads what `needs` asks for, each source once.
     pub(crate) fn read(sources: &Sources, needs: Needs) -> Self {
+        sources.begin_round();
         Shared {
             usage: needs.usage.then(|| sources.usage()).flatten(),
             memory_limit: needs.memory_limit.then(|| sources.memory_limit()).flatten(),

@@ -53,17 +53,6 @@ pub fn rss_kib() -> i64 {
     i64::try_from(kib).expect("fits")
 }
 
-/// Waits until no thread of this process runs an application collector, e.g. the threads that
-/// take their counter baselines at init. (A thread not yet scheduled still has its parent's
-/// name: wait for the collector to have started first.)
-pub fn wait_for_collector_threads_to_finish() {
-    wait_for(
-        Duration::from_secs(30),
-        "collector threads to finish",
-        || !thread_names().iter().any(|name| name == "sentry-rtm-coll"),
-    );
-}
-
 /// A hand-written collector named `panicking` that panics every time it runs ("collector bug")
 /// and counts its runs.
 pub struct Panicking(pub Arc<AtomicU64>);

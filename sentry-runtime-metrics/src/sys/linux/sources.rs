@@ -55,6 +55,9 @@ impl Platform for Sources {
         self.cgroups().cpu_quota()
     }
 
+    /// Every file is read when its value is asked for: nothing to start.
+    fn begin_round(&self) {}
+
     fn look_for_moves(&self) {
         self.cgroup(Duration::ZERO);
     }
