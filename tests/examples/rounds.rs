@@ -16,13 +16,7 @@ use std::process::ExitCode;
 use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let value = sentry_runtime_metrics_tests::arg;
     let rounds: u64 = value("--rounds")
         .and_then(|r| r.parse().ok())
         .unwrap_or(2000);

@@ -90,19 +90,18 @@ fn usage() -> Usage {
     }
 }
 
-fn arg(args: &[String], name: &str) -> Option<u64> {
-    let position = args.iter().position(|a| a == name)?;
-    args.get(position + 1)?.parse().ok()
+fn arg(name: &str) -> Option<u64> {
+    sentry_runtime_metrics_tests::arg(name)?.parse().ok()
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let rounds = arg(&args, "--rounds").unwrap_or(2_000);
-    let interval = Duration::from_millis(arg(&args, "--interval-ms").unwrap_or(1));
+    let rounds = arg("--rounds").unwrap_or(2_000);
+    let interval = Duration::from_millis(arg("--interval-ms").unwrap_or(1));
     let check = args.iter().any(|a| a == "--check");
-    let max_rss_growth_kib = arg(&args, "--max-rss-growth-kib");
-    let max_heap_growth_kib = arg(&args, "--max-heap-growth-kib");
-    let report_every = arg(&args, "--report-every");
+    let max_rss_growth_kib = arg("--max-rss-growth-kib");
+    let max_heap_growth_kib = arg("--max-heap-growth-kib");
+    let report_every = arg("--report-every");
 
     let (dsn, received) = match loopback::start(false) {
         Ok(started) => started,

@@ -31,13 +31,7 @@ impl Transport for Discard {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let value = sentry_runtime_metrics_tests::arg;
     let rounds: usize = value("--rounds").and_then(|r| r.parse().ok()).unwrap_or(12);
     let gap = Duration::from_millis(
         value("--gap-ms")

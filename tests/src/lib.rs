@@ -15,6 +15,13 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct ReadmeDoctests;
 
+/// The value after `--name` among this program's arguments, for the examples' flags.
+pub fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let position = args.iter().position(|a| a == name)?;
+    args.get(position + 1).cloned()
+}
+
 /// Polls `condition` every few milliseconds until it holds, failing after `limit` (generous:
 /// this waits on a condition, it does not assert a timing).
 #[allow(clippy::panic)] // A test helper fails the test.
