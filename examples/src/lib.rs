@@ -120,7 +120,7 @@ impl LocalView {
         drop(guard);
         println!(
             "Done: {} rounds, {} metrics sent, {} dropped.",
-            stats.rounds, stats.metrics_sent, stats.metrics_dropped
+            stats.rounds, stats.metrics_handed_to_sdk, stats.metrics_dropped
         );
         if !self.sending {
             print_dsn_hint(example);

@@ -6,29 +6,21 @@
 //! shadowed prelude names (`Option`, `Vec`, `Result`) cannot change its meaning.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::ast::Input;
 use crate::attr::Role;
 use crate::fields::{collect_nested, describe, push_metrics, totals_sample};
 use crate::names::{flatten_checks, generics_with_flatten_bounds, names_impl};
+use crate::sample::sample_method;
 
 /// Generates the `MetricCollector`, `DescribeMetrics` and `MetricNames` impls.
 pub(crate) fn derive(input: &Input) -> TokenStream {
     let ident = input.ident;
-    let (plain_impl_generics, plain_ty_generics, plain_where_clause) =
-        input.generics.split_for_impl();
     let (impl_generics, ty_generics, where_clause) = generics_with_flatten_bounds(input);
     let collector_name = collector_name(input);
-    let sample = input.container.sample.as_ref().map_or_else(
-        || format_ident!("sample"),
-        |lit| format_ident!("{}", lit.value()),
-    );
-    // Errors about the sample method point at the struct's name.
-    let sample_call = quote_spanned! {located_at(ident.span())=>
-        __p::sample_outcome(#collector_name, (*self).#sample())?;
-    };
+    let (sample_fallback, sample_call) = sample_method(input);
     let capacity = input
         .fields
         .iter()
@@ -81,17 +73,7 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
         const _: () = {
             use ::sentry_runtime_metrics::__private as __p;
 
-            /// Chosen by method resolution only when the struct has no sample method of its own,
-            /// turning "no method named `sample`" into an error that says what to write.
-            #[allow(dead_code)]
-            trait __SampleMethodFallback {
-                fn #sample(&mut self) -> __p::no_sample_method_found;
-            }
-            impl #plain_impl_generics __SampleMethodFallback for #ident #plain_ty_generics #plain_where_clause {
-                fn #sample(&mut self) -> __p::no_sample_method_found {
-                    __p::no_sample_method_found
-                }
-            }
+            #sample_fallback
 
             #[automatically_derived]
             impl #impl_generics __p::MetricCollector for #ident #ty_generics #where_clause {

@@ -146,6 +146,7 @@ mod expand;
 mod fallback;
 mod fields;
 mod names;
+mod sample;
 mod syntax;
 mod units;
 mod valid;

@@ -89,6 +89,43 @@ pub(crate) fn lookup(text: &str) -> Option<&'static Unit> {
         .find(|unit| unit.name == text || unit.aliases.contains(&text))
 }
 
+/// Words people write as the unit of a number of things (`unit = "count"`), which Sentry has no
+/// unit for: the derive says to leave `unit` out instead of suggesting a close spelling.
+const COUNT_WORDS: &[&str] = &[
+    "count",
+    "counts",
+    "item",
+    "items",
+    "none",
+    "number",
+    "num",
+    "each",
+    "times",
+    "events",
+    "requests",
+    "calls",
+    "ops",
+    "operations",
+    "entries",
+    "elements",
+    "tasks",
+    "jobs",
+    "threads",
+    "connections",
+    "errors",
+    "messages",
+    "objects",
+    "unit",
+    "units",
+    "1",
+];
+
+/// Whether `text` names a number of things rather than a unit.
+pub(crate) fn is_a_count(text: &str) -> bool {
+    let lower = text.trim().to_lowercase();
+    COUNT_WORDS.contains(&lower.as_str())
+}
+
 /// The canonical unit whose spelling is closest to `text`, for "did you mean" hints.
 pub(crate) fn closest(text: &str) -> &'static str {
     let lower = text.to_lowercase();
@@ -180,6 +217,14 @@ mod tests {
             let unit = sentry_core::protocol::Unit::from(name);
             assert_eq!(format!("{unit:?}").to_lowercase(), name);
         }
+    }
+
+    #[test]
+    fn counts_are_not_units() {
+        assert!(is_a_count("count"));
+        assert!(is_a_count("Items"));
+        assert!(!is_a_count("byte"));
+        assert!(!is_a_count("countess"));
     }
 
     #[test]

@@ -173,6 +173,16 @@ fn check_metric(cx: &Ctxt, field: &Field, metric: &Metric) {
         .map(|lit| (lit, units::lookup(&lit.value())));
     if let Some((lit, None)) = unit {
         let text = lit.value();
+        if units::is_a_count(&text) {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`{text}` is not a unit: a number of things takes no unit in Sentry (it would \
+                     strip this one); leave `unit` out and let the name say what is counted"
+                ),
+            );
+            return;
+        }
         cx.error_spanned_by(
             lit,
             format!(

@@ -119,14 +119,22 @@ impl Tally {
     }
 }
 
-/// What the integration has done so far, for users who want to see that nothing is lost.
+/// What the integration has done so far, for users who want to see that nothing is lost on its
+/// side.
+///
+/// It counts up to the SDK: a metric handed to the SDK (`capture_metric`) is the SDK's from
+/// then on, batched and sent by its transport. What happens to it there (a failed or
+/// rate-limited request, a full transport queue) shows in the SDK's own debug log
+/// (`ClientOptions::debug`) and in the client reports it sends to Sentry
+/// (`ClientOptions::send_client_reports`), not here.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RuntimeMetricsStats {
     /// Completed collection rounds (background and `collect_now`).
     pub rounds: u64,
-    /// Metrics handed to the SDK (the `runtime_metrics.dropped` reports not included).
-    pub metrics_sent: u64,
+    /// Metrics handed to the SDK (`capture_metric`), to be batched and sent by its transport;
+    /// not a count of what reached Sentry (the `runtime_metrics.dropped` reports not included).
+    pub metrics_handed_to_sdk: u64,
     /// Metrics dropped: empty or over-long name, NaN or infinite value, negative counter
     /// increase, over the per-collector cap, dropped by a collector over a limit of its own
     /// ([`Collected::dropped`](crate::Collected::dropped)), lost with a collector round that panicked,
@@ -206,7 +214,7 @@ impl Stats {
     pub(crate) fn snapshot(&self, collectors: usize) -> RuntimeMetricsStats {
         RuntimeMetricsStats {
             rounds: self.rounds.load(Ordering::Relaxed),
-            metrics_sent: self.sent.load(Ordering::Relaxed),
+            metrics_handed_to_sdk: self.sent.load(Ordering::Relaxed),
             metrics_dropped: self.dropped.load(Ordering::Relaxed),
             metrics_corrected: self.corrected.load(Ordering::Relaxed),
             collector_failures: self.failures.load(Ordering::Relaxed),

@@ -882,3 +882,61 @@ fn a_failing_nested_collector_leaves_the_running_totals_for_the_next_round() {
     // Every increase arrives: 10, then (the failed round's 5 carried over) 10.
     assert_eq!(sent, 20.0);
 }
+
+/// Counts kept the way services keep them: atomics, shared with the code that updates them.
+/// (A bare atomic is accepted as well, but is not `Clone`, which the derive needs.)
+#[derive(Clone, Default, MetricCollector)]
+struct AtomicCounts {
+    #[counter(name = "app.requests")]
+    requests: Arc<AtomicU64>,
+    #[counter(name = "app.errors")]
+    errors: Arc<std::sync::atomic::AtomicUsize>,
+    #[gauge(name = "app.balance")]
+    balance: Arc<std::sync::atomic::AtomicI64>,
+    #[gauge(name = "app.ready")]
+    ready: Arc<std::sync::atomic::AtomicBool>,
+    #[gauge(name = "app.wait", unit = "millisecond")]
+    wait_ms: Arc<std::sync::atomic::AtomicU32>,
+    #[totals]
+    totals: RunningTotals,
+}
+
+impl AtomicCounts {
+    fn sample(&mut self) {}
+}
+
+#[test]
+fn atomic_fields_are_read_with_a_load_and_sent_as_their_numbers() {
+    let mut counts = AtomicCounts::default();
+    let requests = Arc::clone(&counts.requests);
+    requests.fetch_add(7, Ordering::Relaxed);
+    counts.errors.store(2, Ordering::Relaxed);
+    counts.balance.store(-5, Ordering::Relaxed);
+    counts.ready.store(true, Ordering::Relaxed);
+    counts.wait_ms.store(12, Ordering::Relaxed);
+    let first = counts.collect_mut().expect("sample succeeds").metrics;
+    assert_eq!(
+        values(&first, "app.requests"),
+        [(None, MetricValue::Int(7))]
+    );
+    assert_eq!(values(&first, "app.errors"), [(None, MetricValue::Int(2))]);
+    assert_eq!(
+        values(&first, "app.balance"),
+        [(None, MetricValue::Int(-5))]
+    );
+    assert_eq!(values(&first, "app.ready"), [(None, MetricValue::Int(1))]);
+    assert_eq!(
+        find(&first, "app.wait").unit.as_deref(),
+        Some("millisecond")
+    );
+    assert_eq!(values(&first, "app.wait"), [(None, MetricValue::Int(12))]);
+
+    // Counters send what the shared total grew by since the last round.
+    requests.fetch_add(3, Ordering::Relaxed);
+    let second = counts.collect_mut().expect("sample succeeds").metrics;
+    assert_eq!(
+        values(&second, "app.requests"),
+        [(None, MetricValue::Int(3))]
+    );
+    assert_eq!(values(&second, "app.errors"), [(None, MetricValue::Int(0))]);
+}

@@ -244,7 +244,7 @@ fn main() -> ExitCode {
     println!(
         "sent {} metrics, dropped {} ({} collector runs skipped: still running from the \
          previous round), {} envelopes ({} KiB) received",
-        stats.metrics_sent,
+        stats.metrics_handed_to_sdk,
         stats.metrics_dropped,
         stats.collector_skips,
         received.envelopes.load(Ordering::Relaxed),

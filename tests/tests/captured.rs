@@ -87,7 +87,7 @@ fn derived_collector_metrics_arrive_with_names_types_units_and_attributes() {
         assert_eq!(attribute(metric, "service"), Some("api"));
     }
     assert_eq!(metrics.len(), 3);
-    assert_eq!(integration.stats().metrics_sent, 3);
+    assert_eq!(integration.stats().metrics_handed_to_sdk, 3);
     assert_eq!(integration.stats().rounds, 1);
 }
 
@@ -369,7 +369,7 @@ fn a_collector_sends_within_its_own_bound_and_its_own_drops_are_counted() {
             && m.value == 7.0
     }));
     assert_eq!(integration.stats().metrics_dropped, 14);
-    assert_eq!(integration.stats().metrics_sent, 3000);
+    assert_eq!(integration.stats().metrics_handed_to_sdk, 3000);
 }
 
 /// The application's `name` and `descriptors`, asked when the collector is registered, may

@@ -122,7 +122,7 @@ fn collect_now_in_a_fresh_hub_right_after_init_finds_the_client() {
             "app.queue.depth",
         )
         .len();
-        if stats.metrics_dropped == 0 && stats.metrics_sent == 3 && sent == 1 {
+        if stats.metrics_dropped == 0 && stats.metrics_handed_to_sdk == 3 && sent == 1 {
             reached += 1;
         } else {
             println!("missed: {stats:?}, {sent} sent");

@@ -109,7 +109,7 @@ fn run_against(fault: &str, dsn: &str, transport: Transport) -> Outcome {
         rss_growth_kib,
         threads_gone,
         guard_drop: guard_dropped.recv_timeout(limit).ok(),
-        sent: integration.stats().metrics_sent,
+        sent: integration.stats().metrics_handed_to_sdk,
     };
     println!("{fault} ({transport:?} transport): {outcome:?}");
     outcome

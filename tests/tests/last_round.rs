@@ -124,7 +124,11 @@ fn a_guard_dropped_after_the_client_closed_runs_nothing() {
     // No round: nothing to send to, so nothing is collected (the debug log says why).
     let stats = integration.stats();
     assert_eq!(
-        (stats.rounds, stats.metrics_sent, stats.metrics_dropped),
+        (
+            stats.rounds,
+            stats.metrics_handed_to_sdk,
+            stats.metrics_dropped
+        ),
         (0, 0, 0)
     );
 }

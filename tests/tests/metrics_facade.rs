@@ -263,7 +263,7 @@ fn a_round_at_every_limit_is_not_cut_by_the_per_collector_cap() {
     assert_eq!(named(&metrics, "jobs.wait.count").len(), 100);
     assert_eq!(named(&metrics, "jobs.wait").len(), 500);
     assert_eq!(integration.stats().metrics_dropped, 0);
-    assert_eq!(integration.stats().metrics_sent, 2500);
+    assert_eq!(integration.stats().metrics_handed_to_sdk, 2500);
     const { assert!(sentry_runtime_metrics::MAX_METRICS_PER_COLLECTOR < 2500) };
 }
 

@@ -42,7 +42,7 @@ fn run(collector: Box<dyn MetricCollector>, both_started: Arc<Barrier>) -> Vec<S
     let guard = sentry::init(common::options_with(&integration, &transport));
     both_started.wait();
     wait_for(Duration::from_secs(30), "three rounds that sent", || {
-        integration.stats().rounds >= 3 && integration.stats().metrics_sent > 0
+        integration.stats().rounds >= 3 && integration.stats().metrics_handed_to_sdk > 0
     });
     both_started.wait(); // Both clients are still alive here.
     drop(guard);

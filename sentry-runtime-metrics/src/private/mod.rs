@@ -10,7 +10,7 @@ mod value;
 pub use batch::{Batch, Descriptors};
 pub use collections::{Samples, Series};
 pub use names::{MetricNames, Names, assert_disjoint};
-pub use sample::{SampleOutcome, collect_on_clone, no_sample_method_found, sample_outcome};
+pub use sample::{HasSampleMethod, SampleOutcome, collect_on_clone, sample_outcome};
 pub use value::{ScalarValue, TimeUnit, TimedValue};
 
 pub use crate::collector::{CollectError, Collected, MetricCollector};

@@ -5,46 +5,50 @@ use std::fmt::Display;
 use crate::collector::{CollectError, MetricCollector};
 use crate::metric::RuntimeMetric;
 
-/// What a sample method may return: `()` or `Result<(), E>` with `E: Display`.
+/// What the sample method of the struct `S` may return: `()` or `Result<(), E>` with
+/// `E: Display`. The derive calls it as `<_ as SampleOutcome<Self>>::into_result(..)`, so a
+/// wrong type is reported with the struct's name and at its name.
 #[diagnostic::on_unimplemented(
-    message = "expected a sample method returning `()` or `Result<(), E: Display>`, found `{Self}`",
-    label = "derive(MetricCollector) calls `self.sample()` here before every collection",
-    note = "add `impl YourStruct {{ fn sample(&mut self) {{ .. }} }}`, returning `()` or \
-            `Result<(), E>` where `E: Display`",
-    note = "or name another method with #[collector(sample = \"method_name\")]"
+    message = "the sample method of `{S}` returns `{Self}`; it must return `()` or `Result<(), E>` where `E: Display`",
+    label = "derive(MetricCollector) calls this struct's sample method before every collection",
+    note = "an `Err` skips the round for this collector and is reported in the SDK's debug log"
 )]
-pub trait SampleOutcome {
+pub trait SampleOutcome<S: ?Sized> {
     /// `Err` carries the displayed error.
     fn into_result(self) -> Result<(), String>;
 }
 
-impl SampleOutcome for () {
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> SampleOutcome<S> for () {
     fn into_result(self) -> Result<(), String> {
         Ok(())
     }
 }
 
-impl<E: Display> SampleOutcome for Result<(), E> {
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized, E: Display> SampleOutcome<S> for Result<(), E> {
     fn into_result(self) -> Result<(), String> {
         self.map_err(|err| err.to_string())
     }
 }
 
-/// What method resolution finds when the struct has no sample method of its own. It is not a
-/// [`SampleOutcome`], so the compiler reports "expected a sample method .., found
-/// `no_sample_method_found`"; the lowercase name is there to be read in that message.
-#[derive(Debug)]
-#[allow(non_camel_case_types)]
-pub struct no_sample_method_found;
+/// Implemented by no type: the bound of the derive's fallback sample method, which method
+/// resolution picks only when the struct has no sample method of its own, so that the error
+/// names the struct and says what to write.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no sample method",
+    label = "derive(MetricCollector) calls the sample method of `{Self}` before every collection",
+    note = "add `impl {Self} {{ fn sample(&mut self) {{ .. }} }}` that fills the fields, returning `()` or `Result<(), E>` where `E: Display`",
+    note = "if the method has another name, name it with #[collector(sample = \"method_name\")]"
+)]
+pub trait HasSampleMethod {}
 
 /// Turns the sample method's result into the collector's error.
-pub fn sample_outcome<O: SampleOutcome>(
+pub fn sample_outcome(
     collector: &'static str,
-    outcome: O,
+    outcome: Result<(), String>,
 ) -> Result<(), CollectError> {
-    outcome
-        .into_result()
-        .map_err(|message| CollectError::new(collector, message))
+    outcome.map_err(|message| CollectError::new(collector, message))
 }
 
 /// `MetricCollector::collect(&self)` of derived collectors: samples a clone, so `&self` stays

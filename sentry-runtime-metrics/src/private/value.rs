@@ -1,5 +1,10 @@
 //! Conversion of field values to [`MetricValue`].
 
+use std::sync::Arc;
+use std::sync::atomic::{
+    AtomicBool, AtomicI8, AtomicI16, AtomicI32, AtomicI64, AtomicIsize, AtomicU8, AtomicU16,
+    AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 use std::time::Duration;
 
 use crate::metric::MetricValue;
@@ -9,7 +14,8 @@ use crate::metric::MetricValue;
     message = "`{Self}` is not a supported metric value",
     label = "not a number Sentry can store",
     note = "supported: every integer type, f32, f64, bool (0/1), std::time::Duration (with a \
-            time unit such as `unit = \"millisecond\"`), and Option of these",
+            time unit such as `unit = \"millisecond\"`), the atomic integers and AtomicBool \
+            (read with a relaxed load), and Option or Arc of these",
     note = "for one series per entry, use a Vec, array or map of these with `attribute = \"..\"`"
 )]
 pub trait ScalarValue {
@@ -22,7 +28,8 @@ pub trait ScalarValue {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a supported value for a metric with a time unit",
     label = "not a Duration or a number",
-    note = "supported: std::time::Duration, every integer type, f32, f64, and Option of these"
+    note = "supported: std::time::Duration, every integer type, f32, f64, the atomic integers, \
+            and Option or Arc of these"
 )]
 pub trait TimedValue {
     /// The value in `unit`, or `None` when there is nothing to send this round.
@@ -151,6 +158,47 @@ macro_rules! timed_numbers {
 timed_numbers!(
     i8, i16, i32, i64, u8, u16, u32, u64, usize, isize, i128, u128, f32, f64
 );
+
+// Atomics, the way services keep their counts and levels: read with a relaxed load (a metric
+// needs no ordering with other memory), sent like the number they hold.
+macro_rules! atomics {
+    ($($atomic:ty => $ty:ty),*) => {$(
+        impl ScalarValue for $atomic {
+            fn scalar_value(&self) -> Option<MetricValue> {
+                self.load(Ordering::Relaxed).scalar_value()
+            }
+        }
+
+        impl TimedValue for $atomic {
+            fn timed_value(&self, unit: TimeUnit) -> Option<MetricValue> {
+                self.load(Ordering::Relaxed).timed_value(unit)
+            }
+        }
+    )*};
+}
+atomics!(
+    AtomicU8 => u8, AtomicU16 => u16, AtomicU32 => u32, AtomicU64 => u64, AtomicUsize => usize,
+    AtomicI8 => i8, AtomicI16 => i16, AtomicI32 => i32, AtomicI64 => i64, AtomicIsize => isize
+);
+
+impl ScalarValue for AtomicBool {
+    fn scalar_value(&self) -> Option<MetricValue> {
+        self.load(Ordering::Relaxed).scalar_value()
+    }
+}
+
+// Shared values (`Arc<AtomicU64>` most of all), sent as what they hold.
+impl<T: ScalarValue + ?Sized> ScalarValue for Arc<T> {
+    fn scalar_value(&self) -> Option<MetricValue> {
+        (**self).scalar_value()
+    }
+}
+
+impl<T: TimedValue + ?Sized> TimedValue for Arc<T> {
+    fn timed_value(&self, unit: TimeUnit) -> Option<MetricValue> {
+        (**self).timed_value(unit)
+    }
+}
 
 #[cfg(test)]
 mod tests {
