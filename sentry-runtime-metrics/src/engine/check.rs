@@ -57,7 +57,8 @@ fn check_run(run: &mut Run, attribute_room: usize, checked: &mut Checked) {
         }
     }
     entry.sent(metrics.len());
-    let mut first_bad = None;
+    // The first problem of the round, in words, for the debug log.
+    let mut first_problem: Option<String> = None;
     metrics.retain_mut(|metric| {
         let problem = match rules::sendable(metric) {
             Err(unsendable) => Some(Loss::Unsendable(unsendable)),
@@ -73,27 +74,112 @@ fn check_run(run: &mut Run, attribute_room: usize, checked: &mut Checked) {
         };
         if let Some(loss) = problem {
             checked.losses.add(name, loss, 1);
-            first_bad.get_or_insert_with(|| (metric.name.to_string(), loss.reason()));
+            first_problem.get_or_insert_with(|| {
+                format!(
+                    "metric `{}` was not sent ({}); such metrics are counted in \
+                     `{DROPPED_METRIC}`",
+                    metric.name,
+                    loss.reason()
+                )
+            });
             return false;
         }
         let fixes = rules::fix(metric, attribute_room);
         if fixes.any() {
             checked.corrected += 1;
-            first_bad.get_or_insert_with(|| {
-                (
-                    metric.name.to_string(),
-                    fixes.names().next().unwrap_or_default(),
+            first_problem.get_or_insert_with(|| {
+                format!(
+                    "metric `{}` was sent corrected: {}; such corrections are counted in \
+                     `stats().metrics_corrected`",
+                    metric.name,
+                    fixes.describe(&metric.name)
                 )
             });
         }
         true
     });
-    if let Some((metric, problem)) = first_bad
+    if let Some(problem) = first_problem
         && entry.first(Note::BadMetric)
     {
         checked.notes.push(format!(
-            "collector `{name}` sent metric `{metric}` with problem `{problem}`; such metrics \
-             are fixed or dropped and counted in `{DROPPED_METRIC}` (reported once)"
+            "collector `{name}`: {problem} (reported once per collector)"
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::collector::{CollectError, Collected, MetricCollector};
+    use crate::engine::entry::{Entry, Origin};
+    use crate::metric::{MetricValue, RuntimeMetric, Tags};
+
+    struct Nothing;
+
+    impl MetricCollector for Nothing {
+        fn collect(&self) -> Vec<RuntimeMetric> {
+            Vec::new()
+        }
+
+        fn name(&self) -> &'static str {
+            "queue"
+        }
+
+        fn collect_mut(&mut self) -> Result<Collected, CollectError> {
+            Ok(Collected::new(Vec::new()))
+        }
+    }
+
+    fn gauge(name: &'static str, unit: Option<&'static str>, value: MetricValue) -> RuntimeMetric {
+        RuntimeMetric {
+            name: Cow::Borrowed(name),
+            metric_type: MetricType::Gauge,
+            value,
+            unit: unit.map(Cow::Borrowed),
+            tags: Tags::new(),
+        }
+    }
+
+    fn checked(metrics: Vec<RuntimeMetric>) -> Checked {
+        let run = Run {
+            entry: Entry::new(Box::new(Nothing), Origin::Application, Vec::new()),
+            collected: Collected::from(metrics),
+        };
+        check(vec![run], rules::MAX_ATTRIBUTES)
+    }
+
+    #[test]
+    fn the_debug_log_says_what_was_done_to_a_metric() {
+        let checked = checked(vec![
+            gauge("app.queue.depth", Some("count"), MetricValue::Int(3)),
+            gauge("app.ok", Some("byte"), MetricValue::Int(1)),
+        ]);
+        assert_eq!(checked.corrected, 1);
+        assert_eq!(checked.runs[0].collected.metrics.len(), 2);
+        assert_eq!(checked.runs[0].collected.metrics[0].unit, None);
+        assert_eq!(
+            checked.notes,
+            [
+                "collector `queue`: metric `app.queue.depth` was sent corrected: unit `count` \
+              stripped (not a unit Sentry knows; a number of things takes none); such \
+              corrections are counted in `stats().metrics_corrected` (reported once per \
+              collector)"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_debug_log_says_why_a_metric_was_not_sent() {
+        let checked = checked(vec![gauge("app.ratio", None, MetricValue::Float(f64::NAN))]);
+        assert!(checked.runs[0].collected.metrics.is_empty());
+        assert_eq!(
+            checked.notes,
+            [
+                "collector `queue`: metric `app.ratio` was not sent (non_finite_value); such \
+              metrics are counted in `runtime_metrics.dropped` (reported once per collector)"
+            ]
+        );
     }
 }

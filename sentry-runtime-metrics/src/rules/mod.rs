@@ -34,32 +34,44 @@ pub(crate) enum Unsendable {
     NonFinite,
 }
 
-/// What was changed in a metric to make it acceptable, as a set.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What was changed in a metric to make it acceptable, with what it was before.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Fixes {
-    /// Characters outside `[A-Za-z0-9_.]` in the name were rewritten (a run of them to one
-    /// `_`, as Sentry's ingestion does).
-    pub(crate) renamed: bool,
-    /// A unit Sentry does not know was stripped.
-    pub(crate) unit_stripped: bool,
+    /// The name as sent, when characters outside `[A-Za-z0-9_.]` were rewritten (a run of them
+    /// to one `_`, as Sentry's ingestion does).
+    pub(crate) renamed_from: Option<Cow<'static, str>>,
+    /// A unit Sentry does not know, stripped.
+    pub(crate) stripped_unit: Option<Cow<'static, str>>,
     /// Attributes were dropped (invalid key, over the count) or cut (long value).
     pub(crate) attributes: bool,
 }
 
 impl Fixes {
-    pub(crate) fn any(self) -> bool {
-        self.renamed || self.unit_stripped || self.attributes
+    pub(crate) fn any(&self) -> bool {
+        self.renamed_from.is_some() || self.stripped_unit.is_some() || self.attributes
     }
 
-    /// The names of the fixes, for the debug log.
-    pub(crate) fn names(self) -> impl Iterator<Item = &'static str> {
-        [
-            (self.renamed, "rewritten_name"),
-            (self.unit_stripped, "unknown_unit"),
-            (self.attributes, "attributes"),
-        ]
-        .into_iter()
-        .filter_map(|(found, name)| found.then_some(name))
+    /// What was done, in words, for the debug log: "unit `count` stripped (not a unit Sentry
+    /// knows)". `name` is the metric's name after the fixes.
+    pub(crate) fn describe(&self, name: &str) -> String {
+        let mut done = Vec::new();
+        if let Some(before) = &self.renamed_from {
+            done.push(format!(
+                "name `{before}` rewritten to `{name}` (Sentry keeps only [A-Za-z0-9_.])"
+            ));
+        }
+        if let Some(unit) = &self.stripped_unit {
+            done.push(format!(
+                "unit `{unit}` stripped (not a unit Sentry knows; a number of things takes none)"
+            ));
+        }
+        if self.attributes {
+            done.push(format!(
+                "attributes dropped or cut (invalid keys, more than {MAX_ATTRIBUTES}, or values \
+                 over {MAX_ATTRIBUTE_VALUE_LEN} bytes)"
+            ));
+        }
+        done.join("; ")
     }
 }
 
@@ -82,15 +94,16 @@ pub(crate) fn sendable(metric: &RuntimeMetric) -> Result<(), Unsendable> {
 pub(crate) fn fix(metric: &mut RuntimeMetric, max_attributes: usize) -> Fixes {
     let mut fixes = Fixes::default();
     if let Some(rewritten) = rewrite(&metric.name) {
-        metric.name = Cow::Owned(rewritten);
-        fixes.renamed = true;
+        fixes.renamed_from = Some(std::mem::replace(&mut metric.name, Cow::Owned(rewritten)));
     }
     if metric.metric_type == MetricType::Counter {
         // The SDK's counters carry no unit; one is ignored quietly rather than counted.
         metric.unit = None;
-    } else if let Some(unit) = &metric.unit {
-        metric.unit = canonical_unit(unit).map(Cow::Borrowed);
-        fixes.unit_stripped = metric.unit.is_none();
+    } else if let Some(unit) = metric.unit.take() {
+        match canonical_unit(&unit) {
+            Some(known) => metric.unit = Some(Cow::Borrowed(known)),
+            None => fixes.stripped_unit = Some(unit),
+        }
     }
     if !attributes_are_clean(&metric.tags, max_attributes) {
         metric.tags = fix_attributes(std::mem::take(&mut metric.tags), max_attributes).kept;
@@ -168,7 +181,13 @@ mod tests {
         let fixes = fix(&mut m, MAX_ATTRIBUTES);
         // "ö" and "ß" are one run: one `_`.
         assert_eq!(m.name, "app_queue_depth_gr_e");
-        assert!(fixes.renamed && !fixes.unit_stripped && !fixes.attributes);
+        assert_eq!(fixes.renamed_from.as_deref(), Some("app-queue depth/größe"));
+        assert!(fixes.stripped_unit.is_none() && !fixes.attributes);
+        assert_eq!(
+            fixes.describe(&m.name),
+            "name `app-queue depth/größe` rewritten to `app_queue_depth_gr_e` (Sentry keeps only \
+             [A-Za-z0-9_.])"
+        );
         let mut m = metric("probe rough/space ø", MetricValue::Int(1));
         fix(&mut m, MAX_ATTRIBUTES);
         assert_eq!(m.name, "probe_rough_space_");

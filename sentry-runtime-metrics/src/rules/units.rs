@@ -82,7 +82,9 @@ mod tests {
         assert_eq!(ms.unit.as_deref(), Some("millisecond"));
         m.unit = Some("count".into());
         let fixes = fix(&mut m, MAX_ATTRIBUTES);
-        assert_eq!((m.unit, fixes.unit_stripped), (None, true));
+        assert_eq!(m.unit, None);
+        assert_eq!(fixes.stripped_unit.as_deref(), Some("count"));
+        assert!(fixes.describe(&m.name).starts_with("unit `count` stripped"));
     }
 
     #[test]
