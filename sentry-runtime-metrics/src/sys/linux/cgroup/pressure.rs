@@ -98,18 +98,37 @@ pub(crate) fn parse_pressure(text: &str) -> Option<Pressure> {
         for field in fields {
             let (key, value) = field.split_once('=')?;
             match key {
-                "avg10" => avg10 = value.parse::<f64>().ok(),
+                "avg10" => avg10 = parse_hundredths(value),
                 "total" => total = value.parse::<u64>().ok(),
                 _ => {}
             }
         }
-        let avg10 = avg10.filter(|avg| (0.0..=100.0).contains(avg))?;
+        let avg10 = avg10.filter(|hundredths| *hundredths <= 100_00)?;
         *slot = Some(Stall {
-            avg10: avg10 / 100.0,
+            // Percent with two decimals to a ratio, from integers: the closest double to the
+            // kernel's decimal (0.07 % is 0.0007, not 0.0007000000000000001).
+            avg10: f64::from(avg10) / 10_000.0,
             total_us: total?,
         });
     }
     Some(Pressure { some: some?, full })
+}
+
+/// A percentage as the kernel prints it (`%lu.%02lu`: `0.12`, `100.00`) in hundredths.
+fn parse_hundredths(text: &str) -> Option<u32> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || !all_digits(fraction) || fraction.len() > 2 {
+        return None;
+    }
+    // "5.1" is 5.10: scale a one-digit fraction to hundredths.
+    let scale = if fraction.len() == 1 { 10 } else { 1 };
+    let fraction = fraction.parse::<u32>().ok()? * scale;
+    whole
+        .parse::<u32>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(fraction)
 }
 
 #[cfg(test)]
@@ -121,7 +140,8 @@ mod tests {
         let memory = "some avg10=0.12 avg60=1.02 avg300=0.74 total=34712067\n\
                       full avg10=0.11 avg60=0.83 avg300=0.59 total=26822012\n";
         let pressure = parse_pressure(memory).unwrap();
-        assert!((pressure.some.avg10 - 0.0012).abs() < 1e-12);
+        assert_eq!(pressure.some.avg10, 0.0012);
+        assert_eq!(pressure.full.map(|full| full.avg10), Some(0.0011));
         assert_eq!(pressure.some.total_us, 34_712_067);
         assert_eq!(pressure.full.map(|f| f.total_us), Some(26_822_012));
         let old_cpu = "some avg10=5.00 avg60=1.00 avg300=0.50 total=100\n";
@@ -133,6 +153,21 @@ mod tests {
             None
         );
         assert_eq!(parse_pressure("some avg10=x total=1\n"), None);
+        assert_eq!(parse_pressure("some avg10=-1.00 total=1\n"), None);
+        assert_eq!(parse_pressure("some avg10=1.005 total=1\n"), None);
+        assert_eq!(parse_hundredths("100.00"), Some(100_00));
+        assert_eq!(parse_hundredths("5.1"), Some(5_10));
+        assert_eq!(parse_hundredths("7"), Some(7_00));
+        assert_eq!(parse_hundredths("."), None);
+        // Exact decimals, no float noise: 0.07 % is 0.0007 (0.07 / 100.0 is 0.0007000000000000001).
+        assert_eq!(
+            parse_pressure("some avg10=0.07 total=1\n")
+                .unwrap()
+                .some
+                .avg10
+                .to_string(),
+            "0.0007"
+        );
         assert_eq!(parse_pressure("some avg10=120.00 total=1\n"), None);
         assert_eq!(
             parse_pressure("full avg10=0.00 total=1\n"),
