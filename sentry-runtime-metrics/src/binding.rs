@@ -16,6 +16,10 @@
 //!
 //! The binding also wakes whoever waits on it (the sampler) when the client is found or the
 //! binding ends.
+//!
+//! A client without a DSN sends nothing; with the local view on, the integration still runs
+//! rounds for it: a *local* binding, open from the start, with no client to send to. It ends
+//! like any other (a newer setup, the client's options dropped) and with the last-round guard.
 
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
@@ -52,6 +56,8 @@ pub(crate) enum Status {
     Looking,
     /// Found, alive and open.
     Bound(Arc<Client>),
+    /// A client without a DSN: rounds run for the local view, nothing is sent.
+    Local,
     /// Closed, dropped, or the binding was ended (the integration was set up for a newer
     /// client, or the client's options, with the mark, were dropped).
     Gone,
@@ -70,6 +76,7 @@ pub(crate) struct ClientBinding {
 enum State {
     Looking,
     Found(Weak<Client>),
+    Local,
     Ended,
 }
 
@@ -77,13 +84,23 @@ impl ClientBinding {
     /// A binding for the client that will be created from `options` (called from `setup`, with
     /// the hub current then): leaves its mark in them.
     pub(crate) fn for_options(options: &mut ClientOptions, setup_hub: &Arc<Hub>) -> Arc<Self> {
+        Self::with_state(options, setup_hub, State::Looking)
+    }
+
+    /// A local binding for the client without DSN that will be created from `options`: open at
+    /// once, with nothing to send to.
+    pub(crate) fn local(options: &mut ClientOptions, setup_hub: &Arc<Hub>) -> Arc<Self> {
+        Self::with_state(options, setup_hub, State::Local)
+    }
+
+    fn with_state(options: &mut ClientOptions, setup_hub: &Arc<Hub>, state: State) -> Arc<Self> {
         let mark = Arc::new(ClientMark {
             binding: OnceLock::new(),
         });
         let binding = Arc::new(ClientBinding {
             mark: Arc::as_ptr(&mark).cast::<()>() as usize,
             setup_hub: Arc::downgrade(setup_hub),
-            state: Mutex::new(State::Looking),
+            state: Mutex::new(state),
             changed: Condvar::new(),
         });
         let _ = mark.binding.set(Arc::downgrade(&binding));
@@ -94,6 +111,7 @@ impl ClientBinding {
     pub(crate) fn status(&self) -> Status {
         let found = match &*lock(&self.state) {
             State::Looking => return Status::Looking,
+            State::Local => return Status::Local,
             State::Ended => return Status::Gone,
             State::Found(client) => client.upgrade(),
         };
@@ -114,8 +132,18 @@ impl ClientBinding {
     pub(crate) fn client(&self) -> Option<Arc<Client>> {
         match self.status() {
             Status::Bound(client) => Some(client),
-            Status::Looking | Status::Gone => None,
+            Status::Looking | Status::Local | Status::Gone => None,
         }
+    }
+
+    /// Whether rounds are run for it: its client is open, or it is local.
+    pub(crate) fn is_open(&self) -> bool {
+        matches!(self.status(), Status::Bound(_) | Status::Local)
+    }
+
+    /// Whether it is local: rounds are run for the local view, and nothing is sent.
+    pub(crate) fn is_local(&self) -> bool {
+        matches!(*lock(&self.state), State::Local)
     }
 
     /// Takes the client of `hub` as ours if it carries our mark (one found closed is gone for
@@ -161,14 +189,14 @@ impl ClientBinding {
         let state = lock(&self.state);
         let looking = match *state {
             State::Looking => true,
-            State::Found(_) => false,
+            State::Found(_) | State::Local => false,
             State::Ended => return,
         };
         let _ = self
             .changed
             .wait_timeout_while(state, timeout, |state| match state {
                 State::Looking => looking,
-                State::Found(_) => !looking,
+                State::Found(_) | State::Local => !looking,
                 State::Ended => false,
             })
             .unwrap_or_else(PoisonError::into_inner);

@@ -14,6 +14,7 @@ use crate::binding::ClientBinding;
 use crate::collector::MetricCollector;
 use crate::config::RuntimeMetricsConfig;
 use crate::engine::{Engine, Origin};
+use crate::local_view::{Destination, LocalView};
 use crate::losses::RuntimeMetricsStats;
 use crate::sampler;
 use crate::sync::lock;
@@ -93,6 +94,29 @@ impl RuntimeMetricsIntegration {
                 session: Mutex::new(None),
             }),
         }
+    }
+
+    /// Shows every round in `view`, readable, as well as sending it: the way to see what your
+    /// application sends, and to see it without a DSN (a client without one sends nothing, and
+    /// the integration then collects for the view alone). Call it before the integration is
+    /// added to the client options; a second view given is ignored (the debug log says so).
+    ///
+    /// ```
+    /// use sentry_runtime_metrics::{LocalView, RuntimeMetricsIntegration};
+    ///
+    /// let metrics = RuntimeMetricsIntegration::default().with_local_view(LocalView::stderr());
+    /// let _sentry = sentry::init(sentry::ClientOptions::new().add_integration(metrics.clone()));
+    /// let _last_round = metrics.last_round_guard();
+    /// ```
+    #[must_use]
+    pub fn with_local_view(self, view: LocalView) -> Self {
+        if !self.shared.engine.set_local_view(view) {
+            self.shared.engine.log().write(format_args!(
+                "with_local_view: this integration already has a local view; the new one is \
+                 ignored"
+            ));
+        }
+        self
     }
 
     /// Runs one collection round now, on the calling thread, and sends it to the integration's
@@ -178,6 +202,12 @@ impl RuntimeMetricsIntegration {
     pub(crate) fn last_round(&self, deadline: Instant) {
         let engine = &self.shared.engine;
         let session = self.found_session();
+        if let Some(local) = session.as_ref().filter(|session| session.is_local()) {
+            // Nothing to flush: the last round is shown, and the local session ends with it.
+            engine.last_round(local, deadline);
+            local.end();
+            return;
+        }
         let client = session.as_ref().and_then(|session| session.client());
         let (Some(session), Some(client)) = (session, client) else {
             engine.log().write(format_args!(
@@ -248,12 +278,32 @@ impl Integration for RuntimeMetricsIntegration {
 
     fn setup(&self, options: &mut ClientOptions) {
         let engine = &self.shared.engine;
-        if options.dsn.is_none() {
+        let has_dsn = options.dsn.is_some();
+        let destination = if has_dsn {
+            Destination::Sdk
+        } else {
+            Destination::NowhereNoDsn
+        };
+        engine.set_up(options.debug, self.shared.interval, destination);
+        if !has_dsn && !engine.has_local_view() {
             // A client without DSN sends nothing, so there is nothing to collect for.
+            engine.log().write(format_args!(
+                "the client has no DSN, so it sends nothing and runtime metrics are not \
+                 collected; set one (or SENTRY_DSN), or see the metrics locally with \
+                 `RuntimeMetricsIntegration::with_local_view(LocalView::stderr())`"
+            ));
             return;
         }
-        // `sentry::init` binds the client to this hub right after setup.
-        let binding = ClientBinding::for_options(options, &Hub::current());
+        let binding = if has_dsn {
+            // `sentry::init` binds the client to this hub right after setup.
+            ClientBinding::for_options(options, &Hub::current())
+        } else {
+            engine.log().write(format_args!(
+                "the client has no DSN: runtime metrics are collected for the local view only, \
+                 and nothing is sent"
+            ));
+            ClientBinding::local(options, &Hub::current())
+        };
         // The newest client gets the rounds; the previous one's sampler stops.
         if let Some(previous) = lock(&self.shared.session).replace(Arc::clone(&binding)) {
             previous.end();
@@ -269,7 +319,6 @@ impl Integration for RuntimeMetricsIntegration {
                 engine.add(Box::new(main), Origin::BuiltIn, keys);
             }
         }
-        engine.set_up(options.debug, self.shared.interval);
         if let Err(err) = sampler::spawn(Arc::clone(engine), binding, self.shared.interval) {
             engine.log().write(format_args!(
                 "could not start the sampler thread ({err}); use collect_now()"

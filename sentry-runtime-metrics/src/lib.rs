@@ -108,6 +108,7 @@ mod debug_log;
 mod descriptor;
 mod engine;
 mod integration;
+mod local_view;
 mod losses;
 mod metric;
 #[cfg(feature = "metrics-rs")]
@@ -133,6 +134,7 @@ pub use descriptor::{DescribeMetrics, MetricDescriptor};
 pub use integration::{
     LAST_ROUND_WAIT, LastRoundGuard, MIN_COLLECTION_INTERVAL, RuntimeMetricsIntegration,
 };
+pub use local_view::LocalView;
 pub use losses::RuntimeMetricsStats;
 pub use metric::{MetricType, MetricValue, RuntimeMetric, Tags};
 pub use running_totals::{Began, RunningTotals, Total};

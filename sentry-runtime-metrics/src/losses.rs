@@ -181,8 +181,9 @@ impl Stats {
         self.rounds.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn round_completed(&self) {
-        self.rounds.fetch_add(1, Ordering::Relaxed);
+    /// Counts a completed round; returns its number (the rounds completed so far).
+    pub(crate) fn round_completed(&self) -> u64 {
+        self.rounds.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     pub(crate) fn sent(&self, metrics: u64) {

@@ -61,7 +61,7 @@ fn run(engine: &Arc<Engine>, binding: &Arc<ClientBinding>, interval: Duration) {
         let looking = match binding.status() {
             Status::Gone => return,
             Status::Looking => true,
-            Status::Bound(_) => false,
+            Status::Bound(_) | Status::Local => false,
         };
         if looking {
             if !binding.adopt_from_known_hubs() {

@@ -11,7 +11,7 @@ mod round;
 mod send;
 mod workers;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub(crate) use entry::Origin;
@@ -19,6 +19,7 @@ pub(crate) use entry::Origin;
 use crate::binding::ClientBinding;
 use crate::collector::MetricCollector;
 use crate::debug_log::DebugLog;
+use crate::local_view::{Destination, LocalView};
 use crate::losses::{RuntimeMetricsStats, Stats};
 use crate::metric::{RuntimeMetric, Tags};
 use crate::rules;
@@ -39,6 +40,8 @@ pub(crate) struct Engine {
     /// What the rules changed in the configured attributes, for the debug log of the first
     /// client that has one.
     attribute_problems: Mutex<Option<String>>,
+    /// Where each round is shown, if the application asked for it.
+    view: OnceLock<LocalView>,
 }
 
 impl Engine {
@@ -67,13 +70,27 @@ impl Engine {
             stats,
             log: DebugLog::default(),
             attribute_problems: Mutex::new(attribute_problems),
+            view: OnceLock::new(),
         }
+    }
+
+    /// Shows every round in `view` from now on; false if a view was given before (it stays).
+    pub(crate) fn set_local_view(&self, view: LocalView) -> bool {
+        self.view.set(view).is_ok()
+    }
+
+    /// Whether rounds are shown in a local view.
+    pub(crate) fn has_local_view(&self) -> bool {
+        self.view.get().is_some()
     }
 
     /// Prepares for a new client: its debug log, and how long idle workers stay. Runs nothing:
     /// a collector's first run is the first round's.
-    pub(crate) fn set_up(&self, debug: bool, interval: Duration) {
+    pub(crate) fn set_up(&self, debug: bool, interval: Duration, destination: Destination) {
         self.log.enable(debug);
+        if let Some(view) = self.view.get() {
+            view.start(destination);
+        }
         if debug && let Some(problems) = lock(&self.attribute_problems).take() {
             self.log.write(format_args!("{problems}"));
         }
@@ -122,6 +139,21 @@ impl Engine {
     fn send(&self, client: &sentry_core::Client, metrics: Vec<RuntimeMetric>) -> usize {
         self.sender
             .send(client, metrics, self.stats.rounds(), &self.log)
+    }
+
+    /// Shows `metrics`, handed over in the round under way, in the local view.
+    fn show(&self, metrics: &[RuntimeMetric]) {
+        if let Some(view) = self.view.get() {
+            view.add(metrics);
+        }
+    }
+
+    /// Counts a round whose metrics are all handed over, and shows it in the local view.
+    fn round_completed(&self) {
+        let round = self.stats.round_completed();
+        if let Some(view) = self.view.get() {
+            view.round_done(round);
+        }
     }
 
     /// Lets idle workers exit now (the client closed).

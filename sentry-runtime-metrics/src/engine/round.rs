@@ -26,7 +26,7 @@ use crate::losses::{Loss, Tally};
 /// One round of `entries` on this thread, sending to the client of `to`.
 pub(super) fn run_here(engine: &Engine, entries: &[Arc<Entry>], to: Option<&ClientBinding>) {
     run(engine, entries, Claiming::Skip, to);
-    engine.stats.round_completed();
+    engine.round_completed();
 }
 
 /// The four steps for `entries`, on this thread.
@@ -54,7 +54,7 @@ fn run(engine: &Engine, entries: &[Arc<Entry>], claiming: Claiming, to: Option<&
 pub(super) fn dispatch(engine: &Arc<Engine>, to: &Arc<ClientBinding>, claiming: Claiming) {
     let groups = engine.registry.groups();
     if groups.is_empty() {
-        engine.stats.round_completed();
+        engine.round_completed();
         return;
     }
     // Threads at once: one per group, and one more for the jobs of groups an earlier round's
@@ -69,7 +69,7 @@ pub(super) fn dispatch(engine: &Arc<Engine>, to: &Arc<ClientBinding>, claiming: 
                 (Arc::clone(engine), Arc::clone(to), Arc::clone(&jobs_left));
             Box::new(move || {
                 // A round for a client that closed meanwhile (or was replaced) is not started.
-                if to.client().is_some() {
+                if to.is_open() {
                     run(&engine, &group, claiming, Some(&to));
                 }
                 job_done(&engine, &jobs_left);
@@ -86,7 +86,7 @@ pub(super) fn dispatch(engine: &Arc<Engine>, to: &Arc<ClientBinding>, claiming: 
 /// Counts the round when the last of its jobs is done.
 fn job_done(engine: &Engine, jobs_left: &AtomicUsize) {
     if jobs_left.fetch_sub(1, Ordering::AcqRel) == 1 {
-        engine.stats.round_completed();
+        engine.round_completed();
     }
 }
 
@@ -105,18 +105,26 @@ struct Sent {
     losses: Tally,
 }
 
-/// Step 3: hands each collector's checked metrics to the client, if there is one.
+/// Step 3: hands each collector's checked metrics to the client, if there is one, and shows
+/// them in the local view, if there is one. A local binding (no DSN) has no client and loses
+/// nothing: nothing is meant to be sent.
 fn send(engine: &Engine, runs: Vec<Run>, to: Option<&ClientBinding>) -> Sent {
     let mut sent = Sent {
         count: 0,
         losses: Tally::default(),
     };
     let client = to.and_then(ClientBinding::client);
+    let local = to.is_some_and(ClientBinding::is_local);
     for Run { entry, collected } in runs {
         let (collector, metrics) = (entry.name, collected.metrics);
         let total = metrics.len() as u64;
+        if client.is_some() || local {
+            engine.show(&metrics);
+        }
         let Some(client) = &client else {
-            sent.losses.add(collector, Loss::NoClient, total);
+            if !local {
+                sent.losses.add(collector, Loss::NoClient, total);
+            }
             continue;
         };
         let captured = engine.send(client, metrics) as u64;
@@ -166,7 +174,11 @@ fn account(engine: &Engine, outcome: Outcome, to: Option<&ClientBinding>) {
         return;
     }
     stats.lost(&outcome.losses);
+    let report = outcome.losses.report();
     if let Some(client) = to.and_then(ClientBinding::client) {
-        engine.send(&client, outcome.losses.report());
+        engine.show(&report);
+        engine.send(&client, report);
+    } else if to.is_some_and(ClientBinding::is_local) {
+        engine.show(&report);
     }
 }

@@ -103,7 +103,7 @@ pub(crate) fn parse_pressure(text: &str) -> Option<Pressure> {
                 _ => {}
             }
         }
-        let avg10 = avg10.filter(|hundredths| *hundredths <= 100_00)?;
+        let avg10 = avg10.filter(|hundredths| *hundredths <= 10_000)?;
         *slot = Some(Stall {
             // Percent with two decimals to a ratio, from integers: the closest double to the
             // kernel's decimal (0.07 % is 0.0007, not 0.0007000000000000001).
@@ -155,9 +155,9 @@ mod tests {
         assert_eq!(parse_pressure("some avg10=x total=1\n"), None);
         assert_eq!(parse_pressure("some avg10=-1.00 total=1\n"), None);
         assert_eq!(parse_pressure("some avg10=1.005 total=1\n"), None);
-        assert_eq!(parse_hundredths("100.00"), Some(100_00));
-        assert_eq!(parse_hundredths("5.1"), Some(5_10));
-        assert_eq!(parse_hundredths("7"), Some(7_00));
+        assert_eq!(parse_hundredths("100.00"), Some(10_000));
+        assert_eq!(parse_hundredths("5.1"), Some(510));
+        assert_eq!(parse_hundredths("7"), Some(700));
         assert_eq!(parse_hundredths("."), None);
         // Exact decimals, no float noise: 0.07 % is 0.0007 (0.07 / 100.0 is 0.0007000000000000001).
         assert_eq!(
