@@ -3,18 +3,20 @@
 //! for 3 rounds.
 //!
 //! ```sh
-//! cargo run --example metrics_facade                     # no account needed: prints the metrics
+//! cargo run --example metrics_facade                     # no account needed: shows the metrics
 //! SENTRY_DSN=https://key@o0.ingest.sentry.io/0 cargo run --example metrics_facade   # also sends
 //! ```
-#![allow(clippy::print_stdout, clippy::print_stderr)] // A demo prints.
+#![allow(clippy::print_stderr)] // A demo that cannot start says why.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use metrics::{Unit, counter, describe_gauge, describe_histogram, gauge, histogram};
 use sentry::ClientOptions;
-use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration, metrics_rs};
-use sentry_runtime_metrics_examples::{LocalView, stop_on_ctrl_c};
+use sentry_runtime_metrics::{
+    LocalView, RuntimeMetricsConfig, RuntimeMetricsIntegration, metrics_rs,
+};
+use sentry_runtime_metrics_examples::{dsn_is_set, say, say_done, stop_on_ctrl_c};
 
 const ROUNDS: u64 = 3;
 const INTERVAL: Duration = Duration::from_secs(1);
@@ -29,20 +31,27 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let view = LocalView::stdout();
     let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
         collection_interval: INTERVAL,
-        // Only what the facade records, to keep the table short.
+        // Only what the facade records, to keep the view short.
         collect_memory: false,
         collect_process: false,
         collect_container: false,
         custom_collectors: vec![Box::new(recorded)],
         ..Default::default()
+    })
+    .with_local_view(view.clone());
+    say(if dsn_is_set() {
+        "Sending what the `metrics` facade records to the Sentry project of SENTRY_DSN."
+    } else {
+        "SENTRY_DSN is not set: nothing is sent, the local view shows what would be."
     });
-    let (options, mut view) =
-        LocalView::options(ClientOptions::new().add_integration(integration.clone()));
-    let guard = sentry::init(options);
+    say(format_args!(
+        "A round every {INTERVAL:?}, {ROUNDS} rounds (Ctrl-C ends it early).\n"
+    ));
+    let sentry = sentry::init(ClientOptions::new().add_integration(integration.clone()));
     let last_round = integration.last_round_guard();
-    view.announce("what the `metrics` facade records", INTERVAL, ROUNDS);
     let stop = stop_on_ctrl_c();
 
     describe_histogram!(
@@ -56,9 +65,11 @@ fn main() {
     process.describe();
 
     let started = Instant::now();
-    let mut printed = 0;
     let mut request = 0u64;
-    while printed < ROUNDS && !stop.load(Ordering::Relaxed) {
+    while integration.stats().rounds < ROUNDS - 1
+        && !stop.load(Ordering::Relaxed)
+        && !view.is_closed()
+    {
         // Simulated traffic: a request every 10 ms, on one of three routes.
         request += 1;
         let route = ROUTES[(request % 3) as usize];
@@ -73,8 +84,10 @@ fn main() {
         gauge!("http.server.in_flight").set((started.elapsed().as_millis() % 7) as f64);
         process.collect();
         std::thread::sleep(Duration::from_millis(10));
-        printed = view.print_new_round(&integration);
     }
 
-    view.finish(&integration, last_round, guard, "metrics_facade");
+    drop(last_round);
+    let stats = integration.stats();
+    drop(sentry);
+    say_done(stats, "metrics_facade");
 }

@@ -2,35 +2,34 @@
 //!
 //! `sentry::init` runs before the runtime starts (as Sentry recommends); the runtime registers
 //! itself first thing in `main`. A background task blocks its worker now and then, which shows
-//! up as scheduling delay and a busy worker. Without `SENTRY_DSN` the metrics are printed.
-#![allow(clippy::print_stdout, clippy::print_stderr)] // A demo prints.
+//! up as scheduling delay and a busy worker. The local view shows each round; with
+//! `SENTRY_DSN` set they are sent too.
+#![allow(clippy::print_stderr)] // A demo that cannot start says why.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use sentry::ClientOptions;
-use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
-use sentry_runtime_metrics_examples::{LocalView, print_dsn_hint, stop_on_ctrl_c};
+use sentry_runtime_metrics::{LocalView, RuntimeMetricsConfig, RuntimeMetricsIntegration};
+use sentry_runtime_metrics_examples::{dsn_is_set, say, say_done, stop_on_ctrl_c};
 
 const ROUNDS: u64 = 5;
 
 fn main() {
+    let view = LocalView::stdout();
     let integration = RuntimeMetricsIntegration::new(RuntimeMetricsConfig {
         collection_interval: Duration::from_secs(2),
         ..Default::default()
+    })
+    .with_local_view(view.clone());
+    say(if dsn_is_set() {
+        "Sending to the Sentry project of SENTRY_DSN, and showing each round here."
+    } else {
+        "SENTRY_DSN is not set: nothing is sent, the local view shows what would be."
     });
-    let (options, mut view) =
-        LocalView::options(ClientOptions::new().add_integration(integration.clone()));
-    let guard = sentry::init(options);
+    say("A round every 2 s, 5 rounds (Ctrl-C ends it early).\n");
+    let guard = sentry::init(ClientOptions::new().add_integration(integration.clone()));
     let last_round = integration.last_round_guard();
-    println!(
-        "{}; 5 rounds of 2 s (Ctrl-C to stop early).\n",
-        if view.sending {
-            "Sending to SENTRY_DSN"
-        } else {
-            "SENTRY_DSN is not set: printing"
-        }
-    );
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -57,17 +56,17 @@ fn main() {
                 tokio::time::sleep(Duration::from_millis(350)).await;
             }
         });
-        let mut printed = 0;
-        while printed < ROUNDS && !stop.load(Ordering::Relaxed) {
+        while integration.stats().rounds < ROUNDS - 1
+            && !stop.load(Ordering::Relaxed)
+            && !view.is_closed()
+        {
             tokio::time::sleep(Duration::from_millis(100)).await;
-            printed = view.print_new_round(&integration);
         }
     });
     // The runtime's last round is sent before the runtime shuts down, then the client closes.
     drop(last_round);
     drop(runtime);
+    let stats = integration.stats();
     drop(guard);
-    if !view.sending {
-        print_dsn_hint("tokio_app");
-    }
+    say_done(stats, "tokio_app");
 }

@@ -96,10 +96,18 @@ impl Board {
                         unchanged += 1;
                         continue;
                     }
-                    Some(before) => format!(
-                        "{} -> {now}",
-                        readable(&reading.name, reading.kind, before.as_f64(), unit)
-                    ),
+                    Some(before) => {
+                        let was = readable(&reading.name, reading.kind, before.as_f64(), unit);
+                        if was == now {
+                            // Moved less than the digits shown: say by how much.
+                            let by = value.as_f64() - before.as_f64();
+                            let sign = if by < 0.0 { "-" } else { "+" };
+                            let by = readable(&reading.name, reading.kind, by.abs(), unit);
+                            format!("{was} -> {now} ({sign}{by})")
+                        } else {
+                            format!("{was} -> {now}")
+                        }
+                    }
                     None => format!("{now} (new)"),
                 },
                 (MetricType::Counter, _) => format!("+{now}"),
@@ -246,6 +254,25 @@ mod tests {
             unit: None,
             tags: Tags::new(),
         }
+    }
+
+    #[test]
+    fn a_gauge_that_moved_less_than_the_digits_shown_says_by_how_much() {
+        let mut rss = metric("rss", MetricType::Gauge, MetricValue::Int(10_842_112));
+        rss.unit = Some(Cow::Borrowed("byte"));
+        let mut board = Board::default();
+        board.render(
+            1,
+            Duration::ZERO,
+            std::slice::from_ref(&rss),
+            Destination::Sdk,
+        );
+        rss.value = MetricValue::Int(10_842_112 + 4096);
+        let text = board.render(2, Duration::ZERO, &[rss], Destination::Sdk);
+        assert!(
+            text.ends_with("  rss  gauge  10.34 MiB -> 10.34 MiB (+4 KiB)\n"),
+            "{text}"
+        );
     }
 
     #[test]
