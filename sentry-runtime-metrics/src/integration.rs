@@ -76,12 +76,17 @@ impl RuntimeMetricsIntegration {
             collect_memory,
             collect_process,
             collect_container,
+            collect_host_pressure,
             collect_async_runtime,
             custom_collectors,
             attributes,
         } = config;
-        let built_in =
-            crate::collectors::built_in(collect_memory, collect_process, collect_container);
+        let built_in = crate::collectors::built_in(
+            collect_memory,
+            collect_process,
+            collect_container,
+            collect_host_pressure,
+        );
         RuntimeMetricsIntegration {
             shared: Arc::new(Shared {
                 engine: Arc::new(Engine::new(

@@ -313,3 +313,42 @@ fn kernel_signals_follow_what_the_process_does() {
         _ => assert!(stalled_ms > 0.0, "cpu stall +{stalled_ms} ms"),
     }
 }
+
+/// `host_pressure(false)` drops the system's pressure (the same for every process of the host)
+/// and nothing else; the process's own cgroup's would stay.
+#[test]
+fn host_pressure_off_sends_no_system_scope_pressure() {
+    let system_scoped = |metrics: &[RuntimeMetric]| {
+        metrics
+            .iter()
+            .filter(|m| m.name.starts_with("process.pressure."))
+            .filter(|m| m.tags.get("scope").map(|s| s.as_ref()) == Some("system"))
+            .count()
+    };
+    let mut on = ContainerMetrics::new();
+    let mut off = ContainerMetrics::new().host_pressure(false);
+    let (on_first, off_first) = (
+        on.collect_mut().unwrap().metrics,
+        off.collect_mut().unwrap().metrics,
+    );
+    let psi = std::fs::read_to_string("/proc/pressure/memory").is_ok();
+    let cgroup_scoped = on_first
+        .iter()
+        .any(|m| m.tags.get("scope").map(|s| s.as_ref()) == Some("cgroup"));
+    if psi && !cgroup_scoped {
+        // The kernel has PSI and the process's cgroup has none: the system's is what is sent.
+        assert!(system_scoped(&on_first) >= 5, "{on_first:#?}");
+    }
+    assert_eq!(system_scoped(&off_first), 0, "{off_first:#?}");
+    // Everything else is the same set of series.
+    let others = |metrics: &[RuntimeMetric]| {
+        let mut names: Vec<String> = metrics
+            .iter()
+            .filter(|m| !m.name.starts_with("process.pressure."))
+            .map(|m| m.name.to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(others(&on_first), others(&off_first));
+}

@@ -10,7 +10,7 @@ use sentry_runtime_metrics_derive::MetricCollector;
 use super::built_in::SharesReadings;
 use crate::running_totals::{Began, RunningTotals};
 use crate::sys::{
-    CgroupId, Needs, Platform, Resource, ScopedPressure, Shared, Sources, Throttling,
+    CgroupId, Needs, Platform, Resource, Scope, ScopedPressure, Shared, Sources, Throttling,
 };
 
 /// The signals of the process's cgroup and the kernel (Linux): throttling under the CPU quota in
@@ -114,6 +114,8 @@ pub struct ContainerMetrics {
     previous: Option<(CgroupId, Throttling)>,
     /// The last kernel totals sent, each with the cgroup it was read from.
     totals: RunningTotals<ContainerTotal, u64>,
+    /// Whether the system's pressure is sent when the process's cgroup has none of its own.
+    host_pressure: bool,
 }
 
 /// The kernel totals sent as counters.
@@ -158,7 +160,18 @@ impl ContainerMetrics {
             shared: None,
             previous: None,
             totals: RunningTotals::new(),
+            host_pressure: true,
         }
+    }
+
+    /// Whether to send the whole system's pressure (`scope = "system"`) when the process's
+    /// cgroup has none of its own (cgroup v1, or no cgroup): on by default. Every process on a
+    /// host sends the same values there, so a fleet of pods may want it off (the pressure of
+    /// their own cgroup, `scope = "cgroup"`, is sent either way).
+    #[must_use]
+    pub fn host_pressure(mut self, send: bool) -> Self {
+        self.host_pressure = send;
+        self
     }
 
     fn sample(&mut self) {
@@ -174,7 +187,12 @@ impl ContainerMetrics {
         let limit_hits = shared
             .memory_limit
             .and_then(|limit| Some((limit.set_by.cgroup()?, self.sources.limit_hits(limit)?)));
-        let pressure = RESOURCES.map(|resource| self.sources.pressure(resource));
+        let host_pressure = self.host_pressure;
+        let pressure = RESOURCES.map(|resource| {
+            self.sources
+                .pressure(resource)
+                .filter(|reading| host_pressure || reading.scope() == Scope::Cgroup)
+        });
         let disk_io = self.sources.disk_io();
 
         let mut totals = self.totals.sample();

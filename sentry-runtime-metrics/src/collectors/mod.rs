@@ -46,9 +46,10 @@ pub(crate) fn built_in(
     memory: bool,
     process: bool,
     container: bool,
+    host_pressure: bool,
 ) -> Option<Box<dyn crate::collector::MetricCollector>> {
     // Without the features, the switches have nothing to turn on.
-    let _ = (memory, process, container);
+    let _ = (memory, process, container, host_pressure);
     #[cfg(any(feature = "memory", feature = "process"))]
     {
         let mut built_in = built_in::BuiltIns::new();
@@ -63,7 +64,9 @@ pub(crate) fn built_in(
             built_in.add(ProcessMetrics::with_sources(built_in.sources()));
             // Part of the process's health: off with `process`, and on its own switch too.
             if container {
-                built_in.add(ContainerMetrics::with_sources(built_in.sources()));
+                built_in.add(
+                    ContainerMetrics::with_sources(built_in.sources()).host_pressure(host_pressure),
+                );
             }
         }
         if !built_in.is_empty() {
