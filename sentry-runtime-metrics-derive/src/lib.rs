@@ -98,8 +98,10 @@
 //! Field types:
 //!
 //! - `#[gauge]` and `#[counter]`: every integer type, `f32`, `f64`, `bool` (sent as 0 or 1),
-//!   `std::time::Duration` (converted to the field's time unit, which is then required) and
-//!   `Option` of these (`None` is not sent that round). With `attribute`, a `Vec`, `VecDeque`,
+//!   `std::time::Duration` (converted to the field's time unit, which is then required), the
+//!   atomic integers and `AtomicBool` (read with a relaxed load: a count the application
+//!   updates, `Arc<AtomicU64>` shared with it), and `Option` or `Arc` of these (`None` is not
+//!   sent that round). With `attribute`, a `Vec`, `VecDeque`,
 //!   slice, array (the index is the attribute value), `BTreeMap` or `HashMap` (the key, through
 //!   `Display`) of those.
 //! - `#[distribution]`: a `Vec`, `VecDeque`, slice or array of those; each value is one sample.
@@ -114,7 +116,8 @@
 //! `bit`, `byte`, `kilobyte`, `kibibyte`, `megabyte`, `mebibyte`, `gigabyte`, `gibibyte`,
 //! `terabyte`, `tebibyte`, `petabyte`, `pebibyte`, `exabyte`, `exbibyte`, `ratio`, `percent`,
 //! and the aliases sentry-types accepts (`ms`, `bytes`, `MiB`, `%`, ...). Counters take no unit:
-//! Sentry's counters are unitless.
+//! Sentry's counters are unitless. A number of things (`count`, `items`, requests) takes none
+//! either: leave `unit` out.
 //!
 //! Doc comments on metric fields become the metrics' descriptions in
 //! `DescribeMetrics::describe()`, which lists every metric a collector can send without sampling.
@@ -126,6 +129,11 @@
 //! (a `CollectError` naming the collector); the integration reports it through the SDK's debug
 //! log, and `collect(&self)` logs it the same way and returns no metrics. The running totals are
 //! not touched then: the next good round sends what they grew by since the last good one.
+//! `#[collector(sample = "refresh")]` names another method. A struct without the method fails
+//! the build with "`Metrics` has no sample method" at its name. (A misspelled method gets the
+//! same error: the compiler's own "a method with a similar name" is not used, because in a
+//! user's crate it also lists every trait with a `sample` item, rand's among them, and points
+//! into this library's source.)
 //!
 //! # Reading the generated code
 //!

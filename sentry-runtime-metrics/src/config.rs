@@ -30,12 +30,6 @@ pub struct RuntimeMetricsConfig {
     /// feature; Linux): CPU throttling, OOM kills, memory limit hits and pressure of the
     /// process's cgroup.
     pub collect_container: bool,
-    /// Send the whole system's pressure (`process.pressure.*` with `scope = "system"`) when the
-    /// process's cgroup has no pressure of its own (cgroup v1, or outside a cgroup) (default:
-    /// on). Every process of a host sends the same values there: a fleet of pods on shared
-    /// nodes may turn it off. The pressure of the process's own v2 cgroup (`scope = "cgroup"`)
-    /// is sent either way.
-    pub collect_host_pressure: bool,
     /// Enable async runtime metrics (default: on; needs the `tokio-runtime` feature).
     pub collect_async_runtime: bool,
     /// Custom metric collectors, sampled every round (the first an interval after init; nothing
@@ -53,7 +47,6 @@ impl Default for RuntimeMetricsConfig {
             collect_memory: true,
             collect_process: true,
             collect_container: true,
-            collect_host_pressure: true,
             collect_async_runtime: true,
             custom_collectors: Vec::new(),
             attributes: Tags::new(),
@@ -69,7 +62,6 @@ impl fmt::Debug for RuntimeMetricsConfig {
             .field("collect_memory", &self.collect_memory)
             .field("collect_process", &self.collect_process)
             .field("collect_container", &self.collect_container)
-            .field("collect_host_pressure", &self.collect_host_pressure)
             .field("collect_async_runtime", &self.collect_async_runtime)
             .field("custom_collectors", &custom)
             .field("attributes", &self.attributes)

@@ -5,6 +5,7 @@
 //! integration nothing of its client closing, and a metric captured after it closed is lost).
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -65,6 +66,8 @@ struct Shared {
     collect_async_runtime: bool,
     /// The client set up last, which rounds send to.
     session: Mutex<Option<Arc<ClientBinding>>>,
+    /// Whether the built-in container collector sends the system's pressure.
+    host_pressure: Arc<AtomicBool>,
 }
 
 impl RuntimeMetricsIntegration {
@@ -76,16 +79,16 @@ impl RuntimeMetricsIntegration {
             collect_memory,
             collect_process,
             collect_container,
-            collect_host_pressure,
             collect_async_runtime,
             custom_collectors,
             attributes,
         } = config;
+        let host_pressure = Arc::new(AtomicBool::new(true));
         let built_in = crate::collectors::built_in(
             collect_memory,
             collect_process,
             collect_container,
-            collect_host_pressure,
+            &host_pressure,
         );
         RuntimeMetricsIntegration {
             shared: Arc::new(Shared {
@@ -95,6 +98,7 @@ impl RuntimeMetricsIntegration {
                     attributes,
                 )),
                 interval: collection_interval.max(MIN_COLLECTION_INTERVAL),
+                host_pressure,
                 collect_async_runtime,
                 session: Mutex::new(None),
             }),
@@ -121,6 +125,24 @@ impl RuntimeMetricsIntegration {
                  ignored"
             ));
         }
+        self
+    }
+
+    /// Whether to send the whole system's pressure (`process.pressure.*` with
+    /// `scope = "system"`), which the built-in container collector sends when the process's
+    /// cgroup has no pressure of its own (cgroup v1, or no cgroup): on by default. Every
+    /// process of a host sends the same values there, so a fleet of pods on shared nodes may
+    /// turn it off. The pressure of the process's own v2 cgroup (`scope = "cgroup"`) is sent
+    /// either way. Takes effect from the next round.
+    ///
+    /// ```
+    /// use sentry_runtime_metrics::RuntimeMetricsIntegration;
+    ///
+    /// let metrics = RuntimeMetricsIntegration::default().host_pressure(false);
+    /// ```
+    #[must_use]
+    pub fn host_pressure(self, send: bool) -> Self {
+        self.shared.host_pressure.store(send, Ordering::Relaxed);
         self
     }
 

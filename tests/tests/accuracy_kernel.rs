@@ -352,3 +352,57 @@ fn host_pressure_off_sends_no_system_scope_pressure() {
     };
     assert_eq!(others(&on_first), others(&off_first));
 }
+
+/// The integration's `host_pressure(false)` reaches its built-in container collector: a round
+/// sends no system-scope pressure, and still sends the rest.
+#[test]
+fn the_integrations_host_pressure_switch_reaches_the_built_in_collector() {
+    let rounds = |send: bool| {
+        let integration =
+            sentry_runtime_metrics::RuntimeMetricsIntegration::default().host_pressure(send);
+        let transport = sentry::test::TestTransport::new();
+        let mut options = sentry::ClientOptions::new().add_integration(integration.clone());
+        options.dsn = Some("https://public@sentry.invalid/1".parse().unwrap());
+        options.transport = Some(Arc::new(transport.clone()));
+        let hub = Arc::new(sentry::Hub::new(
+            Some(Arc::new(options.into())),
+            Arc::default(),
+        ));
+        sentry::Hub::run(hub.clone(), || integration.collect_now());
+        hub.client().unwrap().flush(None);
+        let mut names = Vec::new();
+        for envelope in transport.fetch_and_clear_envelopes() {
+            for item in envelope.items() {
+                if let sentry::protocol::EnvelopeItem::ItemContainer(
+                    sentry::protocol::ItemContainer::Metrics(metrics),
+                ) = item
+                {
+                    for metric in metrics {
+                        let scope = metric.attributes.get("scope").map(|s| s.0.to_string());
+                        names.push((metric.name.to_string(), scope));
+                    }
+                }
+            }
+        }
+        names
+    };
+    let system = |names: &[(String, Option<String>)]| {
+        names
+            .iter()
+            .filter(|(_, scope)| scope.as_deref() == Some("\"system\""))
+            .count()
+    };
+    let (on, off) = (rounds(true), rounds(false));
+    let cgroup_scoped = on
+        .iter()
+        .any(|(_, scope)| scope.as_deref() == Some("\"cgroup\""));
+    if std::path::Path::new("/proc/pressure/cpu").exists() && !cgroup_scoped {
+        // PSI, and no pressure of the process's own cgroup: the system's is sent when on.
+        assert!(system(&on) >= 5, "{on:?}");
+    }
+    assert_eq!(system(&off), 0, "{off:?}");
+    assert!(
+        off.iter().any(|(name, _)| name == "process.threads.count"),
+        "{off:?}"
+    );
+}

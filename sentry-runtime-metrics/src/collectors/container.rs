@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sentry_runtime_metrics_derive::MetricCollector;
 
@@ -114,8 +115,9 @@ pub struct ContainerMetrics {
     previous: Option<(CgroupId, Throttling)>,
     /// The last kernel totals sent, each with the cgroup it was read from.
     totals: RunningTotals<ContainerTotal, u64>,
-    /// Whether the system's pressure is sent when the process's cgroup has none of its own.
-    host_pressure: bool,
+    /// Whether the system's pressure is sent when the process's cgroup has none of its own
+    /// (shared with the integration, whose `host_pressure` sets it).
+    host_pressure: Arc<AtomicBool>,
 }
 
 /// The kernel totals sent as counters.
@@ -135,11 +137,11 @@ impl ContainerMetrics {
     /// A container collector (the process's cgroups are found when first needed and followed
     /// when the process moves; each file opened once).
     pub fn new() -> Self {
-        Self::with_sources(Arc::new(Sources::open()))
+        Self::with_sources(Arc::new(Sources::open()), Arc::new(AtomicBool::new(true)))
     }
 
     /// A container collector reading `sources`, shared with the other built-in collectors.
-    pub(crate) fn with_sources(sources: Arc<Sources>) -> Self {
+    pub(crate) fn with_sources(sources: Arc<Sources>, host_pressure: Arc<AtomicBool>) -> Self {
         ContainerMetrics {
             throttled_time: None,
             throttled_periods: None,
@@ -160,7 +162,7 @@ impl ContainerMetrics {
             shared: None,
             previous: None,
             totals: RunningTotals::new(),
-            host_pressure: true,
+            host_pressure,
         }
     }
 
@@ -170,7 +172,7 @@ impl ContainerMetrics {
     /// their own cgroup, `scope = "cgroup"`, is sent either way).
     #[must_use]
     pub fn host_pressure(mut self, send: bool) -> Self {
-        self.host_pressure = send;
+        self.host_pressure = Arc::new(AtomicBool::new(send));
         self
     }
 
@@ -187,7 +189,7 @@ impl ContainerMetrics {
         let limit_hits = shared
             .memory_limit
             .and_then(|limit| Some((limit.set_by.cgroup()?, self.sources.limit_hits(limit)?)));
-        let host_pressure = self.host_pressure;
+        let host_pressure = self.host_pressure.load(Ordering::Relaxed);
         let pressure = RESOURCES.map(|resource| {
             self.sources
                 .pressure(resource)

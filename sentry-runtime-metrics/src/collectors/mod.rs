@@ -46,7 +46,7 @@ pub(crate) fn built_in(
     memory: bool,
     process: bool,
     container: bool,
-    host_pressure: bool,
+    host_pressure: &std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Option<Box<dyn crate::collector::MetricCollector>> {
     // Without the features, the switches have nothing to turn on.
     let _ = (memory, process, container, host_pressure);
@@ -64,9 +64,10 @@ pub(crate) fn built_in(
             built_in.add(ProcessMetrics::with_sources(built_in.sources()));
             // Part of the process's health: off with `process`, and on its own switch too.
             if container {
-                built_in.add(
-                    ContainerMetrics::with_sources(built_in.sources()).host_pressure(host_pressure),
-                );
+                built_in.add(ContainerMetrics::with_sources(
+                    built_in.sources(),
+                    std::sync::Arc::clone(host_pressure),
+                ));
             }
         }
         if !built_in.is_empty() {
