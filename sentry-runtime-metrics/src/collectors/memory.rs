@@ -77,9 +77,15 @@ impl MemoryMetrics {
         let shared =
             (self.shared.take()).unwrap_or_else(|| Shared::read(&self.sources, self.needs()));
         self.rss = self.sources.rss_bytes();
+        // Never below the resident set sent with it: the peak is read first (`getrusage`, at
+        // the start of the round), the resident set after, and the kernel's resident counters
+        // are per-CPU and summed only approximately (by up to a batch of pages per CPU) in both;
+        // a process growing in between would otherwise send a peak under its current size.
+        let rss = self.rss;
         self.rss_peak = shared
             .usage
-            .and_then(|usage| self.sources.peak_rss(usage, self.rss));
+            .and_then(|usage| self.sources.peak_rss(usage, rss))
+            .map(|peak| rss.map_or(peak, |rss| peak.max(rss)));
         self.heap_allocated =
             TrackingAllocator::<()>::heap_allocated().filter(|_| !jemalloc_reports_the_heap());
         self.allocations = TrackingAllocator::<()>::allocations();
