@@ -108,7 +108,8 @@ impl RuntimeMetricsIntegration {
     /// Shows every round in `view`, readable, as well as sending it: the way to see what your
     /// application sends, and to see it without a DSN (a client without one sends nothing, and
     /// the integration then collects for the view alone). Call it before the integration is
-    /// added to the client options; a second view given is ignored (the debug log says so).
+    /// added to the client options. An integration has one view: the first given is kept (a
+    /// clone of the handle shares it).
     ///
     /// ```
     /// use sentry_runtime_metrics::{LocalView, RuntimeMetricsIntegration};
@@ -119,12 +120,7 @@ impl RuntimeMetricsIntegration {
     /// ```
     #[must_use]
     pub fn with_local_view(self, view: LocalView) -> Self {
-        if !self.shared.engine.set_local_view(view) {
-            self.shared.engine.log().write(format_args!(
-                "with_local_view: this integration already has a local view; the new one is \
-                 ignored"
-            ));
-        }
+        self.shared.engine.set_local_view(view);
         self
     }
 

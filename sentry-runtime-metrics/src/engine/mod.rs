@@ -74,9 +74,9 @@ impl Engine {
         }
     }
 
-    /// Shows every round in `view` from now on; false if a view was given before (it stays).
-    pub(crate) fn set_local_view(&self, view: LocalView) -> bool {
-        self.view.set(view).is_ok()
+    /// Shows every round in `view` from now on, unless a view was given before (it stays).
+    pub(crate) fn set_local_view(&self, view: LocalView) {
+        let _ = self.view.set(view);
     }
 
     /// Whether rounds are shown in a local view.
