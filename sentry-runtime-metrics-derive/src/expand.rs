@@ -5,15 +5,17 @@
 //! `const _: () = { .. };` so nothing leaks into the user's namespace, with absolute paths so
 //! shadowed prelude names (`Option`, `Vec`, `Result`) cannot change its meaning.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::ast::Input;
 use crate::attr::Role;
+use crate::collector_name::collector_name;
 use crate::fields::{collect_nested, describe, push_metrics, totals_sample};
 use crate::names::{flatten_checks, generics_with_flatten_bounds, names_impl};
 use crate::sample::sample_method;
+use crate::span::located_at;
 
 /// Generates the `MetricCollector`, `DescribeMetrics` and `MetricNames` impls.
 pub(crate) fn derive(input: &Input) -> TokenStream {
@@ -113,54 +115,5 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
             #names
             #flatten_checks
         };
-    }
-}
-
-/// A span that reports errors at `span` (a user token) but resolves names like the rest of the
-/// generated code, so `self` and our locals work even when the struct comes from `macro_rules!`.
-pub(crate) fn located_at(span: Span) -> Span {
-    Span::call_site().located_at(span)
-}
-
-/// `#[collector(name = "..")]`, or the struct's name in kebab-case.
-pub(crate) fn collector_name(input: &Input) -> String {
-    match &input.container.name {
-        Some(name) => name.value(),
-        None => kebab_case(&input.ident.to_string()),
-    }
-}
-
-/// `QueueMetrics` -> `queue-metrics`, `HTTPServerStats` -> `http-server-stats`.
-fn kebab_case(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c == '_' {
-            out.push('-');
-            continue;
-        }
-        if c.is_uppercase() && i > 0 {
-            let prev = chars[i - 1];
-            let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            if prev != '_' && (prev.is_lowercase() || prev.is_ascii_digit() || next_is_lower) {
-                out.push('-');
-            }
-        }
-        out.extend(c.to_lowercase());
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::kebab_case;
-
-    #[test]
-    fn kebab_case_splits_words_and_acronyms() {
-        assert_eq!(kebab_case("QueueMetrics"), "queue-metrics");
-        assert_eq!(kebab_case("HTTPServerStats"), "http-server-stats");
-        assert_eq!(kebab_case("Io2Metrics"), "io2-metrics");
-        assert_eq!(kebab_case("snake_case_name"), "snake-case-name");
-        assert_eq!(kebab_case("X"), "x");
     }
 }

@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 
 use crate::ast::{Field, Input};
 use crate::attr::{Flatten, Kind, Metric, Role};
-use crate::expand::located_at;
+use crate::span::located_at;
 use crate::valid;
 
 /// `let __nested_N = ..?;`: what the nested collector of `#[flatten]` field number `index`

@@ -149,12 +149,14 @@
 
 mod ast;
 mod attr;
+mod collector_name;
 mod ctxt;
 mod expand;
 mod fallback;
 mod fields;
 mod names;
 mod sample;
+mod span;
 mod syntax;
 mod units;
 mod valid;

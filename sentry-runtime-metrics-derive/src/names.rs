@@ -9,8 +9,8 @@ use syn::spanned::Spanned;
 
 use crate::ast::{Field, Input};
 use crate::attr::{Flatten, Role};
-use crate::expand::located_at;
 use crate::fields::prefix;
+use crate::span::located_at;
 
 /// The metric names of every metric field, in order.
 pub(crate) fn own_names(input: &Input) -> Vec<String> {

@@ -5,7 +5,8 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
 use crate::ast::Input;
-use crate::expand::{collector_name, located_at};
+use crate::collector_name::collector_name;
+use crate::span::located_at;
 
 /// The fallback items of the expansion, and the statement of `collect_mut` that calls the
 /// sample method.
