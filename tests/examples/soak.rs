@@ -68,23 +68,31 @@ fn record_through_the_facade(item: u64) {
 struct Usage {
     rss_kib: u64,
     heap_kib: u64,
+    /// Threads other than the integration's workers.
     threads: usize,
+    /// The integration's worker threads: a pool that grows, within its bound (a thread per
+    /// group of collectors, and one more), while a collector is held up.
+    workers: usize,
     fds: usize,
-    /// The names of those threads, to tell which one grew.
+    /// The names of the other threads, to tell which one grew.
     thread_names: Vec<String>,
 }
+
+/// The name of the integration's worker threads (`comm` shows its first 15 bytes).
+const WORKER: &str = "sentry-rtm-collector";
 
 fn usage() -> Usage {
     // Leaving out the loopback receiver's threads: it stands in for Sentry, so its connection
     // threads are not the application's.
-    let thread_names: Vec<String> = probes::thread_names()
+    let (workers, thread_names): (Vec<String>, Vec<String>) = probes::thread_names()
         .into_iter()
         .filter(|name| !name.starts_with("loopback-"))
-        .collect();
+        .partition(|name| name.len() >= 15 && WORKER.starts_with(name.as_str()));
     Usage {
         rss_kib: probes::rss_kib().unwrap_or(0),
         heap_kib: TrackingAllocator::<System>::heap_allocated().unwrap_or(0) / 1024,
         threads: thread_names.len(),
+        workers: workers.len(),
         thread_names,
         fds: probes::open_fds(),
     }
@@ -236,6 +244,13 @@ fn main() -> ExitCode {
         end.threads as i64 - start.threads as i64
     );
     println!(
+        "workers  {:>9} {:>10} {:>+10}   (at most {} collectors + 1)",
+        start.workers,
+        end.workers,
+        end.workers as i64 - start.workers as i64,
+        stats.collectors
+    );
+    println!(
         "fds      {:>9} {:>10} {:>+10}",
         start.fds,
         end.fds,
@@ -281,6 +296,15 @@ fn main() -> ExitCode {
         }
         if end.fds > start.fds {
             eprintln!("FAIL: fds grew by {}", end.fds - start.fds);
+            failed = true;
+        }
+        let worker_bound = usize::try_from(stats.collectors).unwrap_or(usize::MAX) + 1;
+        if end.workers > worker_bound {
+            eprintln!(
+                "FAIL: {} worker threads, over the bound of {worker_bound} (a thread per \
+                 group of collectors, and one more)",
+                end.workers
+            );
             failed = true;
         }
         if let Some(limit) = max_rss_growth_kib
