@@ -10,8 +10,9 @@ use sentry_runtime_metrics_derive::MetricCollector;
 
 use super::built_in::SharesReadings;
 use crate::running_totals::{Began, RunningTotals};
+use crate::sys::readings::Scope;
 use crate::sys::{
-    CgroupId, Needs, Platform, Resource, Scope, ScopedPressure, Shared, Sources, Throttling,
+    CgroupId, Needs, Platform, Resource, ScopedPressure, Shared, Sources, Throttling,
 };
 
 /// The signals of the process's cgroup and the kernel (Linux): throttling under the CPU quota in

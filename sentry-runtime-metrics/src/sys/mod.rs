@@ -23,7 +23,7 @@ use std::time::Instant;
 
 pub(crate) use platform::Sources;
 pub(crate) use readings::{
-    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resource, Scope, ScopedPressure, Throttling, Usage,
+    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resource, ScopedPressure, Throttling, Usage,
 };
 pub(crate) use shared::{Needs, Shared};
 
