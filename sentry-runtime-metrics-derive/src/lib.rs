@@ -99,9 +99,9 @@
 //!
 //! - `#[gauge]` and `#[counter]`: every integer type, `f32`, `f64`, `bool` (sent as 0 or 1),
 //!   `std::time::Duration` (converted to the field's time unit, which is then required), the
-//!   atomic integers and `AtomicBool` (read with a relaxed load: a count the application
-//!   updates, `Arc<AtomicU64>` shared with it), and `Option` or `Arc` of these (`None` is not
-//!   sent that round). With `attribute`, a `Vec`, `VecDeque`,
+//!   atomic integers and `AtomicBool` behind an `Arc` (`Arc<AtomicU64>` shared with the code
+//!   that counts, read with a relaxed load; a bare atomic is not `Clone`, which the derive
+//!   needs), and `Option` or `Arc` of these (`None` is not sent that round). With `attribute`, a `Vec`, `VecDeque`,
 //!   slice, array (the index is the attribute value), `BTreeMap` or `HashMap` (the key, through
 //!   `Display`) of those.
 //! - `#[distribution]`: a `Vec`, `VecDeque`, slice or array of those; each value is one sample.
@@ -130,7 +130,8 @@
 //! log, and `collect(&self)` logs it the same way and returns no metrics. The running totals are
 //! not touched then: the next good round sends what they grew by since the last good one.
 //! `#[collector(sample = "refresh")]` names another method. A struct without the method fails
-//! the build with "`Metrics` has no sample method" at its name. (A misspelled method gets the
+//! the build with "`Metrics` has no sample method", pointing at the derive and the struct (or
+//! at the `sample = ".."` that names a missing method). (A misspelled method gets the
 //! same error: the compiler's own "a method with a similar name" is not used, because in a
 //! user's crate it also lists every trait with a `sample` item, rand's among them, and points
 //! into this library's source.)

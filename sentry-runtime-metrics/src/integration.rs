@@ -151,7 +151,9 @@ impl RuntimeMetricsIntegration {
     ///
     /// A collector still running elsewhere (a background round, another `collect_now`) is
     /// skipped rather than waited for. Without an open client, what the round
-    /// collects is counted as dropped (reason `no_client`) in [`stats`](Self::stats).
+    /// collects is counted as dropped (reason `no_client`) in [`stats`](Self::stats); without
+    /// a DSN but with a [local view](Self::with_local_view), the round is shown there and
+    /// nothing counts as lost.
     pub fn collect_now(&self) {
         let session = self.found_session();
         self.shared.engine.collect_now(session.as_deref());
@@ -377,7 +379,10 @@ pub const LAST_ROUND_WAIT: Duration = Duration::from_secs(1);
 /// The rounds take at most [`LAST_ROUND_WAIT`] in all: a collector still running by then is
 /// left behind, and what it collects is lost when the client closes. Dropped when there is no
 /// open client (after the client closed, or without a DSN), it runs nothing, and the SDK's debug
-/// log says to declare it after the `sentry::init` guard.
+/// log says to declare it after the `sentry::init` guard. Without a DSN but with a
+/// [local view](RuntimeMetricsIntegration::with_local_view), it runs the last round for the view
+/// and ends the local session (its threads exit): a client without a DSN cannot be seen closing,
+/// so this guard is what ends it.
 #[must_use = "the last round runs when the guard is dropped: bind it to a variable \
               (`let _last_round = ..`), since `let _ = ..` drops it at once"]
 pub struct LastRoundGuard {

@@ -104,10 +104,20 @@ fn no_dsn_in_the_environment() {
     );
 }
 
-/// The lines of `text` that start with `prefix` after the indent, spaces collapsed.
+/// The lines of `text` that start with `prefix` after the indent, spaces collapsed, and the
+/// time of a round (`at 0.1 s`, which depends on the machine's load) as `at _ s`.
 fn rows(text: &str, prefix: &str) -> Vec<String> {
     text.lines()
-        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let mut words: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
+            for at in 0..words.len().saturating_sub(2) {
+                if words[at] == "at" && words[at + 2].starts_with('s') {
+                    words[at + 1] = "_".to_owned();
+                }
+            }
+            words.join(" ")
+        })
         .filter(|line| line.starts_with(prefix))
         .collect()
 }
@@ -139,21 +149,21 @@ fn without_a_dsn_each_round_is_shown_and_nothing_is_lost() {
     println!("{text}");
     // Round 1: a table of every series, read and as sent.
     let expected = [
-        "runtime metrics, round 1 at 0.0 s: 3 metrics (not sent: no DSN)",
+        "runtime metrics, round 1 at _ s: 3 metrics (not sent: no DSN)",
         "name type value sent as",
         "app.jobs counter 7 7",
         "app.queue.bytes gauge 3 MiB 3145728 byte",
         "app.queue.depth gauge 42 42",
         // Round 2: only what changed.
-        "runtime metrics, round 2 at 0.0 s: 3 metrics (not sent: no DSN), changed:",
+        "runtime metrics, round 2 at _ s: 3 metrics (not sent: no DSN), changed:",
         "app.jobs counter +3",
         "app.queue.depth gauge 42 -> 45",
-        "(1 gauges unchanged)",
+        "(1 gauge unchanged)",
         // Round 3: nothing moved (the counter is not sent).
-        "runtime metrics, round 3 at 0.0 s: 2 metrics (not sent: no DSN), nothing changed",
+        "runtime metrics, round 3 at _ s: 2 metrics (not sent: no DSN), nothing changed",
         "(2 gauges unchanged)",
         // Round 4, the last round of the guard: the last job.
-        "runtime metrics, round 4 at 0.0 s: 3 metrics (not sent: no DSN), changed:",
+        "runtime metrics, round 4 at _ s: 3 metrics (not sent: no DSN), changed:",
         "app.jobs counter +1",
         "(2 gauges unchanged)",
     ];
@@ -219,7 +229,7 @@ fn with_a_dsn_it_shows_what_the_endpoint_receives() {
     let text = out.text();
     assert_eq!(
         rows(&text, "runtime metrics, round 1"),
-        ["runtime metrics, round 1 at 0.0 s: 3 metrics (handed to the SDK)"],
+        ["runtime metrics, round 1 at _ s: 3 metrics (handed to the SDK)"],
         "{text}"
     );
     wait_for(
@@ -305,5 +315,78 @@ fn without_a_dsn_or_a_view_the_debug_log_says_why_nothing_is_collected() {
     assert!(
         said[0].contains("with_local_view(LocalView::stderr())"),
         "{stderr}"
+    );
+}
+
+/// A writer that blocks in its first write until told to go on.
+struct Stalled {
+    entered: std::sync::mpsc::Sender<()>,
+    go_on: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    out: Shared,
+}
+
+impl Write for Stalled {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let _ = self.entered.send(());
+        let (lock, changed) = &*self.go_on;
+        let mut go = lock.lock().unwrap();
+        while !*go {
+            go = changed.wait(go).unwrap();
+        }
+        self.out.write(bytes)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// While one thread is stuck writing a round, another's round does not wait for it: it is
+/// printed with the next round, its counters summed.
+#[test]
+fn a_stalled_writer_holds_up_only_the_thread_writing() {
+    let _serial = serial();
+    no_dsn_in_the_environment();
+    let (entered, writing) = std::sync::mpsc::channel();
+    let go_on = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let out = Shared::default();
+    let view = LocalView::to_writer(Stalled {
+        entered,
+        go_on: go_on.clone(),
+        out: out.clone(),
+    });
+    let queue = Queue::default();
+    let metrics = integration(&queue, Duration::from_secs(3600)).with_local_view(view);
+    let _guard = sentry::init(ClientOptions::new().add_integration(metrics.clone()));
+    let last_round = metrics.last_round_guard();
+
+    queue.jobs.store(1, Ordering::Relaxed);
+    let stuck = {
+        let metrics = metrics.clone();
+        std::thread::spawn(move || metrics.collect_now())
+    };
+    writing.recv().unwrap(); // Round 1 is being written, and the writer is stuck.
+    queue.jobs.fetch_add(2, Ordering::Relaxed);
+    metrics.collect_now(); // Round 2: returns without writing.
+    queue.jobs.fetch_add(4, Ordering::Relaxed);
+    metrics.collect_now(); // Round 3: the same.
+    assert_eq!(metrics.stats().rounds, 3);
+    assert!(!stuck.is_finished(), "round 1 is still being written");
+
+    *go_on.0.lock().unwrap() = true;
+    go_on.1.notify_all();
+    stuck.join().unwrap();
+    drop(last_round); // Round 4: prints rounds 2 to 4 together.
+    let text = out.text();
+    assert_eq!(
+        rows(&text, "app.jobs counter"),
+        ["app.jobs counter 1 1", "app.jobs counter +6"],
+        "{text}"
+    );
+    assert_eq!(rows(&text, "runtime metrics, round 2").len(), 0, "{text}");
+    assert_eq!(
+        rows(&text, "runtime metrics, round 4"),
+        ["runtime metrics, round 4 at _ s: 8 metrics (not sent: no DSN), changed:"],
+        "{text}"
     );
 }

@@ -141,6 +141,17 @@ impl Engine {
             .send(client, metrics, self.stats.rounds(), &self.log)
     }
 
+    /// Sends `metrics` and shows in the local view those the SDK took; returns how many.
+    fn send_and_show(&self, client: &sentry_core::Client, metrics: Vec<RuntimeMetric>) -> usize {
+        let Some(view) = self.view.get() else {
+            return self.send(client, metrics);
+        };
+        let copy = metrics.clone();
+        let captured = self.send(client, metrics);
+        view.add(&copy[..captured.min(copy.len())]);
+        captured
+    }
+
     /// Shows `metrics`, handed over in the round under way, in the local view.
     fn show(&self, metrics: &[RuntimeMetric]) {
         if let Some(view) = self.view.get() {

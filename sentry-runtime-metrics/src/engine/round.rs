@@ -118,16 +118,15 @@ fn send(engine: &Engine, runs: Vec<Run>, to: Option<&ClientBinding>) -> Sent {
     for Run { entry, collected } in runs {
         let (collector, metrics) = (entry.name, collected.metrics);
         let total = metrics.len() as u64;
-        if client.is_some() || local {
-            engine.show(&metrics);
-        }
         let Some(client) = &client else {
-            if !local {
+            if local {
+                engine.show(&metrics);
+            } else {
                 sent.losses.add(collector, Loss::NoClient, total);
             }
             continue;
         };
-        let captured = engine.send(client, metrics) as u64;
+        let captured = engine.send_and_show(client, metrics) as u64;
         sent.count += captured;
         sent.losses
             .add(collector, Loss::CapturePanicked, total - captured);
@@ -176,8 +175,7 @@ fn account(engine: &Engine, outcome: Outcome, to: Option<&ClientBinding>) {
     stats.lost(&outcome.losses);
     let report = outcome.losses.report();
     if let Some(client) = to.and_then(ClientBinding::client) {
-        engine.show(&report);
-        engine.send(&client, report);
+        engine.send_and_show(&client, report);
     } else if to.is_some_and(ClientBinding::is_local) {
         engine.show(&report);
     }

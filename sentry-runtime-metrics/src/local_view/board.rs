@@ -25,13 +25,17 @@ enum Value {
     Many { count: usize, min: f64, max: f64 },
 }
 
-/// What the view remembers between rounds: the gauges of the last round shown (a gauge absent
-/// from a round is forgotten, so this is bounded by one round's volume).
+/// What the view remembers between rounds: the last value of each gauge, with the round it
+/// was last shown in (a gauge not seen for [`FORGET_AFTER_ROUNDS`] rounds shown is forgotten,
+/// so this is bounded by what rounds send).
 #[derive(Debug, Default)]
 pub(crate) struct Board {
-    last_gauges: BTreeMap<String, MetricValue>,
+    last_gauges: BTreeMap<String, (MetricValue, u64)>,
     shown: u64,
 }
+
+/// Rounds shown after which a gauge not seen again is forgotten (then shown as new).
+const FORGET_AFTER_ROUNDS: u64 = 60;
 
 /// Where a round's metrics went, for the header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,14 +47,20 @@ pub(crate) enum Destination {
 }
 
 impl Board {
-    /// The text of round `round`, `at` after the view started, of `metrics` (as sent).
+    /// The text of round `round`, `at` after the view started, of `metrics` (as sent; those
+    /// of rounds not printed yet are in it too) and `not_shown` more that were not kept;
+    /// `None` when there is nothing to show.
     pub(crate) fn render(
         &mut self,
         round: u64,
         at: Duration,
         metrics: &[RuntimeMetric],
+        not_shown: u64,
         destination: Destination,
-    ) -> String {
+    ) -> Option<String> {
+        if metrics.is_empty() && not_shown == 0 {
+            return None;
+        }
         let readings = readings(metrics);
         let where_to = match destination {
             Destination::Sdk => "handed to the SDK",
@@ -62,24 +72,27 @@ impl Board {
             out,
             "runtime metrics, round {round} at {}: {} metrics ({where_to})",
             secs(at),
-            metrics.len()
+            metrics.len() as u64 + not_shown
         );
+        if not_shown > 0 {
+            let _ = write!(out, " ({not_shown} not shown: the view fell behind)");
+        }
         if first {
             out.push('\n');
             table(&mut out, &readings);
         } else {
             self.changes(&mut out, &readings);
         }
-        self.last_gauges = readings
-            .iter()
-            .filter(|(_, reading)| reading.kind == MetricType::Gauge)
-            .filter_map(|(key, reading)| match reading.value {
-                Value::One(value) => Some((key.clone(), value)),
-                Value::Many { .. } => None,
-            })
-            .collect();
         self.shown += 1;
-        out
+        for (key, reading) in &readings {
+            if let (MetricType::Gauge, Value::One(value)) = (reading.kind, &reading.value) {
+                self.last_gauges.insert(key.clone(), (*value, self.shown));
+            }
+        }
+        let shown = self.shown;
+        self.last_gauges
+            .retain(|_, (_, seen)| shown - *seen < FORGET_AFTER_ROUNDS);
+        Some(out)
     }
 
     /// What changed since the round shown last: every counter (sent only when it moved), every
@@ -92,11 +105,11 @@ impl Board {
             let now = shown(reading);
             let change = match (reading.kind, &reading.value) {
                 (MetricType::Gauge, Value::One(value)) => match self.last_gauges.get(key) {
-                    Some(before) if before == value => {
+                    Some((before, _)) if before == value => {
                         unchanged += 1;
                         continue;
                     }
-                    Some(before) => {
+                    Some((before, _)) => {
                         let was = readable(&reading.name, reading.kind, before.as_f64(), unit);
                         if was == now {
                             // Moved less than the digits shown: say by how much.
@@ -121,8 +134,12 @@ impl Board {
             out.push_str(", changed:\n");
             columns(out, &rows);
         }
-        if unchanged > 0 {
-            let _ = writeln!(out, "  ({unchanged} gauges unchanged)");
+        match unchanged {
+            0 => {}
+            1 => out.push_str("  (1 gauge unchanged)\n"),
+            _ => {
+                let _ = writeln!(out, "  ({unchanged} gauges unchanged)");
+            }
         }
     }
 }
@@ -180,7 +197,8 @@ fn shown(reading: &Reading) -> String {
     }
 }
 
-/// A round's metrics by series (`name{key=value,..}`), a distribution's values together.
+/// A round's metrics by series (`name{key=value,..}`): a distribution's values together, and,
+/// when rounds are printed together, a counter's increases summed and a gauge's last value.
 fn readings(metrics: &[RuntimeMetric]) -> BTreeMap<String, Reading> {
     let mut readings: BTreeMap<String, Reading> = BTreeMap::new();
     for metric in metrics {
@@ -188,13 +206,17 @@ fn readings(metrics: &[RuntimeMetric]) -> BTreeMap<String, Reading> {
         let value = metric.value.as_f64();
         match readings.get_mut(&key) {
             Some(reading) => {
-                reading.value = match reading.value {
-                    Value::One(first) => Value::Many {
+                reading.value = match (reading.kind, &reading.value) {
+                    (MetricType::Counter, Value::One(sum)) => {
+                        Value::One(sum_of(*sum, metric.value))
+                    }
+                    (MetricType::Gauge, _) => Value::One(metric.value),
+                    (_, Value::One(first)) => Value::Many {
                         count: 2,
                         min: first.as_f64().min(value),
                         max: first.as_f64().max(value),
                     },
-                    Value::Many { count, min, max } => Value::Many {
+                    (_, Value::Many { count, min, max }) => Value::Many {
                         count: count + 1,
                         min: min.min(value),
                         max: max.max(value),
@@ -220,6 +242,16 @@ fn readings(metrics: &[RuntimeMetric]) -> BTreeMap<String, Reading> {
         }
     }
     readings
+}
+
+/// Two increases of a counter as one: integers stay exact.
+fn sum_of(a: MetricValue, b: MetricValue) -> MetricValue {
+    match (a, b) {
+        (MetricValue::Int(a), MetricValue::Int(b)) => a
+            .checked_add(b)
+            .map_or_else(|| MetricValue::Float(a as f64 + b as f64), MetricValue::Int),
+        (a, b) => MetricValue::Float(a.as_f64() + b.as_f64()),
+    }
 }
 
 fn series_key(metric: &RuntimeMetric) -> String {
@@ -265,13 +297,53 @@ mod tests {
             1,
             Duration::ZERO,
             std::slice::from_ref(&rss),
+            0,
             Destination::Sdk,
         );
         rss.value = MetricValue::Int(10_842_112 + 4096);
-        let text = board.render(2, Duration::ZERO, &[rss], Destination::Sdk);
+        let text = board
+            .render(2, Duration::ZERO, &[rss], 0, Destination::Sdk)
+            .unwrap();
         assert!(
             text.ends_with("  rss  gauge  10.34 MiB -> 10.34 MiB (+4 KiB)\n"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn rounds_printed_together_sum_counters_and_keep_the_last_gauge() {
+        let jobs = |n| metric("app.jobs", MetricType::Counter, MetricValue::Int(n));
+        let depth = |n| metric("app.depth", MetricType::Gauge, MetricValue::Int(n));
+        let mut board = Board::default();
+        board.render(1, Duration::ZERO, &[jobs(1), depth(1)], 0, Destination::Sdk);
+        let text = board
+            .render(
+                3,
+                Duration::ZERO,
+                &[jobs(2), depth(4), jobs(3), depth(5)],
+                7,
+                Destination::Sdk,
+            )
+            .unwrap();
+        assert_eq!(
+            text,
+            "runtime metrics, round 3 at 0.0 s: 11 metrics (handed to the SDK) (7 not shown: \
+             the view fell behind), changed:\n  \
+             app.depth  gauge    1 -> 5\n  \
+             app.jobs   counter  +5\n"
+        );
+        // A round without the gauge does not forget it; a round without metrics is not shown.
+        board.render(4, Duration::ZERO, &[jobs(1)], 0, Destination::Sdk);
+        let text = board
+            .render(5, Duration::ZERO, &[depth(5)], 0, Destination::Sdk)
+            .unwrap();
+        assert!(
+            text.ends_with(", nothing changed\n  (1 gauge unchanged)\n"),
+            "{text}"
+        );
+        assert_eq!(
+            board.render(6, Duration::ZERO, &[], 0, Destination::Sdk),
+            None
         );
     }
 
@@ -285,8 +357,15 @@ mod tests {
         wait.unit = Some(Cow::Borrowed("millisecond"));
         let mut slow = wait.clone();
         slow.value = MetricValue::Float(250.0);
-        let text =
-            Board::default().render(1, Duration::from_secs(2), &[wait, slow], Destination::Sdk);
+        let text = Board::default()
+            .render(
+                1,
+                Duration::from_secs(2),
+                &[wait, slow],
+                0,
+                Destination::Sdk,
+            )
+            .unwrap();
         assert_eq!(
             text,
             "runtime metrics, round 1 at 2.0 s: 2 metrics (handed to the SDK)\n  \

@@ -6,7 +6,7 @@ mod readable;
 use std::fmt;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, TryLockError};
 use std::time::Instant;
 
 use crate::metric::RuntimeMetric;
@@ -54,18 +54,31 @@ pub struct LocalView {
     shared: Arc<Shared>,
 }
 
+/// Most metrics kept for rounds not printed yet (while another thread is writing a round, or
+/// the reader is slow); more are counted and said, not kept.
+const MAX_PENDING: usize = 20_000;
+
 struct Shared {
-    state: Mutex<State>,
+    /// What the rounds hand over: taken briefly by every job, never while writing.
+    pending: Mutex<Pending>,
+    /// The writer and what it showed: held while a round is written, by one thread at a time;
+    /// a round completed meanwhile is printed with the next one.
+    printer: Mutex<Printer>,
     closed: AtomicBool,
 }
 
-struct State {
-    out: Box<dyn Write + Send>,
-    /// The metrics of the round under way, from each of its jobs.
-    pending: Vec<RuntimeMetric>,
-    board: Board,
+struct Pending {
+    /// The metrics handed over since the last round printed.
+    metrics: Vec<RuntimeMetric>,
+    /// Metrics over [`MAX_PENDING`], not kept.
+    not_shown: u64,
     started: Instant,
     destination: Destination,
+}
+
+struct Printer {
+    out: Box<dyn Write + Send>,
+    board: Board,
 }
 
 impl LocalView {
@@ -82,17 +95,22 @@ impl LocalView {
     }
 
     /// A view writing to `out`: a file, a buffer of a test, a log. Each round is written with
-    /// one `write_all` and flushed.
+    /// one `write_all` and flushed, on the thread that completed the round (a worker of the
+    /// integration, or the caller of `collect_now`); a writer that blocks holds up that one
+    /// thread, and the rounds completed meanwhile are printed together after it.
     #[must_use]
     pub fn to_writer(out: impl Write + Send + 'static) -> Self {
         LocalView {
             shared: Arc::new(Shared {
-                state: Mutex::new(State {
-                    out: Box::new(out),
-                    pending: Vec::new(),
-                    board: Board::default(),
+                pending: Mutex::new(Pending {
+                    metrics: Vec::new(),
+                    not_shown: 0,
                     started: Instant::now(),
                     destination: Destination::Sdk,
+                }),
+                printer: Mutex::new(Printer {
+                    out: Box::new(out),
+                    board: Board::default(),
                 }),
                 closed: AtomicBool::new(false),
             }),
@@ -107,40 +125,55 @@ impl LocalView {
     /// A client was set up: rounds from now on go to `destination`; the times shown count from
     /// here.
     pub(crate) fn start(&self, destination: Destination) {
-        let mut state = lock(&self.shared.state);
-        state.destination = destination;
-        state.started = Instant::now();
-        state.pending.clear();
+        let mut pending = lock(&self.shared.pending);
+        pending.destination = destination;
+        pending.started = Instant::now();
+        pending.metrics.clear();
     }
 
     /// Adds metrics handed over in the round under way.
     pub(crate) fn add(&self, metrics: &[RuntimeMetric]) {
-        if !metrics.is_empty() && !self.is_closed() {
-            lock(&self.shared.state).pending.extend_from_slice(metrics);
+        if metrics.is_empty() || self.is_closed() {
+            return;
         }
+        let mut pending = lock(&self.shared.pending);
+        let room = MAX_PENDING.saturating_sub(pending.metrics.len());
+        let kept = metrics.len().min(room);
+        pending.metrics.extend_from_slice(&metrics[..kept]);
+        pending.not_shown += (metrics.len() - kept) as u64;
     }
 
-    /// Prints round `round`, made of what was added since the previous one.
+    /// Prints round `round`, made of what was added since the last round printed; if another
+    /// thread is writing, leaves it to the next round.
     pub(crate) fn round_done(&self, round: u64) {
         if self.is_closed() {
             return;
         }
-        let mut state = lock(&self.shared.state);
-        let State {
-            out,
-            pending,
-            board,
-            started,
-            destination,
-        } = &mut *state;
-        let metrics = std::mem::take(pending);
-        let text = board.render(round, started.elapsed(), &metrics, *destination);
+        let mut printer = match self.shared.printer.try_lock() {
+            Ok(printer) => printer,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
+        let (metrics, not_shown, at, destination) = {
+            let mut pending = lock(&self.shared.pending);
+            (
+                std::mem::take(&mut pending.metrics),
+                std::mem::take(&mut pending.not_shown),
+                pending.started.elapsed(),
+                pending.destination,
+            )
+        };
+        let Printer { out, board } = &mut *printer;
+        let Some(text) = board.render(round, at, &metrics, not_shown, destination) else {
+            return;
+        };
         if out
             .write_all(text.as_bytes())
             .and_then(|()| out.flush())
             .is_err()
         {
             self.shared.closed.store(true, Ordering::Relaxed);
+            lock(&self.shared.pending).metrics = Vec::new();
         }
     }
 }

@@ -1,13 +1,17 @@
 //! Values as a person reads them: bytes in KiB/MiB/GiB, ratios in %, times in the unit that
-//! suits them, four significant digits; and as Sentry receives them, exactly.
+//! suits them, four significant digits (whole numbers from 1000); and as Sentry receives them,
+//! exactly.
 
 use crate::metric::{MetricType, MetricValue};
 
 /// `value` with its `unit` (a unit Sentry knows, or none) as a person reads it. A counter carries
-/// no unit; by this project's naming, one whose name ends in `_time` counts milliseconds.
+/// no unit; the built-in ones whose name ends in `_time` (`process.cpu.user_time`,
+/// `process.pressure.cpu.stall_time`, ...) count milliseconds, as documented. Any other
+/// counter is a plain number: its unit is not known here.
 pub(crate) fn readable(name: &str, kind: MetricType, value: f64, unit: Option<&str>) -> String {
+    let built_in_time = name.starts_with("process.") && name.ends_with("_time");
     let unit = match unit {
-        None if kind == MetricType::Counter && name.ends_with("_time") => Some("millisecond"),
+        None if kind == MetricType::Counter && built_in_time => Some("millisecond"),
         unit => unit,
     };
     match unit {
@@ -110,8 +114,8 @@ fn duration(seconds: f64) -> String {
     format!("{} {unit}", significant(value))
 }
 
-/// At most four significant digits, no trailing zeros, whole numbers whole: `4.755` stays
-/// `4.755` (not `4.7549999999999955`), `8.83203125` → `8.832`, `12345.6` → `12346`.
+/// Four significant digits below 1000 and whole numbers from there, no trailing zeros: `4.755`
+/// stays `4.755` (not `4.7549999999999955`), `8.83203125` → `8.832`, `12345.6` → `12346`.
 pub(crate) fn significant(value: f64) -> String {
     if value == 0.0 || !value.is_finite() {
         return format!("{value}");
@@ -161,11 +165,13 @@ mod tests {
         assert_eq!(counter("process.cpu.user_time", 4.755), "4.755 ms");
         assert_eq!(counter("process.cpu.user_time", 37_400.0), "37.4 s");
         assert_eq!(counter("process.paging.faults", 1234.0), "1234");
+        // Not one of ours: its unit is not known, so it is not guessed.
+        assert_eq!(counter("app.wait_time", 12.5), "12.5");
         assert_eq!(readable("x", MetricType::Gauge, 9.0, None), "9");
     }
 
     #[test]
-    fn three_significant_digits_without_float_noise() {
+    fn four_significant_digits_without_float_noise() {
         assert_eq!(significant(4.754_999_999_999_995_5), "4.755");
         assert_eq!(significant(0.000_731_5), "0.0007315");
         assert_eq!(significant(12_345.6), "12346");

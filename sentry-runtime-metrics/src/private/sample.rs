@@ -38,7 +38,7 @@ impl<S: ?Sized, E: Display> SampleOutcome<S> for Result<(), E> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no sample method",
     label = "derive(MetricCollector) calls the sample method of `{Self}` before every collection",
-    note = "add `impl {Self} {{ fn sample(&mut self) {{ .. }} }}` that fills the fields, returning `()` or `Result<(), E>` where `E: Display`",
+    note = "add `impl {Self} {{ fn sample(&mut self) {{ .. }} }}` that fills the fields (or the method named by #[collector(sample = \"..\")]), returning `()` or `Result<(), E>` where `E: Display`",
     note = "if the method has another name, name it with #[collector(sample = \"method_name\")]"
 )]
 pub trait HasSampleMethod {}
