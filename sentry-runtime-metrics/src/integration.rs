@@ -5,7 +5,7 @@
 //! integration nothing of its client closing, and a metric captured after it closed is lost).
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -66,8 +66,8 @@ struct Shared {
     collect_async_runtime: bool,
     /// The client set up last, which rounds send to.
     session: Mutex<Option<Arc<ClientBinding>>>,
-    /// Whether the built-in container collector sends the system's pressure.
-    host_pressure: Arc<AtomicBool>,
+    /// What the builder methods change in the built-in collectors.
+    settings: crate::collectors::Settings,
 }
 
 impl RuntimeMetricsIntegration {
@@ -83,12 +83,12 @@ impl RuntimeMetricsIntegration {
             custom_collectors,
             attributes,
         } = config;
-        let host_pressure = Arc::new(AtomicBool::new(true));
+        let settings = crate::collectors::Settings::default();
         let built_in = crate::collectors::built_in(
             collect_memory,
             collect_process,
             collect_container,
-            &host_pressure,
+            &settings,
         );
         RuntimeMetricsIntegration {
             shared: Arc::new(Shared {
@@ -98,7 +98,7 @@ impl RuntimeMetricsIntegration {
                     attributes,
                 )),
                 interval: collection_interval.max(MIN_COLLECTION_INTERVAL),
-                host_pressure,
+                settings,
                 collect_async_runtime,
                 session: Mutex::new(None),
             }),
@@ -138,7 +138,30 @@ impl RuntimeMetricsIntegration {
     /// ```
     #[must_use]
     pub fn host_pressure(self, send: bool) -> Self {
-        self.shared.host_pressure.store(send, Ordering::Relaxed);
+        self.shared
+            .settings
+            .host_pressure
+            .store(send, Ordering::Relaxed);
+        self
+    }
+
+    /// How many thread groups are sent by name: the busiest by CPU each round, the rest summed
+    /// as `other` (default 16, [`DEFAULT_MAX_THREAD_GROUPS`](crate::collectors::DEFAULT_MAX_THREAD_GROUPS));
+    /// 0 turns thread groups off (nothing is read for them). See
+    /// [`ThreadGroupMetrics`](crate::collectors::ThreadGroupMetrics) (Linux, with
+    /// `collect_process`). Takes effect from the next round.
+    ///
+    /// ```
+    /// use sentry_runtime_metrics::RuntimeMetricsIntegration;
+    ///
+    /// let metrics = RuntimeMetricsIntegration::default().max_thread_groups(8);
+    /// ```
+    #[must_use]
+    pub fn max_thread_groups(self, max: usize) -> Self {
+        self.shared
+            .settings
+            .max_thread_groups
+            .store(max, Ordering::Relaxed);
         self
     }
 

@@ -22,6 +22,7 @@ mod shared;
 use std::time::Instant;
 
 pub(crate) use platform::Sources;
+pub(crate) use platform::threads::ThreadTable;
 pub(crate) use readings::{
     CgroupId, CpuQuota, DiskIo, MemoryLimit, Resource, ScopedPressure, Throttling, Usage,
 };

@@ -18,6 +18,34 @@ use crate::sys::readings::{
     CgroupId, CpuQuota, DiskIo, MemoryLimit, Resource, ScopedPressure, Throttling, Usage,
 };
 
+/// Threads one by one: not read here (sysinfo does not give their CPU and wait), so thread
+/// groups send nothing on these platforms. (On Linux, where this file is compiled for its tests
+/// only, nothing uses it.)
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+pub(crate) mod threads {
+    /// One thread's totals (never read here).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) struct ThreadTimes {
+        pub(crate) cpu_ns: u64,
+        pub(crate) wait_ns: Option<u64>,
+    }
+
+    /// No threads are read on this platform.
+    #[derive(Clone, Debug, Default)]
+    pub(crate) struct ThreadTable;
+
+    impl ThreadTable {
+        pub(crate) fn new() -> Self {
+            ThreadTable
+        }
+
+        /// `false`: the threads cannot be read here.
+        pub(crate) fn read(&mut self, _each: impl FnMut(u32, &str, ThreadTimes)) -> bool {
+            false
+        }
+    }
+}
+
 /// The sources of this process.
 #[derive(Debug)]
 pub(crate) struct Sources {

@@ -2,6 +2,8 @@
 
 mod busy;
 mod counts;
+#[cfg(tokio_unstable)]
+mod histograms;
 mod probes;
 mod stalls;
 
@@ -18,6 +20,10 @@ use stalls::{Blocked, Stalls};
 
 /// Default bound on a probe's wait: a probe not polled within it counts as delayed this long.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Default bound on the values each of Tokio's latency histograms sends per round
+/// ([`TokioMetrics::histogram_values`]).
+pub const DEFAULT_HISTOGRAM_VALUES: usize = 100;
 
 /// Health of one Tokio runtime: workers, tasks, queue, how busy the workers are and how long
 /// a newly spawned task waits before it first runs.
@@ -116,6 +122,22 @@ pub struct TokioMetrics {
     #[cfg(tokio_unstable)]
     #[counter(name = "async.forced_yields", delta)]
     forced_yields: Option<u64>,
+    /// How long task polls took, from Tokio's poll-time histogram: a representative set of the
+    /// round's polls (`tokio_unstable`, with `enable_metrics_poll_time_histogram`).
+    #[cfg(tokio_unstable)]
+    #[distribution(name = "async.tasks.poll_time", unit = "second")]
+    poll_times: Vec<Duration>,
+    /// How long tasks waited from being scheduled to being polled, from Tokio's
+    /// schedule-latency histogram: a representative set of the round's (`tokio_unstable`, the
+    /// `tokio-schedule-latency` feature, and `enable_metrics_schedule_latency_histogram`).
+    #[cfg(all(tokio_unstable, feature = "tokio-schedule-latency"))]
+    #[distribution(name = "async.tasks.schedule_latency", unit = "second")]
+    schedule_latencies: Vec<Duration>,
+    /// Samples of the schedule-latency histogram this round, all of them (`tokio_unstable`, as
+    /// above).
+    #[cfg(all(tokio_unstable, feature = "tokio-schedule-latency"))]
+    #[counter(name = "async.tasks.schedule_latency.count", delta)]
+    schedule_latency_count: Option<u64>,
     #[attributes]
     labels: Tags,
     /// The runtime shut down: nothing more to send, and the integration removes the collector.
@@ -135,6 +157,10 @@ struct Scheduler {
     counts: Counts,
     probes: Probes,
     stalls: Stalls,
+    /// Values per latency histogram and round.
+    histogram_values: usize,
+    #[cfg(tokio_unstable)]
+    histograms: histograms::Histograms,
 }
 
 impl TokioMetrics {
@@ -143,8 +169,11 @@ impl TokioMetrics {
     pub fn new(handle: Handle) -> Self {
         let scheduler = Scheduler {
             counts: Counts::new(&handle.metrics()),
+            #[cfg(tokio_unstable)]
+            histograms: histograms::Histograms::new(&handle.metrics()),
             handle: Some(handle),
             probe_timeout: DEFAULT_PROBE_TIMEOUT,
+            histogram_values: DEFAULT_HISTOGRAM_VALUES,
             ..Scheduler::default()
         };
         Self::empty(scheduler, Tags::new(), false)
@@ -161,6 +190,15 @@ impl TokioMetrics {
     #[must_use]
     pub fn probe_timeout(mut self, timeout: Duration) -> Self {
         self.scheduler.probe_timeout = timeout;
+        self
+    }
+
+    /// At most `values` values per round from each of Tokio's latency histograms (default
+    /// [`DEFAULT_HISTOGRAM_VALUES`]): each is a billed item in Sentry. With `tokio_unstable` and
+    /// the histograms turned on in the runtime's builder only.
+    #[must_use]
+    pub fn histogram_values(mut self, values: usize) -> Self {
+        self.scheduler.histogram_values = values;
         self
     }
 
@@ -221,6 +259,12 @@ impl TokioMetrics {
             steals: None,
             #[cfg(tokio_unstable)]
             forced_yields: None,
+            #[cfg(tokio_unstable)]
+            poll_times: Vec::new(),
+            #[cfg(all(tokio_unstable, feature = "tokio-schedule-latency"))]
+            schedule_latencies: Vec::new(),
+            #[cfg(all(tokio_unstable, feature = "tokio-schedule-latency"))]
+            schedule_latency_count: None,
             labels,
             gone,
             scheduler,
@@ -328,6 +372,18 @@ impl TokioMetrics {
         if workers > 0 {
             let total: Duration = (0..workers).map(|w| metrics.worker_mean_poll_time(w)).sum();
             self.mean_poll_time = u32::try_from(workers).ok().map(|n| total / n);
+        }
+        let recorded = self
+            .scheduler
+            .histograms
+            .grew(metrics, self.scheduler.histogram_values);
+        if let Some(polls) = recorded.poll {
+            self.poll_times = polls.values;
+        }
+        #[cfg(feature = "tokio-schedule-latency")]
+        if let Some(latencies) = recorded.schedule {
+            self.schedule_latency_count = Some(latencies.count);
+            self.schedule_latencies = latencies.values;
         }
     }
 }

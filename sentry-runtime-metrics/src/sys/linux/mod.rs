@@ -10,5 +10,6 @@ pub(crate) mod process;
 mod proptests;
 mod sources;
 pub(crate) mod stat;
+pub(crate) mod threads;
 
 pub(crate) use sources::Sources;
