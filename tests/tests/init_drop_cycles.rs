@@ -48,6 +48,13 @@ fn cycle() {
     transport.fetch_and_clear_envelopes();
 }
 
+/// Unbinds the last cycle's closed client, with its integration and what the integration's
+/// collectors keep (their last totals, which differ from one cycle to the next), so that the
+/// heap is compared without them.
+fn drop_the_last_client() {
+    sentry::Hub::current().bind_client(None);
+}
+
 /// Waits until the threads of the cycles so far have exited (they are never joined).
 fn wait_for_threads(library_before: usize, all_before: usize) {
     wait_for(
@@ -63,18 +70,30 @@ fn wait_for_threads(library_before: usize, all_before: usize) {
 
 #[test]
 fn two_hundred_init_drop_cycles_leave_no_thread_or_memory_behind() {
+    // One malloc arena for every thread: glibc otherwise gives threads arenas of their own,
+    // which keep the pages of what each short-lived worker thread freed (allocator policy:
+    // measured +3.5 to +4.6 MiB over 200 cycles, sublinear, with the live heap at +0 bytes).
+    // With one arena, RSS shows what the process keeps: thread stacks, and allocations the
+    // tracking allocator does not see (the C library's).
+    // SAFETY: mallopt only sets an allocator parameter; no threads of this test run yet.
+    #[cfg(target_env = "gnu")]
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
     let before = library_threads();
     let threads_before = common::thread_names().len();
     for _ in 0..WARM_UP {
         cycle();
     }
     wait_for_threads(before, threads_before);
+    drop_the_last_client();
     let rss_before = rss_kib();
     let heap_before = live_heap_bytes();
     for _ in 0..CYCLES {
         cycle();
     }
     wait_for_threads(before, threads_before);
+    drop_the_last_client();
     let heap = live_heap_bytes() - heap_before;
     let rss = rss_kib() - rss_before;
     println!("over {CYCLES} cycles: live heap {heap:+} bytes, RSS {rss:+} KiB");

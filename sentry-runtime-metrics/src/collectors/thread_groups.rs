@@ -76,6 +76,9 @@ struct State {
     table: ThreadTable,
     /// Each thread's last totals, by thread id.
     totals: RunningTotals<(u32, Kind), u64>,
+    /// This round's increases by group (the map is kept from round to round, so that a
+    /// settled process allocates no name per thread).
+    groups: HashMap<String, Group>,
     /// Time not sent yet, below [`MIN_SENT_MS`], by group and kind (ms).
     carried: HashMap<(String, Kind), f64>,
     /// Threads per group last sent.
@@ -112,6 +115,7 @@ impl ThreadGroupMetrics {
             state: State {
                 table: ThreadTable::new(),
                 totals: RunningTotals::new(),
+                groups: HashMap::new(),
                 carried: HashMap::new(),
                 threads_sent: BTreeMap::new(),
                 exited_sent_ns: None,
@@ -140,15 +144,15 @@ impl ThreadGroupMetrics {
         }
         let shared = shared.unwrap_or_else(|| Shared::read(&self.sources, self.needs()));
         let state = &mut self.state;
-        let Some(round) = state.read() else {
+        let Some(alive_cpu_ns) = state.read() else {
             return;
         };
         let process_cpu_ns = shared
             .usage
             .and_then(|usage| usage.user_us.checked_add(usage.system_us))
             .and_then(|us| us.checked_mul(1000));
-        let exited_ms = process_cpu_ns.and_then(|ns| state.exited(ns, round.alive_cpu_ns));
-        let sent = state.send(round, exited_ms);
+        let exited_ms = process_cpu_ns.and_then(|ns| state.exited(ns, alive_cpu_ns));
+        let sent = state.send(exited_ms);
         self.cpu_time = sent.cpu;
         self.wait_time = sent.wait;
         self.threads = sent.threads;
@@ -161,15 +165,8 @@ impl Default for ThreadGroupMetrics {
     }
 }
 
-/// One round's reading, by group.
-struct Round {
-    /// Increases of this round (ms), threads, by group.
-    groups: HashMap<String, Group>,
-    /// CPU time of every thread alive, since it started (ns).
-    alive_cpu_ns: u64,
-}
-
-#[derive(Default)]
+/// One round's increases (ms) and threads, of a group.
+#[derive(Clone, Debug, Default)]
 struct Group {
     cpu_ms: f64,
     wait_ms: f64,
@@ -184,15 +181,27 @@ struct Sent {
 }
 
 impl State {
-    /// Reads every thread: what each grew by since the previous round, summed by group.
-    fn read(&mut self) -> Option<Round> {
-        let mut groups: HashMap<String, Group> = HashMap::new();
+    /// Reads every thread: what each grew by since the previous round, summed by group into
+    /// `groups`; returns the CPU time of every thread alive, since it started (ns).
+    fn read(&mut self) -> Option<u64> {
         let mut alive_cpu_ns = 0u64;
-        let State { table, totals, .. } = self;
+        let State {
+            table,
+            totals,
+            groups,
+            ..
+        } = self;
+        groups
+            .values_mut()
+            .for_each(|group| *group = Group::default());
         let mut totals = totals.sample();
         let read = table.read(|tid, name, times| {
             alive_cpu_ns = alive_cpu_ns.saturating_add(times.cpu_ns);
-            let group = groups.entry(group_of(name).to_owned()).or_default();
+            let name = group_of(name);
+            let group = match groups.get_mut(name) {
+                Some(group) => group,
+                None => groups.entry(name.to_owned()).or_default(),
+            };
             group.threads += 1;
             // A thread's own totals, from its start: all of it the first time it is seen.
             if let Some(grew) = totals.increase((tid, Kind::Cpu), times.cpu_ns, Began::AtZero) {
@@ -205,10 +214,9 @@ impl State {
             }
         });
         drop(totals);
-        read.then_some(Round {
-            groups,
-            alive_cpu_ns,
-        })
+        // Groups without threads any more are not kept.
+        groups.retain(|_, group| group.threads > 0);
+        read.then_some(alive_cpu_ns)
     }
 
     /// The CPU time of threads that exited since the last time it was sent (ms): what
@@ -231,9 +239,13 @@ impl State {
 
     /// This round's groups as sent: the busiest by CPU by name, the rest as `other`, exited
     /// threads as `exited`; small increases carried.
-    fn send(&mut self, round: Round, exited_ms: Option<f64>) -> Sent {
+    fn send(&mut self, exited_ms: Option<f64>) -> Sent {
         let max_groups = self.max_groups.load(Ordering::Relaxed);
-        let mut groups: Vec<(String, Group)> = round.groups.into_iter().collect();
+        let mut groups: Vec<(String, Group)> = self
+            .groups
+            .iter()
+            .map(|(name, group)| (name.clone(), group.clone()))
+            .collect();
         // The busiest first (with what they carried), then by name for a stable order.
         let carried = |name: &str, kind: Kind| self.carried.get(&(name.to_owned(), kind)).copied();
         let busy =
@@ -363,6 +375,7 @@ mod tests {
         State {
             table: ThreadTable::new(),
             totals: RunningTotals::new(),
+            groups: HashMap::new(),
             carried: HashMap::new(),
             threads_sent: BTreeMap::new(),
             exited_sent_ns: None,
@@ -370,35 +383,32 @@ mod tests {
         }
     }
 
-    fn round(groups: &[(&str, f64, f64, u64)]) -> Round {
-        Round {
-            groups: groups
-                .iter()
-                .map(|(name, cpu_ms, wait_ms, threads)| {
-                    let group = Group {
-                        cpu_ms: *cpu_ms,
-                        wait_ms: *wait_ms,
-                        threads: *threads,
-                    };
-                    ((*name).to_owned(), group)
-                })
-                .collect(),
-            alive_cpu_ns: 0,
-        }
+    /// `state` with this round's groups.
+    fn round<'a>(state: &'a mut State, groups: &[(&str, f64, f64, u64)]) -> &'a mut State {
+        state.groups = groups
+            .iter()
+            .map(|(name, cpu_ms, wait_ms, threads)| {
+                let group = Group {
+                    cpu_ms: *cpu_ms,
+                    wait_ms: *wait_ms,
+                    threads: *threads,
+                };
+                ((*name).to_owned(), group)
+            })
+            .collect();
+        state
     }
 
     #[test]
     fn the_busiest_groups_by_name_the_rest_as_other() {
         let mut state = state(2);
-        let sent = state.send(
-            round(&[
-                ("a", 5.0, 1.0, 1),
-                ("b", 50.0, 0.0, 2),
-                ("c", 2.0, 3.0, 1),
-                ("d", 1.0, 0.0, 1),
-            ]),
-            None,
-        );
+        let groups = [
+            ("a", 5.0, 1.0, 1),
+            ("b", 50.0, 0.0, 2),
+            ("c", 2.0, 3.0, 1),
+            ("d", 1.0, 0.0, 1),
+        ];
+        let sent = round(&mut state, &groups).send(None);
         assert_eq!(
             sent.cpu,
             BTreeMap::from([("a".into(), 5.0), ("b".into(), 50.0), ("other".into(), 3.0)])
@@ -416,17 +426,17 @@ mod tests {
     #[test]
     fn small_increases_are_carried_and_counts_sent_when_they_change() {
         let mut state = state(16);
-        let first = state.send(round(&[("timer", 0.4, 0.2, 1)]), Some(0.0));
+        let first = round(&mut state, &[("timer", 0.4, 0.2, 1)]).send(Some(0.0));
         assert!(first.cpu.is_empty() && first.wait.is_empty());
         assert_eq!(first.threads, BTreeMap::from([("timer".into(), 1)]));
-        let second = state.send(round(&[("timer", 0.7, 0.0, 1)]), None);
+        let second = round(&mut state, &[("timer", 0.7, 0.0, 1)]).send(None);
         // 0.4 + 0.7: sent, whole; the count did not change.
         assert_eq!(second.cpu, BTreeMap::from([("timer".into(), 1.1)]));
         assert!(second.threads.is_empty());
         // The group is gone: its count goes to 0 once, and its carried wait is dropped.
-        let third = state.send(round(&[]), None);
+        let third = round(&mut state, &[]).send(None);
         assert_eq!(third.threads, BTreeMap::from([("timer".into(), 0)]));
-        assert!(state.send(round(&[]), None).threads.is_empty());
+        assert!(round(&mut state, &[]).send(None).threads.is_empty());
     }
 
     #[test]

@@ -85,3 +85,32 @@ pub(crate) fn affinity_cpus() -> Option<u64> {
     let count = unsafe { libc::CPU_COUNT(&set) };
     u64::try_from(count).ok().filter(|count| *count > 0)
 }
+
+/// Calls `each` with the id of every thread of this process (the entries of `/proc/self/task`),
+/// reading the directory with `readdir`, which allocates nothing per entry (`std::fs::read_dir`
+/// allocates a name for each); `false` if the directory cannot be opened.
+#[cfg(target_os = "linux")]
+pub(crate) fn for_each_thread_id(mut each: impl FnMut(u32)) -> bool {
+    const TASKS: &std::ffi::CStr = c"/proc/self/task";
+    // SAFETY: `TASKS` is a valid NUL-terminated path that outlives the call.
+    let dir = unsafe { libc::opendir(TASKS.as_ptr()) };
+    if dir.is_null() {
+        return false;
+    }
+    loop {
+        // SAFETY: `dir` is the open directory stream from above, used by this thread only.
+        let entry = unsafe { libc::readdir(dir) };
+        if entry.is_null() {
+            break;
+        }
+        // SAFETY: a non-null `readdir` result points to a valid entry, whose `d_name` is a
+        // NUL-terminated name, until the next `readdir` or `closedir` on `dir`.
+        let name = unsafe { std::ffi::CStr::from_ptr((*entry).d_name.as_ptr()) };
+        if let Some(tid) = name.to_str().ok().and_then(|name| name.parse().ok()) {
+            each(tid);
+        }
+    }
+    // SAFETY: `dir` is open, and not used after this.
+    unsafe { libc::closedir(dir) };
+    true
+}

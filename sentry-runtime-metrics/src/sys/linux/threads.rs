@@ -12,7 +12,8 @@
 //! CPU time comes from `stat` (clock ticks) and there is no wait.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use super::file::{CachedFile, read_once};
 use crate::sys::ffi;
@@ -52,6 +53,10 @@ pub(crate) struct ThreadTable {
     schedstat: Option<bool>,
     /// Nanoseconds per clock tick, for `stat` without `schedstat`.
     ns_per_tick: Option<u64>,
+    /// The thread ids of the last listing (kept to reuse its allocation).
+    tids: Vec<u32>,
+    /// The path of a file of a thread whose files are not kept open (reused).
+    path: String,
 }
 
 impl Clone for ThreadTable {
@@ -75,6 +80,8 @@ impl Clone for ThreadTable {
             round: self.round,
             schedstat: self.schedstat,
             ns_per_tick: self.ns_per_tick,
+            tids: Vec::new(),
+            path: String::new(),
         }
     }
 }
@@ -95,25 +102,23 @@ impl ThreadTable {
             ns_per_tick: ffi::clock_ticks_per_second()
                 .filter(|ticks| *ticks <= 1_000_000_000)
                 .map(|ticks| 1_000_000_000 / ticks),
+            tids: Vec::new(),
+            path: String::new(),
         }
     }
 
     /// Reads every thread of the process, calling `each` with its id, name and totals; `false`
     /// if the list of threads cannot be read (nothing is called then).
     pub(crate) fn read(&mut self, mut each: impl FnMut(u32, &str, ThreadTimes)) -> bool {
-        let Ok(entries) = std::fs::read_dir("/proc/self/task") else {
+        let mut tids = std::mem::take(&mut self.tids);
+        tids.clear();
+        if !ffi::for_each_thread_id(|tid| tids.push(tid)) {
+            self.tids = tids;
             return false;
-        };
+        }
         self.round += 1;
         let round = self.round;
-        for entry in entries.flatten() {
-            let Some(tid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
+        for &tid in &tids {
             let Some(times) = self.times(tid) else {
                 // Exited between the listing and the read.
                 self.forget(tid);
@@ -134,15 +139,16 @@ impl ThreadTable {
             }
         }
         // Threads not listed any more exited: their files are closed, their ids forgotten.
-        let gone: Vec<u32> = self
-            .known
-            .iter()
-            .filter(|(_, known)| known.listed != round)
-            .map(|(tid, _)| *tid)
-            .collect();
-        for tid in gone {
-            self.forget(tid);
+        let before = self.known.len();
+        self.known.retain(|_, known| known.listed == round);
+        if self.known.len() != before {
+            self.open = self
+                .known
+                .values()
+                .filter(|known| known.file.is_some())
+                .count();
         }
+        self.tids = tids;
         true
     }
 
@@ -169,7 +175,12 @@ impl ThreadTable {
         if let Some(known) = self.known.get(&tid) {
             return match &known.file {
                 Some(file) => file.read(parse),
-                None => read_once(&task_path(tid, file_name), parse),
+                None => {
+                    let path = &mut self.path;
+                    path.clear();
+                    let _ = write!(path, "/proc/self/task/{tid}/{file_name}");
+                    read_once(Path::new(path.as_str()), parse)
+                }
             };
         }
         // First seen: its name, and its file kept open while there is room.
