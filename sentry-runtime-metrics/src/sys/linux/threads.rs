@@ -3,8 +3,10 @@
 //! run queue, timeslices), its name from `comm`.
 //!
 //! A thread's `schedstat` is opened when the thread is first seen and re-read with one `pread`
-//! each round, for the first [`MAX_OPEN`] threads; past that, it is opened, read and closed
-//! each round, so a process with 10 000 threads does not hold 10 000 more descriptors. A read
+//! each round, for the first threads up to an eighth of the process's descriptor limit and
+//! [`MAX_OPEN`] at most (128 under the common soft limit of 1 024); past that, it is opened,
+//! read and closed each round, so a process with 10 000 threads does not hold 10 000 more
+//! descriptors. A read
 //! that fails means the thread exited: it is forgotten (its id, if reused, is a new thread).
 //! The name is read when the thread is first seen and once more the round after, since a
 //! thread names itself just after it starts (`std::thread::Builder::name`, Tokio and rayon do)
@@ -18,8 +20,16 @@ use std::path::{Path, PathBuf};
 use super::file::{CachedFile, read_once};
 use crate::sys::ffi;
 
-/// Most `schedstat` files kept open (one per thread, for the first threads seen).
-pub(crate) const MAX_OPEN: usize = 128;
+/// Most `schedstat` files kept open (one per thread, for the first threads seen): an eighth of
+/// the descriptors the process may open (`RLIMIT_NOFILE`'s soft limit), at most this many.
+pub(crate) const MAX_OPEN: usize = 1024;
+
+/// Files kept open at most, in a process whose soft limit on descriptors is `soft_limit`
+/// (`None`: unlimited).
+fn open_bound(soft_limit: Option<u64>) -> usize {
+    let eighth = soft_limit.map_or(MAX_OPEN as u64, |limit| limit / 8);
+    usize::try_from(eighth).map_or(MAX_OPEN, |eighth| eighth.min(MAX_OPEN))
+}
 
 /// One thread's totals since it started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +58,8 @@ struct Known {
 pub(crate) struct ThreadTable {
     known: HashMap<u32, Known>,
     open: usize,
+    /// Most files kept open.
+    max_open: usize,
     round: u64,
     /// Whether threads have `schedstat`; `None` until the first is read.
     schedstat: Option<bool>,
@@ -77,6 +89,7 @@ impl Clone for ThreadTable {
         ThreadTable {
             known,
             open: 0,
+            max_open: self.max_open,
             round: self.round,
             schedstat: self.schedstat,
             ns_per_tick: self.ns_per_tick,
@@ -97,6 +110,7 @@ impl ThreadTable {
         ThreadTable {
             known: HashMap::new(),
             open: 0,
+            max_open: open_bound(ffi::nofile_soft_limit()),
             round: 0,
             schedstat: None,
             ns_per_tick: ffi::clock_ticks_per_second()
@@ -185,7 +199,7 @@ impl ThreadTable {
         }
         // First seen: its name, and its file kept open while there is room.
         let name = read_name(tid)?;
-        let (times, file) = if self.open < MAX_OPEN {
+        let (times, file) = if self.open < self.max_open {
             let file = task_file(tid, file_name);
             (file.read(parse)?, Some(file))
         } else {
@@ -303,6 +317,10 @@ mod tests {
             .cloned()
             .unwrap_or_else(|| panic!("{seen:?}"));
         assert!(table.open_files() <= MAX_OPEN);
+        assert_eq!(open_bound(Some(1024)), 128);
+        assert_eq!(open_bound(Some(1 << 20)), MAX_OPEN);
+        assert_eq!(open_bound(None), MAX_OPEN);
+        assert_eq!(open_bound(Some(16)), 2);
         assert!(
             table
                 .known
