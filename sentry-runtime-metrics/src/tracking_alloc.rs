@@ -1,23 +1,29 @@
 //! [`TrackingAllocator`]: counts heap bytes and allocations for any `GlobalAlloc`.
 //!
 //! Counts live in cache-line-padded shards, one picked per thread, so threads allocating at the
-//! same time do not fight over one cache line; a collection sums the shards.
+//! same time do not fight over one cache line; a collection sums the shards. Bytes allocated
+//! and bytes freed are counted apart (the live heap is their difference), so the bytes
+//! allocated are a running total too, at no cost more per allocation or free.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 const SHARDS: usize = 32;
 
 #[repr(align(128))]
 struct Shard {
-    bytes: AtomicI64,
+    /// Bytes handed out (a reallocation's new size included).
+    allocated: AtomicU64,
+    /// Bytes given back (a reallocation's old size included).
+    freed: AtomicU64,
     allocations: AtomicU64,
 }
 
 #[allow(clippy::declare_interior_mutable_const)] // Only used to initialize the array below.
 const EMPTY_SHARD: Shard = Shard {
-    bytes: AtomicI64::new(0),
+    allocated: AtomicU64::new(0),
+    freed: AtomicU64::new(0),
     allocations: AtomicU64::new(0),
 };
 static COUNTS: [Shard; SHARDS] = [EMPTY_SHARD; SHARDS];
@@ -42,24 +48,36 @@ fn shard() -> &'static Shard {
     &COUNTS[index]
 }
 
+/// Records `allocated` bytes handed out by one allocation (or reallocation) and `freed` bytes
+/// given back: the pair a reallocation records; an allocation frees 0, a free allocates none.
 #[inline]
-fn record(bytes: i64, allocations: u64) {
+fn record(allocated: usize, freed: usize) {
     if !IN_USE.load(Ordering::Relaxed) {
         IN_USE.store(true, Ordering::Relaxed);
     }
     let shard = shard();
-    shard.bytes.fetch_add(bytes, Ordering::Relaxed);
-    if allocations > 0 {
-        shard.allocations.fetch_add(allocations, Ordering::Relaxed);
+    if allocated > 0 {
+        shard
+            .allocated
+            .fetch_add(allocated as u64, Ordering::Relaxed);
+        shard.allocations.fetch_add(1, Ordering::Relaxed);
+    }
+    if freed > 0 {
+        shard.freed.fetch_add(freed as u64, Ordering::Relaxed);
     }
 }
 
-fn signed(size: usize) -> i64 {
-    i64::try_from(size).unwrap_or(i64::MAX)
+/// The sum of one counter over the shards.
+fn sum(counter: impl Fn(&Shard) -> &AtomicU64) -> u64 {
+    COUNTS
+        .iter()
+        .map(|shard| counter(shard).load(Ordering::Relaxed))
+        .fold(0, u64::wrapping_add)
 }
 
-/// A `GlobalAlloc` wrapper that counts live heap bytes and allocations, feeding
-/// `runtime.memory.heap_allocated` and `runtime.memory.allocations` of
+/// A `GlobalAlloc` wrapper that counts live heap bytes, allocations and bytes allocated,
+/// feeding `runtime.memory.heap_allocated`, `runtime.memory.allocations` and
+/// `runtime.memory.allocated_bytes` of
 /// [`MemoryMetrics`](crate::collectors::MemoryMetrics) when jemalloc is not used.
 ///
 /// ```
@@ -74,8 +92,8 @@ fn signed(size: usize) -> i64 {
 /// # }
 /// ```
 ///
-/// Costs two relaxed atomic additions on a per-thread shard per allocation (see
-/// `BENCHMARKS.md`).
+/// Costs two relaxed atomic additions on a per-thread shard per allocation, one per free and
+/// three per reallocation (see `BENCHMARKS.md`).
 #[derive(Debug, Default)]
 pub struct TrackingAllocator<A> {
     inner: A,
@@ -90,19 +108,27 @@ impl<A> TrackingAllocator<A> {
     /// Bytes currently allocated through any `TrackingAllocator`; `None` if none is in use.
     pub fn heap_allocated() -> Option<u64> {
         IN_USE.load(Ordering::Relaxed).then(|| {
-            let live: i64 = COUNTS.iter().map(|s| s.bytes.load(Ordering::Relaxed)).sum();
-            u64::try_from(live).unwrap_or(0)
+            // The frees first: each one counted was allocated before, so it is in the
+            // allocations summed after (which may hold a few more: never a negative heap).
+            let freed = sum(|shard| &shard.freed);
+            sum(|shard| &shard.allocated).saturating_sub(freed)
         })
     }
 
     /// Allocations (including reallocations) made so far; `None` if no tracker is in use.
     pub fn allocations() -> Option<u64> {
-        IN_USE.load(Ordering::Relaxed).then(|| {
-            COUNTS
-                .iter()
-                .map(|s| s.allocations.load(Ordering::Relaxed))
-                .sum()
-        })
+        IN_USE
+            .load(Ordering::Relaxed)
+            .then(|| sum(|shard| &shard.allocations))
+    }
+
+    /// Bytes allocated so far (a reallocation counts its new size, as jemalloc's
+    /// `thread.allocated` does); `None` if no tracker is in use. Its increase over an interval
+    /// is the allocation rate.
+    pub fn allocated_bytes() -> Option<u64> {
+        IN_USE
+            .load(Ordering::Relaxed)
+            .then(|| sum(|shard| &shard.allocated))
     }
 }
 
@@ -113,7 +139,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
         // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, passed on unchanged.
         let ptr = unsafe { self.inner.alloc(layout) };
         if !ptr.is_null() {
-            record(signed(layout.size()), 1);
+            record(layout.size(), 0);
         }
         ptr
     }
@@ -122,7 +148,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
         // SAFETY: as for `alloc`.
         let ptr = unsafe { self.inner.alloc_zeroed(layout) };
         if !ptr.is_null() {
-            record(signed(layout.size()), 1);
+            record(layout.size(), 0);
         }
         ptr
     }
@@ -130,14 +156,14 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: the caller guarantees `ptr` came from this allocator with `layout`.
         unsafe { self.inner.dealloc(ptr, layout) };
-        record(-signed(layout.size()), 0);
+        record(0, layout.size());
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract, passed on unchanged.
         let new = unsafe { self.inner.realloc(ptr, layout, new_size) };
         if !new.is_null() {
-            record(signed(new_size) - signed(layout.size()), 1);
+            record(new_size, layout.size());
         }
         new
     }

@@ -26,9 +26,12 @@ fn rows(out: &mut String, feature: &str, descriptors: Vec<MetricDescriptor>) {
             (CONTAINER, "process.disk.io") => "Linux",
             (CONTAINER, _) => "Linux (cgroup v1/v2)",
             (_, "process.thread_group.wait_time") => "Linux (`schedstat`)",
-            (_, "runtime.memory.heap_allocated" | "runtime.memory.allocations") => {
-                "all (with `TrackingAllocator`)"
-            }
+            (
+                _,
+                "runtime.memory.heap_allocated"
+                | "runtime.memory.allocations"
+                | "runtime.memory.allocated_bytes",
+            ) => "all (with `TrackingAllocator`)",
             (_, name) if name.starts_with("runtime.memory.limit") => "Linux (cgroup v1/v2)",
             (
                 _,

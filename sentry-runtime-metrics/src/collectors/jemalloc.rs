@@ -30,6 +30,11 @@ pub struct JemallocMetrics {
     /// Bytes retained (virtual memory kept for reuse, not returned to the OS) (`stats.retained`).
     #[gauge(name = "runtime.memory.jemalloc.retained", unit = "byte")]
     retained: Option<u64>,
+    /// The share of active pages not allocated to the application (`1 - stats.allocated /
+    /// stats.active`): fragmentation. A heap that grows with this flat is a leak; this rising
+    /// while the allocated bytes stay flat is fragmentation.
+    #[gauge(name = "runtime.memory.jemalloc.fragmentation", unit = "ratio")]
+    fragmentation: Option<f64>,
     epoch: Option<epoch_mib>,
 }
 
@@ -42,6 +47,7 @@ impl JemallocMetrics {
             resident: None,
             mapped: None,
             retained: None,
+            fragmentation: None,
             epoch: epoch::mib().ok(),
         }
     }
@@ -74,7 +80,16 @@ impl JemallocMetrics {
         self.resident = read(stats::resident::read());
         self.mapped = read(stats::mapped::read());
         self.retained = read(stats::retained::read());
+        self.fragmentation = fragmentation(self.allocated, self.active);
     }
+}
+
+/// The share of `active` bytes not `allocated`: from one epoch, so `allocated <= active`
+/// (clamped should a future jemalloc round them apart); `None` without active pages.
+#[allow(clippy::cast_precision_loss)] // A ratio; bytes far below 2^53 are exact.
+fn fragmentation(allocated: Option<u64>, active: Option<u64>) -> Option<f64> {
+    let (allocated, active) = (allocated?, active.filter(|active| *active > 0)?);
+    Some(active.saturating_sub(allocated) as f64 / active as f64)
 }
 
 impl fmt::Debug for JemallocMetrics {
@@ -86,6 +101,7 @@ impl fmt::Debug for JemallocMetrics {
             .field("resident", &self.resident)
             .field("mapped", &self.mapped)
             .field("retained", &self.retained)
+            .field("fragmentation", &self.fragmentation)
             .field("epoch", &self.epoch.map(|_| "found"))
             .finish()
     }
@@ -97,5 +113,23 @@ impl super::built_in::SharesReadings for JemallocMetrics {}
 impl Default for JemallocMetrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fragmentation;
+
+    #[test]
+    fn fragmentation_is_the_share_of_active_bytes_not_allocated() {
+        assert_eq!(fragmentation(Some(75), Some(100)), Some(0.25));
+        assert_eq!(fragmentation(Some(100), Some(100)), Some(0.0));
+        assert_eq!(
+            fragmentation(Some(120), Some(100)),
+            Some(0.0),
+            "never negative"
+        );
+        assert_eq!(fragmentation(Some(0), Some(0)), None, "no active pages");
+        assert_eq!(fragmentation(None, Some(100)), None);
     }
 }

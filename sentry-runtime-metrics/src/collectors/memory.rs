@@ -27,6 +27,15 @@ pub struct MemoryMetrics {
     /// holds the peak of the program that started it).
     #[gauge(name = "runtime.memory.rss.peak", unit = "byte")]
     rss_peak: Option<u64>,
+    /// The anonymous part of the resident set: heap, thread stacks and other memory no file
+    /// backs (the kernel's `RssAnon`, from `statm`); a leak grows this.
+    #[gauge(name = "runtime.memory.rss.anon", unit = "byte")]
+    rss_anon: Option<u64>,
+    /// The file-backed and shared part of the resident set: mapped files, the program's own
+    /// code, shared memory (`RssFile` + `RssShmem`, from `statm`); the kernel can drop or
+    /// write back most of it, and a mapped file growing here is not a leak.
+    #[gauge(name = "runtime.memory.rss.file", unit = "byte")]
+    rss_file: Option<u64>,
     /// Bytes allocated on the heap now (with `TrackingAllocator`; with jemalloc as the global
     /// allocator, the jemalloc collector sends it instead).
     #[gauge(name = "runtime.memory.heap_allocated", unit = "byte")]
@@ -34,6 +43,10 @@ pub struct MemoryMetrics {
     /// Heap allocations made (with `TrackingAllocator`).
     #[counter(name = "runtime.memory.allocations")]
     allocations: Option<u64>,
+    /// Bytes allocated on the heap (with `TrackingAllocator`; a reallocation counts its new
+    /// size): per second, the allocation rate.
+    #[counter(name = "runtime.memory.allocated_bytes")]
+    allocated_bytes: Option<u64>,
     /// Memory limit in effect: the smallest set on the process's cgroup or a parent (container,
     /// pod, systemd slice); not sent when unlimited.
     #[gauge(name = "runtime.memory.limit", unit = "byte")]
@@ -42,7 +55,7 @@ pub struct MemoryMetrics {
     /// over that limit; near 1.0 an OOM kill is close.
     #[gauge(name = "runtime.memory.limit_usage", unit = "ratio")]
     limit_usage: Option<f64>,
-    /// The last allocation count sent (counted from the process's start).
+    /// The last allocation count and allocated bytes sent (counted from the process's start).
     #[totals]
     totals: RunningTotals,
     sources: Arc<Sources>,
@@ -63,8 +76,11 @@ impl MemoryMetrics {
         MemoryMetrics {
             rss: None,
             rss_peak: None,
+            rss_anon: None,
+            rss_file: None,
             heap_allocated: None,
             allocations: None,
+            allocated_bytes: None,
             limit: None,
             limit_usage: None,
             totals: RunningTotals::new(),
@@ -76,7 +92,13 @@ impl MemoryMetrics {
     fn sample(&mut self) {
         let shared =
             (self.shared.take()).unwrap_or_else(|| Shared::read(&self.sources, self.needs()));
-        self.rss = self.sources.rss_bytes();
+        let resident = self.sources.resident();
+        self.rss = resident.map(|resident| resident.bytes);
+        let file = resident.and_then(|resident| resident.file_and_shared);
+        self.rss_file = file;
+        self.rss_anon = resident
+            .zip(file)
+            .map(|(resident, file)| resident.bytes - file);
         // Never below the resident set sent with it: the peak is read first (`getrusage`, at
         // the start of the round), the resident set after, and the kernel's resident counters
         // are per-CPU and summed only approximately (by up to a batch of pages per CPU) in both;
@@ -89,6 +111,7 @@ impl MemoryMetrics {
         self.heap_allocated =
             TrackingAllocator::<()>::heap_allocated().filter(|_| !jemalloc_reports_the_heap());
         self.allocations = TrackingAllocator::<()>::allocations();
+        self.allocated_bytes = TrackingAllocator::<()>::allocated_bytes();
         let limit = shared.memory_limit;
         self.limit = limit.map(|limit| limit.bytes);
         #[allow(clippy::cast_precision_loss)] // A ratio; bytes far below 2^53 are exact.

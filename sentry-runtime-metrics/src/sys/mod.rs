@@ -24,7 +24,7 @@ use std::time::Instant;
 pub(crate) use platform::Sources;
 pub(crate) use platform::threads::ThreadTable;
 pub(crate) use readings::{
-    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resource, ScopedPressure, Throttling, Usage,
+    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resident, Resource, ScopedPressure, Throttling, Usage,
 };
 pub(crate) use shared::{Needs, Shared};
 
@@ -50,8 +50,8 @@ pub(crate) trait Platform {
     /// round; without it, the cgroups are looked at again once a minute).
     fn look_for_moves(&self);
 
-    /// Bytes of this process in RAM now.
-    fn rss_bytes(&self) -> Option<u64>;
+    /// Bytes of this process in RAM now, and the file-backed and shared part where known.
+    fn resident(&self) -> Option<Resident>;
     /// The peak resident set, given `getrusage`'s reading and the resident set now.
     fn peak_rss(&self, usage: Usage, rss_now: Option<u64>) -> Option<u64>;
     fn threads(&self) -> Option<u64>;

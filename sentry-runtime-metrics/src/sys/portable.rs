@@ -15,7 +15,7 @@ use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 use crate::sync::lock;
 use crate::sys::Platform;
 use crate::sys::readings::{
-    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resource, ScopedPressure, Throttling, Usage,
+    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resident, Resource, ScopedPressure, Throttling, Usage,
 };
 
 /// Threads one by one: not read here (sysinfo does not give their CPU and wait), so thread
@@ -84,8 +84,12 @@ impl Platform for Sources {
         self.process.begin_round();
     }
 
-    fn rss_bytes(&self) -> Option<u64> {
-        self.process.rss_bytes()
+    /// sysinfo's resident set, without a split: nothing is sent for the file-backed part.
+    fn resident(&self) -> Option<Resident> {
+        Some(Resident {
+            bytes: self.process.rss_bytes()?,
+            file_and_shared: None,
+        })
     }
 
     /// `getrusage`'s: there is no `/proc/self/status` to correct it with.
@@ -254,8 +258,8 @@ mod tests {
         let portable = Sources::open();
         let proc_files = platform::Sources::open();
         let (theirs, ours) = (
-            portable.rss_bytes().unwrap() as f64,
-            proc_files.rss_bytes().unwrap() as f64,
+            portable.resident().unwrap().bytes as f64,
+            proc_files.resident().unwrap().bytes as f64,
         );
         assert!((theirs - ours).abs() <= ours * 0.1, "{theirs} vs {ours}");
         // sysinfo counts tasks other than the main thread on Linux.

@@ -15,6 +15,15 @@ pub(crate) struct Usage {
     pub(crate) max_rss_bytes: u64,
 }
 
+/// The resident set of the process and the part of it that is file-backed (mapped files,
+/// the binary's own pages) or shared memory; the rest is anonymous (heap, stacks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Resident {
+    pub(crate) bytes: u64,
+    /// `None` where the platform does not split it.
+    pub(crate) file_and_shared: Option<u64>,
+}
+
 /// Storage bytes the process caused to be read and written (the block layer, not the page
 /// cache).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -129,7 +129,7 @@ mod tests {
         let files = super::super::process::ProcFiles::open();
         let hwm = || read_once(Path::new("/proc/self/status"), parse_status_peak).unwrap();
         let usage = ffi::usage().unwrap();
-        let first = peak.read(usage, files.rss_bytes()).unwrap();
+        let first = peak.read(usage, files.resident().map(|r| r.bytes)).unwrap();
         assert!(first <= hwm());
         // No fault counted since, the resident set not above it: the same reading, not read.
         assert_eq!(peak.read(usage, Some(first)), Some(first));

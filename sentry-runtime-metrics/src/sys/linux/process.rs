@@ -1,5 +1,6 @@
 //! The process's own files in `/proc/self`, opened once, each read only for what is sent:
-//! - `statm` for the resident set (2 µs; `stat` would be 5 µs for it);
+//! - `statm` for the resident set and its file-backed and shared part (2 µs; `stat` would be
+//!   5 µs for the resident set alone);
 //! - `fstat` of `task/` for the thread count (procfs gives the directory two links plus one per
 //!   thread), checked once against `stat`'s count, which is read instead should they disagree;
 //! - `fstat` of `fd/` for the open descriptors (Linux ≥ 6.2 gives the count as its size; older
@@ -17,7 +18,7 @@ use super::file::{CachedFile, read_once};
 use super::peak::PeakRss;
 use super::stat;
 use crate::sys::ffi;
-use crate::sys::readings::{DiskIo, Usage};
+use crate::sys::readings::{DiskIo, Resident, Usage};
 
 /// How the thread count is read.
 #[derive(Debug)]
@@ -61,10 +62,17 @@ impl ProcFiles {
         self.peak.read(usage, rss_now)
     }
 
-    /// Bytes of this process in RAM now.
-    pub(crate) fn rss_bytes(&self) -> Option<u64> {
-        let pages = opened(&self.statm, "/proc/self/statm").read(parse_statm_resident)?;
-        pages.checked_mul(self.page_size?)
+    /// Bytes of this process in RAM now, and how many of them are file-backed or shared.
+    pub(crate) fn resident(&self) -> Option<Resident> {
+        let (resident, shared) = opened(&self.statm, "/proc/self/statm").read(parse_statm)?;
+        let page_size = self.page_size?;
+        Some(Resident {
+            bytes: resident.checked_mul(page_size)?,
+            // Never above the whole: both are per-CPU counters summed one after the other.
+            file_and_shared: shared
+                .checked_mul(page_size)
+                .map(|b| b.min(resident * page_size)),
+        })
     }
 
     pub(crate) fn threads(&self) -> Option<u64> {
@@ -140,13 +148,16 @@ fn started_at(start_ticks: u64) -> Option<Instant> {
     Instant::now().checked_sub(since_boot.checked_sub(started)?)
 }
 
-/// The second field of `statm`: resident pages.
-pub(crate) fn parse_statm_resident(text: &str) -> Option<u64> {
+/// The second and third fields of `statm`: resident pages, and those of them that are
+/// file-backed or shared memory (the kernel's `RssFile` + `RssShmem`; the rest, `RssAnon`, is
+/// the heap, stacks and other anonymous memory).
+pub(crate) fn parse_statm(text: &str) -> Option<(u64, u64)> {
     let mut fields = text.split_ascii_whitespace();
     let resident = fields.nth(1)?.parse().ok()?;
-    // `statm` has seven fields: a third proves the second was not cut short.
+    let shared = fields.next()?.parse().ok()?;
+    // `statm` has seven fields: a fourth proves the third was not cut short.
     fields.next()?;
-    Some(resident)
+    Some((resident, shared))
 }
 
 /// The file in `slot`, opened at `path` the first time.
@@ -186,9 +197,9 @@ mod tests {
 
     #[test]
     fn parses_statm_io_and_uptime() {
-        assert_eq!(parse_statm_resident("765 436 408 5 0 123 0\n"), Some(436));
-        assert_eq!(parse_statm_resident("765 43"), None, "cut");
-        assert_eq!(parse_statm_resident(""), None);
+        assert_eq!(parse_statm("765 436 408 5 0 123 0\n"), Some((436, 408)));
+        assert_eq!(parse_statm("765 436 40"), None, "cut");
+        assert_eq!(parse_statm(""), None);
         let io = "rchar: 6976\nwchar: 10\nsyscr: 10\nsyscw: 1\nread_bytes: 4096\n\
                   write_bytes: 8192\ncancelled_write_bytes: 0\n";
         assert_eq!(
@@ -222,7 +233,7 @@ mod tests {
             matches!(files.threads.get(), Some(Threads::TaskLinks(_))),
             "task links agree with stat"
         );
-        assert!(files.rss_bytes().is_some_and(|b| b > 0));
+        assert!(files.resident().map(|r| r.bytes).is_some_and(|b| b > 0));
         assert!(files.open_fds().is_some_and(|n| n > 0));
         let started = files.started_at().expect("a start time");
         assert!(started <= Instant::now());
@@ -230,7 +241,7 @@ mod tests {
         // `getrusage` would count): about the current RSS at least (the kernel folds its
         // per-CPU RSS counts in lazily: a few hundred KiB either way while other tests
         // allocate), and at most the peak read after.
-        let rss = files.rss_bytes().unwrap();
+        let rss = files.resident().map(|r| r.bytes).unwrap();
         let peak = files.peak_rss(ffi::usage().unwrap(), Some(rss)).unwrap();
         let own = read_once(Path::new("/proc/self/status"), parse_status_peak).unwrap();
         assert!(

@@ -13,7 +13,7 @@ use super::cgroup::pressure::parse_pressure;
 use super::cpus::count_list;
 use super::file::text_of;
 use super::peak::parse_status_peak;
-use super::process::{parse_io, parse_statm_resident, parse_uptime};
+use super::process::{parse_io, parse_statm, parse_uptime};
 use super::stat;
 
 /// Arbitrary bytes, as read from a file.
@@ -73,7 +73,7 @@ proptest! {
         let _ = parse_v2_cpu_stat(input);
         let _ = parse_pressure(input);
         let _ = parse_io(input);
-        let _ = parse_statm_resident(input);
+        let _ = parse_statm(input);
         let _ = parse_uptime(input);
         let _ = parse_hierarchical_limit(input);
         let _ = parse_status_peak(input);
@@ -181,8 +181,8 @@ proptest! {
             prop_assert!(parsed.full.is_none_or(|full| full.total_us == b));
         }
         let statm = format!("{a} {b} 3 4 0 5 0\n");
-        if let Some(resident) = parse_statm_resident(&statm[..cut.min(statm.len())]) {
-            prop_assert_eq!(resident, b);
+        if let Some((resident, shared)) = parse_statm(&statm[..cut.min(statm.len())]) {
+            prop_assert_eq!((resident, shared), (b, 3));
         }
     }
 

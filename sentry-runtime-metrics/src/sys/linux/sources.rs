@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::cgroup::{Cgroup, FollowedCgroup, LOCATE_AGAIN};
 use super::process::ProcFiles;
 use crate::sys::readings::{
-    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resource, ScopedPressure, Throttling, Usage,
+    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resident, Resource, ScopedPressure, Throttling, Usage,
 };
 use crate::sys::{Platform, ffi};
 
@@ -62,8 +62,8 @@ impl Platform for Sources {
         self.cgroup(Duration::ZERO);
     }
 
-    fn rss_bytes(&self) -> Option<u64> {
-        self.process.rss_bytes()
+    fn resident(&self) -> Option<Resident> {
+        self.process.resident()
     }
 
     fn peak_rss(&self, usage: Usage, rss_now: Option<u64>) -> Option<u64> {
