@@ -434,3 +434,99 @@ impl Rounds {
 fn sent(metrics: &[Metric], name: &str) -> Option<f64> {
     metrics.iter().find(|m| m.name == name).map(|m| m.value)
 }
+
+/// In the child: the directory of its v1 `controller` cgroup's parent, from `/proc/self/cgroup`.
+fn own_parent_dir(controller: &str) -> std::path::PathBuf {
+    let membership = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let path = membership
+        .lines()
+        .find_map(|line| line.split_once(&format!(":{controller}:")).map(|(_, p)| p))
+        .unwrap_or_else(|| panic!("no {controller} line in {membership}"));
+    let own = Path::new("/sys/fs/cgroup")
+        .join(controller)
+        .join(path.trim_start_matches('/'));
+    own.parent().unwrap().to_path_buf()
+}
+
+#[test]
+fn a_task_limit_on_the_parent_is_the_limit_and_its_tasks_are_counted() {
+    const TEST: &str = "a_task_limit_on_the_parent_is_the_limit_and_its_tasks_are_counted";
+    if child::is_child() {
+        wait_for_the_go();
+        // Ten threads more, parked until the reading is done: the count holds still.
+        let (done, parked) = (
+            Arc::new(AtomicBool::new(false)),
+            std::sync::Barrier::new(11),
+        );
+        std::thread::scope(|scope| {
+            for _ in 0..10 {
+                scope.spawn(|| {
+                    parked.wait();
+                    while !done.load(Ordering::Relaxed) {
+                        std::thread::park_timeout(Duration::from_millis(10));
+                    }
+                });
+            }
+            parked.wait();
+            let metrics = ContainerMetrics::new().collect_mut().unwrap().metrics;
+            // The cgroup's own files, read by the test.
+            let parent = own_parent_dir("pids");
+            let current = std::fs::read_to_string(parent.join("pids.current")).unwrap();
+            report("pids_limit", value(&metrics, "process.pids.limit"));
+            report("pids_count", value(&metrics, "process.pids.count"));
+            report("pids_current", current.trim().parse().ok());
+            done.store(true, Ordering::Relaxed);
+        });
+        return;
+    }
+    let Some(cgroup) = cgroup("pids", "srm-pids") else {
+        return;
+    };
+    cgroup.set(cgroup.parent(), "pids.max", "200").unwrap();
+    let report = run_child_in(&cgroup, TEST);
+    println!("{report:?}");
+    assert_eq!(report.get("pids_limit"), Some(&200.0), "{report:?}");
+    assert_eq!(report.get("pids_count"), report.get("pids_current"));
+    assert!(
+        report["pids_count"] >= 11.0,
+        "the child and its ten threads: {report:?}"
+    );
+}
+
+#[test]
+fn a_swap_limit_on_the_parent_is_memsw_less_the_memory_limit() {
+    const TEST: &str = "a_swap_limit_on_the_parent_is_memsw_less_the_memory_limit";
+    if child::is_child() {
+        wait_for_the_go();
+        let metrics = ContainerMetrics::new().collect_mut().unwrap().metrics;
+        let stat = std::fs::read_to_string(own_parent_dir("memory").join("memory.stat")).unwrap();
+        report("swap_limit", value(&metrics, "runtime.memory.swap.limit"));
+        report("swap", value(&metrics, "runtime.memory.swap"));
+        report("total_swap", Some(key(&stat, "total_swap")));
+        report("high", value(&metrics, "runtime.memory.high"));
+        return;
+    }
+    let Some(cgroup) = cgroup("memory", "srm-swap") else {
+        return;
+    };
+    let parent = cgroup.parent();
+    if !parent.join("memory.memsw.limit_in_bytes").exists() {
+        println!("no swap accounting on this kernel (memory.memsw.*): the fixture tests check it");
+        return;
+    }
+    cgroup
+        .set(parent, "memory.limit_in_bytes", &(256u64 << 20).to_string())
+        .unwrap();
+    cgroup
+        .set(
+            parent,
+            "memory.memsw.limit_in_bytes",
+            &(384u64 << 20).to_string(),
+        )
+        .unwrap();
+    let report = run_child_in(&cgroup, TEST);
+    println!("{report:?}");
+    assert_eq!(report.get("swap_limit"), Some(&((128u64 << 20) as f64)));
+    assert_eq!(report.get("swap"), report.get("total_swap"));
+    assert_eq!(report.get("high"), None, "v1 has no memory.high");
+}

@@ -56,6 +56,31 @@ pub struct ContainerMetrics {
     /// reclaims, and kills if that fails); sent only while a limit in sight is set.
     #[counter(name = "runtime.memory.limit_hits", delta)]
     limit_hits: Option<u64>,
+    /// `memory.high` in effect (cgroup v2): the smallest set on the process's cgroup or a
+    /// parent. Above it the kernel throttles the cgroup's tasks and reclaims their memory, long
+    /// before `memory.max` kills; not sent when none is set.
+    #[gauge(name = "runtime.memory.high", unit = "byte")]
+    memory_high: Option<u64>,
+    /// Times the cgroup that sets `memory.high` went over it and was throttled and reclaimed
+    /// (`memory.events` `high`).
+    #[counter(name = "runtime.memory.high_hits", delta)]
+    high_hits: Option<u64>,
+    /// Swap in use by the cgroup that sets the swap limit in effect; sent only with a limit.
+    #[gauge(name = "runtime.memory.swap", unit = "byte")]
+    swap: Option<u64>,
+    /// The swap the cgroup may use: v2 `memory.swap.max`, v1 `memory.memsw.limit_in_bytes`
+    /// less `memory.limit_in_bytes`; not sent when unlimited or 0 (no swap at all).
+    #[gauge(name = "runtime.memory.swap.limit", unit = "byte")]
+    swap_limit: Option<u64>,
+    /// The task limit in effect (`pids.max`, the smallest on the process's cgroup or a
+    /// parent): past it creating a thread or process fails (`std::thread::spawn` panics);
+    /// not sent when none is set.
+    #[gauge(name = "process.pids.limit")]
+    pids_limit: Option<u64>,
+    /// Tasks (threads of every process) in the cgroup that sets the task limit
+    /// (`pids.current`); sent only with a limit.
+    #[gauge(name = "process.pids.count")]
+    pids_count: Option<u64>,
     /// Share of the last 10 s in which some task waited for CPU (PSI `some avg10`), by `scope`.
     #[gauge(
         name = "process.pressure.cpu.some",
@@ -128,6 +153,7 @@ enum ContainerTotal {
     ThrottledPeriods,
     OomKills,
     LimitHits,
+    HighHits,
     /// Stall time of a resource, of the process's cgroup or the system.
     StallMicros(Resource),
     DiskRead,
@@ -149,6 +175,12 @@ impl ContainerMetrics {
             throttled_ratio: None,
             oom_kills: None,
             limit_hits: None,
+            memory_high: None,
+            high_hits: None,
+            swap: None,
+            swap_limit: None,
+            pids_limit: None,
+            pids_count: None,
             cpu_some: BTreeMap::new(),
             cpu_full: BTreeMap::new(),
             memory_some: BTreeMap::new(),
@@ -190,6 +222,9 @@ impl ContainerMetrics {
         let limit_hits = shared
             .memory_limit
             .and_then(|limit| Some((limit.set_by.cgroup()?, self.sources.limit_hits(limit)?)));
+        let memory_high = self.sources.memory_high();
+        let swap = self.sources.swap();
+        let tasks = self.sources.task_limit();
         let host_pressure = self.host_pressure.load(Ordering::Relaxed);
         let pressure = RESOURCES.map(|resource| {
             self.sources
@@ -214,6 +249,10 @@ impl ContainerMetrics {
         );
         self.oom_kills = of_cgroup(ContainerTotal::OomKills, oom_kills);
         self.limit_hits = of_cgroup(ContainerTotal::LimitHits, limit_hits);
+        self.high_hits = of_cgroup(
+            ContainerTotal::HighHits,
+            memory_high.and_then(|high| Some((high.cgroup, high.used?))),
+        );
         // The stall of the cgroup, or (`None`) of the system since boot.
         let stalled = pressure.map(|reading| {
             let reading = reading?;
@@ -246,6 +285,9 @@ impl ContainerMetrics {
             _ => None,
         };
         self.previous = throttling;
+        self.memory_high = memory_high.map(|high| high.limit);
+        (self.swap_limit, self.swap) = (swap.map(|s| s.limit), swap.and_then(|s| s.used));
+        (self.pids_limit, self.pids_count) = (tasks.map(|t| t.limit), tasks.and_then(|t| t.used));
         for (reading, stalled) in pressure.into_iter().zip(stalled) {
             self.set_pressure(reading, stalled);
         }

@@ -24,7 +24,8 @@ use std::time::Instant;
 pub(crate) use platform::Sources;
 pub(crate) use platform::threads::ThreadTable;
 pub(crate) use readings::{
-    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resident, Resource, ScopedPressure, Throttling, Usage,
+    CgroupId, CpuQuota, DiskIo, LimitInUse, MemoryLimit, Resident, Resource, ScopedPressure,
+    Throttling, Usage,
 };
 pub(crate) use shared::{Needs, Shared};
 
@@ -73,6 +74,12 @@ pub(crate) trait Platform {
     fn limit_hits(&self, limit: MemoryLimit) -> Option<u64>;
     /// OOM kills in the process's own cgroup, and which cgroup that is.
     fn oom_kills(&self) -> Option<(CgroupId, u64)>;
+    /// `memory.high` in effect (cgroup v2) and the times it was hit.
+    fn memory_high(&self) -> Option<LimitInUse>;
+    /// The swap limit in effect and the swap in use by the cgroup that sets it.
+    fn swap(&self) -> Option<LimitInUse>;
+    /// The task limit in effect (`pids.max`) and the tasks in the cgroup that sets it.
+    fn task_limit(&self) -> Option<LimitInUse>;
     /// Throttling of the cgroup that sets `quota`.
     fn throttling(&self, quota: CpuQuota) -> Option<Throttling>;
     /// Pressure on `resource`, and whose.

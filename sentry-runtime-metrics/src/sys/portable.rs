@@ -15,7 +15,8 @@ use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 use crate::sync::lock;
 use crate::sys::Platform;
 use crate::sys::readings::{
-    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resident, Resource, ScopedPressure, Throttling, Usage,
+    CgroupId, CpuQuota, DiskIo, LimitInUse, MemoryLimit, Resident, Resource, ScopedPressure,
+    Throttling, Usage,
 };
 
 /// Threads one by one: not read here (sysinfo does not give their CPU and wait), so thread
@@ -143,6 +144,18 @@ impl Platform for Sources {
     }
 
     fn oom_kills(&self) -> Option<(CgroupId, u64)> {
+        None
+    }
+
+    fn memory_high(&self) -> Option<LimitInUse> {
+        None
+    }
+
+    fn swap(&self) -> Option<LimitInUse> {
+        None
+    }
+
+    fn task_limit(&self) -> Option<LimitInUse> {
         None
     }
 

@@ -68,6 +68,18 @@ pub(crate) struct MemoryLimit {
     pub(crate) set_by: SetBy,
 }
 
+/// One of the limits that bite before the memory limit (`memory.high`, swap, tasks) in effect:
+/// the smallest on the process's cgroup or a parent, and that cgroup's use of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LimitInUse {
+    /// Bytes (`memory.high`, swap) or tasks (`pids.max`).
+    pub(crate) limit: u64,
+    /// Swap bytes in use, tasks in the cgroup, or for `memory.high` the times it was hit.
+    pub(crate) used: Option<u64>,
+    /// The cgroup that sets it.
+    pub(crate) cgroup: CgroupId,
+}
+
 /// The CPU quota in effect and where it is set.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct CpuQuota {

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use super::cgroup::{Cgroup, FollowedCgroup, LOCATE_AGAIN};
 use super::process::ProcFiles;
 use crate::sys::readings::{
-    CgroupId, CpuQuota, DiskIo, MemoryLimit, Resident, Resource, ScopedPressure, Throttling, Usage,
+    CgroupId, CpuQuota, DiskIo, LimitInUse, MemoryLimit, Resident, Resource, ScopedPressure,
+    Throttling, Usage,
 };
 use crate::sys::{Platform, ffi};
 
@@ -109,6 +110,18 @@ impl Platform for Sources {
 
     fn oom_kills(&self) -> Option<(CgroupId, u64)> {
         self.cgroups().oom_kills()
+    }
+
+    fn memory_high(&self) -> Option<LimitInUse> {
+        self.cgroups().memory_high()
+    }
+
+    fn swap(&self) -> Option<LimitInUse> {
+        self.cgroups().swap()
+    }
+
+    fn task_limit(&self) -> Option<LimitInUse> {
+        self.cgroups().task_limit()
     }
 
     fn throttling(&self, quota: CpuQuota) -> Option<Throttling> {

@@ -4,6 +4,7 @@
 //! file or `max` means no limit, and nothing is sent for it.
 
 mod cpu;
+pub(crate) mod early_limits;
 mod followed;
 mod levels;
 mod membership;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use cpu::CpuCgroup;
+use early_limits::EarlyLimits;
 pub(crate) use followed::{FollowedCgroup, LOCATE_AGAIN};
 use levels::Levels;
 pub(crate) use membership::{Membership, parse_membership};
@@ -24,7 +26,9 @@ use memory::MemoryCgroup;
 use mounts::Mounts;
 use pressure::PressureFiles;
 
-use crate::sys::readings::{CgroupId, CpuQuota, MemoryLimit, Resource, ScopedPressure, Throttling};
+use crate::sys::readings::{
+    CgroupId, CpuQuota, LimitInUse, MemoryLimit, Resource, ScopedPressure, Throttling,
+};
 
 /// The cgroups of this process where it was found; each controller's files opened when it is
 /// first asked for (a process that collects no CPU quota holds no CPU file open), each file once.
@@ -34,6 +38,9 @@ pub(crate) struct Cgroup {
     memory: OnceLock<Option<MemoryCgroup>>,
     cpu_levels: (Levels, bool),
     cpu: OnceLock<CpuCgroup>,
+    pids_levels: Levels,
+    /// Found when first asked for: every level's limit read once (see [`early_limits`]).
+    early: OnceLock<EarlyLimits>,
     pressure: PressureFiles,
 }
 
@@ -67,11 +74,14 @@ impl Cgroup {
             .map_or_else(|| (v2_levels.clone(), false), |levels| (levels, true));
         let cpu_levels = v1_levels(&mounts.cpu, "cpu")
             .map_or_else(|| (v2_levels.clone(), false), |levels| (levels, true));
+        let pids_levels = v1_levels(&mounts.pids, "pids").unwrap_or_else(|| v2_levels.clone());
         Cgroup {
             memory_levels,
             memory: OnceLock::new(),
             cpu_levels,
             cpu: OnceLock::new(),
+            pids_levels,
+            early: OnceLock::new(),
             // The own v2 cgroup's pressure; the real root's is the system's.
             pressure: PressureFiles::open(v2_levels.dirs.first().map(PathBuf::as_path)),
         }
@@ -107,6 +117,28 @@ impl Cgroup {
 
     pub(crate) fn oom_kills(&self) -> Option<(CgroupId, u64)> {
         self.memory()?.oom_kills()
+    }
+
+    fn early(&self) -> &EarlyLimits {
+        self.early.get_or_init(|| {
+            let (levels, v1) = &self.memory_levels;
+            EarlyLimits::find((levels, *v1), &self.pids_levels)
+        })
+    }
+
+    /// `memory.high` in effect (v2) and how often it was hit.
+    pub(crate) fn memory_high(&self) -> Option<LimitInUse> {
+        self.early().memory_high.as_ref()?.read()
+    }
+
+    /// The swap limit in effect and the swap in use by the cgroup that sets it.
+    pub(crate) fn swap(&self) -> Option<LimitInUse> {
+        self.early().swap.as_ref()?.read()
+    }
+
+    /// The task limit (`pids.max`) in effect and the tasks in the cgroup that sets it.
+    pub(crate) fn task_limit(&self) -> Option<LimitInUse> {
+        self.early().tasks.as_ref()?.read()
     }
 
     pub(crate) fn cpu_quota(&self) -> Option<CpuQuota> {

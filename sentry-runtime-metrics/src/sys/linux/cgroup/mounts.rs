@@ -53,6 +53,8 @@ pub(crate) struct Mounts {
     /// The v1 hierarchy with the `cpu` controller (alone or co-mounted, as `cpu,cpuacct` or
     /// `cpuset,cpu,cpuacct`).
     pub(crate) cpu: Option<Mount>,
+    /// The v1 hierarchy with the `pids` controller.
+    pub(crate) pids: Option<Mount>,
 }
 
 impl Mounts {
@@ -87,6 +89,7 @@ impl Mounts {
                 .map(Mount::whole),
             memory: v1(&["memory"]),
             cpu: v1(&["cpu", "cpu,cpuacct", "cpuacct,cpu"]),
+            pids: v1(&["pids"]),
         }
     }
 }
@@ -120,6 +123,9 @@ pub(crate) fn parse_mountinfo(text: &str) -> Mounts {
                 }
                 if has("cpu") && mounts.cpu.is_none() {
                     mounts.cpu = Some(mount());
+                }
+                if has("pids") && mounts.pids.is_none() {
+                    mounts.pids = Some(mount());
                 }
             }
             _ => {}
