@@ -15,6 +15,7 @@ use crate::binding::ClientBinding;
 use crate::collector::MetricCollector;
 use crate::config::RuntimeMetricsConfig;
 use crate::engine::{Engine, Origin};
+use crate::environment_report::{EnvironmentReport, Switches};
 use crate::local_view::{Destination, LocalView};
 use crate::losses::RuntimeMetricsStats;
 use crate::sampler;
@@ -68,6 +69,8 @@ struct Shared {
     session: Mutex<Option<Arc<ClientBinding>>>,
     /// What the builder methods change in the built-in collectors.
     settings: crate::collectors::Settings,
+    /// Which built-in collectors the configuration turned on (and their features allow).
+    built_in: (bool, bool, bool),
 }
 
 impl RuntimeMetricsIntegration {
@@ -99,6 +102,11 @@ impl RuntimeMetricsIntegration {
                 )),
                 interval: collection_interval.max(MIN_COLLECTION_INTERVAL),
                 settings,
+                built_in: (
+                    collect_memory && cfg!(feature = "memory"),
+                    collect_process && cfg!(feature = "process"),
+                    collect_container && collect_process && cfg!(feature = "process"),
+                ),
                 collect_async_runtime,
                 session: Mutex::new(None),
             }),
@@ -279,6 +287,22 @@ impl RuntimeMetricsIntegration {
         self.shared.engine.stats()
     }
 
+    /// What the integration sees where it runs, and each built-in metric of its collectors it
+    /// will not send here, with why (a limit not set, a file not there, a switch off): see
+    /// [`EnvironmentReport`]. Read afresh at each call. The SDK's debug log shows it once per
+    /// client.
+    pub fn environment_report(&self) -> EnvironmentReport {
+        let (memory, process, container) = self.shared.built_in;
+        let settings = &self.shared.settings;
+        EnvironmentReport::new(Switches {
+            memory,
+            process,
+            container,
+            max_thread_groups: settings.max_thread_groups.load(Ordering::Relaxed),
+            host_pressure: settings.host_pressure.load(Ordering::Relaxed),
+        })
+    }
+
     /// The interval in effect (the configured one, raised to [`MIN_COLLECTION_INTERVAL`]).
     pub fn collection_interval(&self) -> Duration {
         self.shared.interval
@@ -352,6 +376,13 @@ impl Integration for RuntimeMetricsIntegration {
             ));
             ClientBinding::local(options, &Hub::current())
         };
+        if options.debug {
+            // Once per client: what it sees, and what it will not send here and why.
+            let report = self.environment_report();
+            for line in report.to_string().lines() {
+                engine.log().write(format_args!("{line}"));
+            }
+        }
         // The newest client gets the rounds; the previous one's sampler stops.
         if let Some(previous) = lock(&self.shared.session).replace(Arc::clone(&binding)) {
             previous.end();

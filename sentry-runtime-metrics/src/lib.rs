@@ -107,6 +107,7 @@ mod config;
 mod debug_log;
 mod descriptor;
 mod engine;
+mod environment_report;
 mod integration;
 mod local_view;
 mod losses;
@@ -131,6 +132,7 @@ pub mod __private;
 pub use collector::{CollectError, Collected, MAX_METRICS_PER_COLLECTOR, MetricCollector};
 pub use config::RuntimeMetricsConfig;
 pub use descriptor::{DescribeMetrics, MetricDescriptor};
+pub use environment_report::{EnvironmentReport, NotSent};
 pub use integration::{
     LAST_ROUND_WAIT, LastRoundGuard, MIN_COLLECTION_INTERVAL, RuntimeMetricsIntegration,
 };

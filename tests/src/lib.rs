@@ -7,6 +7,7 @@ pub mod cgroup;
 pub mod child;
 pub mod loopback;
 pub mod probes;
+pub mod vm;
 
 use std::time::{Duration, Instant};
 

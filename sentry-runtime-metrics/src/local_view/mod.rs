@@ -1,7 +1,7 @@
 //! [`LocalView`]: what each round sends, printed where you can read it, with or without a DSN.
 
 mod board;
-mod readable;
+pub(crate) mod readable;
 
 use std::fmt;
 use std::io::{self, Write};

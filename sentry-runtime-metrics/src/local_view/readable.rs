@@ -6,12 +6,16 @@ use crate::metric::{MetricType, MetricValue};
 
 /// `value` with its `unit` (a unit Sentry knows, or none) as a person reads it. A counter carries
 /// no unit; the built-in ones whose name ends in `_time` (`process.cpu.user_time`,
-/// `process.pressure.cpu.stall_time`, ...) count milliseconds, as documented. Any other
-/// counter is a plain number: its unit is not known here.
+/// `process.pressure.cpu.stall_time`, ...) count milliseconds, and `process.disk.io` and
+/// `runtime.memory.allocated_bytes` bytes, as documented. Any other counter is a plain number:
+/// its unit is not known here.
 pub(crate) fn readable(name: &str, kind: MetricType, value: f64, unit: Option<&str>) -> String {
     let built_in_time = name.starts_with("process.") && name.ends_with("_time");
+    let built_in_bytes = (name.starts_with("runtime.memory.") && name.ends_with("_bytes"))
+        || name == "process.disk.io";
     let unit = match unit {
         None if kind == MetricType::Counter && built_in_time => Some("millisecond"),
+        None if kind == MetricType::Counter && built_in_bytes => Some("byte"),
         unit => unit,
     };
     match unit {
@@ -165,6 +169,12 @@ mod tests {
         assert_eq!(counter("process.cpu.user_time", 4.755), "4.755 ms");
         assert_eq!(counter("process.cpu.user_time", 37_400.0), "37.4 s");
         assert_eq!(counter("process.paging.faults", 1234.0), "1234");
+        assert_eq!(
+            counter("runtime.memory.allocated_bytes", 3.0 * 1048576.0),
+            "3 MiB"
+        );
+        assert_eq!(counter("process.disk.io", 2048.0), "2 KiB");
+        assert_eq!(counter("app.bytes", 2048.0), "2048", "not ours");
         // Not one of ours: its unit is not known, so it is not guessed.
         assert_eq!(counter("app.wait_time", 12.5), "12.5");
         assert_eq!(readable("x", MetricType::Gauge, 9.0, None), "9");

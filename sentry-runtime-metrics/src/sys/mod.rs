@@ -10,6 +10,7 @@
 #[cfg(unix)]
 pub(crate) mod ffi;
 // The sysinfo reader is compiled on Linux too, for its test against the `/proc` reader.
+pub(crate) mod findings;
 #[cfg_attr(target_os = "linux", path = "linux/mod.rs")]
 #[cfg_attr(not(target_os = "linux"), path = "portable.rs")]
 pub(crate) mod platform;
@@ -84,6 +85,10 @@ pub(crate) trait Platform {
     fn throttling(&self, quota: CpuQuota) -> Option<Throttling>;
     /// Pressure on `resource`, and whose.
     fn pressure(&self, resource: Resource) -> Option<ScopedPressure>;
+
+    /// What it finds of the process's cgroups, limits and kernel features (read afresh: for
+    /// the report of what the integration sees, not for rounds).
+    fn findings(&self) -> findings::Findings;
 }
 
 /// CPUs available: the affinity count, lowered to the cgroup quota when one is set.

@@ -159,6 +159,14 @@ impl Platform for Sources {
         None
     }
 
+    /// No cgroups, limits or `schedstat` through sysinfo.
+    fn findings(&self) -> crate::sys::findings::Findings {
+        crate::sys::findings::Findings {
+            reader: "sysinfo",
+            ..Default::default()
+        }
+    }
+
     fn throttling(&self, _quota: CpuQuota) -> Option<Throttling> {
         None
     }

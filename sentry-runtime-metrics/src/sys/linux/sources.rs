@@ -5,12 +5,15 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::cgroup::{Cgroup, FollowedCgroup, LOCATE_AGAIN};
+use super::file::read_once;
 use super::process::ProcFiles;
+use crate::sys::findings::Findings;
 use crate::sys::readings::{
     CgroupId, CpuQuota, DiskIo, LimitInUse, MemoryLimit, Resident, Resource, ScopedPressure,
     Throttling, Usage,
 };
 use crate::sys::{Platform, ffi};
+use std::path::Path;
 
 /// The sources of this process on Linux.
 #[derive(Debug)]
@@ -130,5 +133,24 @@ impl Platform for Sources {
 
     fn pressure(&self, resource: Resource) -> Option<ScopedPressure> {
         self.cgroups().pressure(resource)
+    }
+
+    fn findings(&self) -> Findings {
+        let schedstat = read_once(
+            Path::new("/proc/thread-self/schedstat"),
+            super::threads::parse_schedstat,
+        );
+        let mut findings = Findings {
+            reader: "/proc and cgroup files",
+            schedstat: Some(schedstat.is_some()),
+            resident_split: self
+                .process
+                .resident()
+                .is_some_and(|r| r.file_and_shared.is_some()),
+            ..Findings::default()
+        };
+        // Where the process is now.
+        self.cgroup(Duration::ZERO).find(&mut findings);
+        findings
     }
 }

@@ -141,6 +141,11 @@ impl MemoryCgroup {
         self.levels.get(index).filter(|level| level.id == cgroup)
     }
 
+    /// The directory of the cgroup that sets `limit`; `None` for one out of sight.
+    pub(crate) fn dir_of(&self, limit: MemoryLimit) -> Option<&Path> {
+        Some(&self.setter(limit)?.dir)
+    }
+
     /// The working set of the cgroup that sets `limit`: memory charged to it minus inactive file
     /// cache, which the kernel reclaims before it kills anything (the figure Kubernetes evicts
     /// on). `None` for a limit set out of sight.

@@ -26,6 +26,7 @@ use memory::MemoryCgroup;
 use mounts::Mounts;
 use pressure::PressureFiles;
 
+use crate::sys::findings::{CgroupFound, Findings, Limit, LimitFinding};
 use crate::sys::readings::{
     CgroupId, CpuQuota, LimitInUse, MemoryLimit, Resource, ScopedPressure, Throttling,
 };
@@ -39,6 +40,11 @@ pub(crate) struct Cgroup {
     cpu_levels: (Levels, bool),
     cpu: OnceLock<CpuCgroup>,
     pids_levels: Levels,
+    /// Whether the pids controller is a v1 hierarchy's.
+    pids_v1: bool,
+    /// The controllers (`memory`, `cpu`, `pids`) whose hierarchy's real root the process is
+    /// in, where no limit can be set (for the report of what the integration sees).
+    at_root: Vec<(&'static str, bool)>,
     /// Found when first asked for: every level's limit read once (see [`early_limits`]).
     early: OnceLock<EarlyLimits>,
     pressure: PressureFiles,
@@ -74,13 +80,36 @@ impl Cgroup {
             .map_or_else(|| (v2_levels.clone(), false), |levels| (levels, true));
         let cpu_levels = v1_levels(&mounts.cpu, "cpu")
             .map_or_else(|| (v2_levels.clone(), false), |levels| (levels, true));
-        let pids_levels = v1_levels(&mounts.pids, "pids").unwrap_or_else(|| v2_levels.clone());
+        let (pids_levels, pids_v1) = v1_levels(&mounts.pids, "pids")
+            .map_or_else(|| (v2_levels.clone(), false), |levels| (levels, true));
+        // In the real root (seen from the initial namespace, in a mount of the whole
+        // hierarchy), with the version of its hierarchy.
+        let in_root = |mount: &Option<mounts::Mount>, path: Option<&str>| {
+            initial_namespace && path == Some("/") && mount.as_ref().is_some_and(|m| m.shows_root())
+        };
+        let unified_root = in_root(&mounts.unified, membership.unified.as_deref());
+        let mut at_root = Vec::new();
+        for (controller, mount) in [
+            ("memory", &mounts.memory),
+            ("cpu", &mounts.cpu),
+            ("pids", &mounts.pids),
+        ] {
+            let v1_path = membership.v1_path(controller).filter(|_| mount.is_some());
+            match v1_path {
+                Some(path) if in_root(mount, Some(path)) => at_root.push((controller, true)),
+                Some(_) => {}
+                None if unified_root => at_root.push((controller, false)),
+                None => {}
+            }
+        }
         Cgroup {
             memory_levels,
             memory: OnceLock::new(),
             cpu_levels,
             cpu: OnceLock::new(),
             pids_levels,
+            pids_v1,
+            at_root,
             early: OnceLock::new(),
             // The own v2 cgroup's pressure; the real root's is the system's.
             pressure: PressureFiles::open(v2_levels.dirs.first().map(PathBuf::as_path)),
@@ -151,6 +180,90 @@ impl Cgroup {
 
     pub(crate) fn pressure(&self, resource: Resource) -> Option<ScopedPressure> {
         self.pressure.read(resource)
+    }
+
+    /// What was found: the cgroups followed, the limits in effect and where, the pressure's
+    /// scope (into `findings`).
+    pub(crate) fn find(&self, findings: &mut Findings) {
+        let (memory_levels, memory_v1) = &self.memory_levels;
+        let (cpu_levels, cpu_v1) = &self.cpu_levels;
+        let pids_v1 = self.pids_v1;
+        for (controller, levels, v1) in [
+            ("memory", memory_levels, *memory_v1),
+            ("cpu", cpu_levels, *cpu_v1),
+            ("pids", &self.pids_levels, pids_v1),
+        ] {
+            if let Some(dir) = levels.dirs.first() {
+                findings.cgroups.push(CgroupFound {
+                    controller,
+                    version: if v1 { 1 } else { 2 },
+                    dir: dir.clone(),
+                });
+                findings.parents_out_of_sight |= levels.hidden_above;
+            }
+        }
+        for &(controller, v1) in &self.at_root {
+            findings.at_root.push((controller, if v1 { 1 } else { 2 }));
+        }
+        let own_memory = memory_levels.dirs.first();
+        let memory = self.memory();
+        let limit = memory.and_then(MemoryCgroup::limit);
+        findings.limits.push(LimitFinding {
+            limit: Limit::Memory,
+            found: limit.map(|limit| {
+                let dir = memory.and_then(|memory| memory.dir_of(limit));
+                (limit.bytes as f64, dir.map(Path::to_path_buf))
+            }),
+            possible: memory.is_some(),
+        });
+        let quota = self.cpu_quota();
+        findings.limits.push(LimitFinding {
+            limit: Limit::CpuQuota,
+            found: quota.map(|quota| {
+                let dir = self.cpu().dir_of(quota).map(Path::to_path_buf);
+                (quota.cpus, dir)
+            }),
+            possible: !cpu_levels.dirs.is_empty(),
+        });
+        let early = self.early();
+        let has =
+            |dir: Option<&PathBuf>, file: &str| dir.is_some_and(|dir| dir.join(file).exists());
+        let swap_file = if *memory_v1 {
+            "memory.memsw.limit_in_bytes"
+        } else {
+            "memory.swap.max"
+        };
+        let own_pids = self.pids_levels.dirs.first();
+        for (limit, setter, reading, possible) in [
+            (
+                Limit::MemoryHigh,
+                &early.memory_high,
+                self.memory_high(),
+                !*memory_v1 && has(own_memory, "memory.high"),
+            ),
+            (
+                Limit::Swap,
+                &early.swap,
+                self.swap(),
+                has(own_memory, swap_file),
+            ),
+            (
+                Limit::Tasks,
+                &early.tasks,
+                self.task_limit(),
+                has(own_pids, "pids.current") || has(own_pids, "pids.max"),
+            ),
+        ] {
+            findings.limits.push(LimitFinding {
+                limit,
+                found: reading.map(|reading| {
+                    let dir = setter.as_ref().map(|setter| setter.dir().to_path_buf());
+                    (reading.limit as f64, dir)
+                }),
+                possible,
+            });
+        }
+        findings.pressure = self.pressure.whose();
     }
 }
 

@@ -55,6 +55,12 @@ impl PressureFiles {
         }
     }
 
+    /// Whose pressure is read, and from where; `None` without PSI.
+    pub(crate) fn whose(&self) -> Option<(Scope, PathBuf)> {
+        self.read(Resource::Memory)?;
+        Some((Scope::of(self.cgroup), self.dir.clone()))
+    }
+
     pub(crate) fn read(&self, resource: Resource) -> Option<ScopedPressure> {
         let slot = match resource {
             Resource::Cpu => &self.cpu,
