@@ -72,6 +72,8 @@ fn main() {
         "A round every {INTERVAL:?}, {ROUNDS} rounds (the last when the program ends; Ctrl-C \
          ends it early).\n"
     ));
+    // What the integration sees here, and what it will not send here and why.
+    say(integration.environment_report());
     // `sentry::init` reads SENTRY_DSN; without it the client sends nothing.
     let sentry = sentry::init(ClientOptions::new().add_integration(integration.clone()));
     // Declared after the init guard, so it drops first: a last round when the program ends.

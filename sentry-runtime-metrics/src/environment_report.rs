@@ -84,6 +84,8 @@ impl fmt::Display for EnvironmentReport {
 
 /// Which built-in collectors are on, and their settings.
 #[derive(Clone, Copy, Debug)]
+// Read only where a built-in collector is compiled in.
+#[cfg_attr(not(any(feature = "memory", feature = "process")), allow(dead_code))]
 pub(crate) struct Switches {
     pub(crate) memory: bool,
     pub(crate) process: bool,

@@ -23,6 +23,7 @@ mod shared;
 use std::time::Instant;
 
 pub(crate) use platform::Sources;
+#[cfg(feature = "process")]
 pub(crate) use platform::threads::ThreadTable;
 pub(crate) use readings::{
     CgroupId, CpuQuota, DiskIo, LimitInUse, MemoryLimit, Resident, Resource, ScopedPressure,
