@@ -1,5 +1,10 @@
 //! With jemalloc as the global allocator, `JemallocMetrics` follows real allocations.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)] // Tests fail loudly and report.
 
 use sentry_runtime_metrics::MetricCollector;
 use sentry_runtime_metrics::collectors::JemallocMetrics;
@@ -83,5 +88,6 @@ fn fragmentation_is_what_jemalloc_stats_say_and_rises_when_small_blocks_are_free
         after > before + 0.2 && after < 1.0,
         "fragmentation {before} before, {after} after freeing three blocks of four"
     );
+    println!("fragmentation {before:.4} before, {after:.4} after");
     drop(std::hint::black_box(blocks));
 }

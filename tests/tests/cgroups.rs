@@ -3,8 +3,11 @@
 //! two threads reports 0.2 CPUs available, throttling as the cgroup's `cpu.stat` counts it, and a
 //! utilization near 1; one in a memory cgroup whose parent has a 1 GiB limit reports that limit;
 //! one whose page cache runs into a 32 MiB limit reports the hits `memory.failcnt` counts; one
-//! moved to another cgroup reports the new cgroup's limit. Where cgroups cannot be made, the
-//! tests say so and the fixture tests of `src/sys/linux/cgroup` are what checks the reading.
+//! moved to another cgroup reports the new cgroup's limit; one under a parent with `pids.max`
+//! reports it and the tasks `pids.current` counts; one under a parent with a memory+swap limit
+//! reports the swap it may use. Where cgroups cannot be made, the tests say so and the fixture
+//! tests of `src/sys/linux/cgroup` are what checks the reading. cgroup v2 is tested in a VM
+//! (`cgroup_v2_vm.rs`).
 #![cfg(target_os = "linux")]
 #![allow(
     clippy::unwrap_used,

@@ -1,6 +1,7 @@
 //! [`ContainerMetrics`]: what says a container is about to be throttled, killed or starved: CPU
-//! throttling under a quota, OOM kills and memory limit hits, pressure stall information, and
-//! the process's storage IO.
+//! throttling under a quota, OOM kills and memory limit hits, the limits that bite before the
+//! OOM kill (`memory.high`, swap, tasks), pressure stall information, and the process's storage
+//! IO.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,13 +17,15 @@ use crate::sys::{
 };
 
 /// The signals of the process's cgroup and the kernel (Linux): throttling under the CPU quota in
-/// effect, OOM kills and hits of the memory limit in effect, the pressure on CPU, memory and IO
+/// effect, OOM kills and hits of the memory limit in effect, `memory.high` and its hits, the
+/// swap in use under a swap limit, the tasks under the task limit (`pids.max`: past it no thread
+/// can be created), the pressure on CPU, memory and IO
 /// (of the process's v2 cgroup, else of the whole system, as the `scope` attribute says), and the
 /// bytes the process read from and wrote to storage. Apart from the memory and process
 /// collectors, which collect what the peers do, so those stay comparable.
 ///
 /// Nothing is sent for what is not there: no throttling without a CPU quota, no limit hits
-/// without a memory limit, no pressure without PSI (`CONFIG_PSI`), no `full` CPU pressure for
+/// without a memory limit, no `memory.high`, swap or task values without their limit, no pressure without PSI (`CONFIG_PSI`), no `full` CPU pressure for
 /// the system (the kernel reports a placeholder zero there). Files are read only when their
 /// value is sent: `cpu.stat` only with a quota.
 ///

@@ -1,10 +1,11 @@
 //! The cgroups a process runs in: memory and CPU limits in effect (its own cgroup's or a
-//! parent's), throttling, OOM kills, pressure. Handles cgroup v2, v1 and hybrid hosts (a v1
+//! parent's), throttling, OOM kills, the limits before the OOM kill (`memory.high`, swap,
+//! `pids.max`), pressure, and what was found (for the report of what the integration sees). Handles cgroup v2, v1 and hybrid hosts (a v1
 //! controller wins over the unified hierarchy, whose pressure files are still used). A missing
 //! file or `max` means no limit, and nothing is sent for it.
 
 mod cpu;
-pub(crate) mod early_limits;
+mod early_limits;
 mod followed;
 mod levels;
 mod membership;
