@@ -383,6 +383,10 @@ fn child_part(scenario: &str) {
             drop(std::hint::black_box(block));
         }
         "task_limit_reached" => {
+            let own = own_cgroup();
+            let mut container = ContainerMetrics::new();
+            container.collect_mut().unwrap();
+            let events_before = key(&V2Cgroup::get(&own, "pids.events"), "max");
             let done = Arc::new(AtomicBool::new(false));
             let mut threads = Vec::new();
             let refused = loop {
@@ -400,9 +404,14 @@ fn child_part(scenario: &str) {
                     break false;
                 }
             };
-            let metrics = ContainerMetrics::new().collect_mut().unwrap().metrics;
-            let current = V2Cgroup::get(&own_cgroup(), "pids.current");
-            report("refused", Some(f64::from(u8::from(refused))));
+            // One more refused, to count two.
+            let again = std::thread::Builder::new().spawn(|| {}).is_err();
+            let metrics = container.collect_mut().unwrap().metrics;
+            let current = V2Cgroup::get(&own, "pids.current");
+            let events_after = key(&V2Cgroup::get(&own, "pids.events"), "max");
+            report("refused", Some(f64::from(u8::from(refused && again))));
+            report("limit_hits", value(&metrics, "process.pids.limit_hits"));
+            report("events_max", Some(events_after - events_before));
             report("pids_limit", value(&metrics, "process.pids.limit"));
             report("pids_count", value(&metrics, "process.pids.count"));
             report("pids_current", current.trim().parse().ok());
@@ -652,8 +661,8 @@ fn swap_in_use_and_its_limit() {
     }
 }
 
-/// Threads spawned until `pids.max` (24) refuses one: the limit, and the tasks as
-/// `pids.current` counts them.
+/// Threads spawned until `pids.max` (24) refuses one, then one more: the limit, the tasks as
+/// `pids.current` counts them, and the refusals as `pids.events` counts them.
 fn task_limit_reached() {
     let cgroup = V2Cgroup::new("srm-pids");
     V2Cgroup::set(&cgroup.leaf, "pids.max", "24");
@@ -669,6 +678,12 @@ fn task_limit_reached() {
         "at the limit: {report:?}"
     );
     assert_eq!(report.get("pids_count"), report.get("pids_current"));
+    assert!(report["events_max"] >= 2.0, "{report:?}");
+    assert_eq!(
+        report.get("limit_hits"),
+        report.get("events_max"),
+        "{report:?}"
+    );
 }
 
 /// A child moved from a cgroup with `memory.high` 512 MiB and 100 tasks to one with 256 MiB

@@ -84,6 +84,10 @@ pub struct ContainerMetrics {
     /// (`pids.current`); sent only with a limit.
     #[gauge(name = "process.pids.count")]
     pids_count: Option<u64>,
+    /// Times creating a task (thread or process) in that cgroup failed at the limit
+    /// (`pids.events` `max`): each one a `fork` or `clone` that returned `EAGAIN`.
+    #[counter(name = "process.pids.limit_hits", delta)]
+    pids_limit_hits: Option<u64>,
     /// Share of the last 10 s in which some task waited for CPU (PSI `some avg10`), by `scope`.
     #[gauge(
         name = "process.pressure.cpu.some",
@@ -157,6 +161,7 @@ enum ContainerTotal {
     OomKills,
     LimitHits,
     HighHits,
+    TaskLimitHits,
     /// Stall time of a resource, of the process's cgroup or the system.
     StallMicros(Resource),
     DiskRead,
@@ -184,6 +189,7 @@ impl ContainerMetrics {
             swap_limit: None,
             pids_limit: None,
             pids_count: None,
+            pids_limit_hits: None,
             cpu_some: BTreeMap::new(),
             cpu_full: BTreeMap::new(),
             memory_some: BTreeMap::new(),
@@ -254,7 +260,11 @@ impl ContainerMetrics {
         self.limit_hits = of_cgroup(ContainerTotal::LimitHits, limit_hits);
         self.high_hits = of_cgroup(
             ContainerTotal::HighHits,
-            memory_high.and_then(|high| Some((high.cgroup, high.used?))),
+            memory_high.and_then(|high| Some((high.cgroup, high.hits?))),
+        );
+        self.pids_limit_hits = of_cgroup(
+            ContainerTotal::TaskLimitHits,
+            tasks.and_then(|tasks| Some((tasks.cgroup, tasks.hits?))),
         );
         // The stall of the cgroup, or (`None`) of the system since boot.
         let stalled = pressure.map(|reading| {

@@ -74,8 +74,11 @@ pub(crate) struct MemoryLimit {
 pub(crate) struct LimitInUse {
     /// Bytes (`memory.high`, swap) or tasks (`pids.max`).
     pub(crate) limit: u64,
-    /// Swap bytes in use, tasks in the cgroup, or for `memory.high` the times it was hit.
+    /// Swap bytes in use, or tasks in the cgroup (`None` for `memory.high`).
     pub(crate) used: Option<u64>,
+    /// Times the limit was hit: `memory.high` went over (`memory.events` `high`), a task could
+    /// not be created (`pids.events` `max`); `None` for swap.
+    pub(crate) hits: Option<u64>,
     /// The cgroup that sets it.
     pub(crate) cgroup: CgroupId,
 }

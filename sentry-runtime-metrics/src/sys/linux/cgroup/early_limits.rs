@@ -39,7 +39,10 @@ pub(crate) struct Setter {
     limit: CachedFile,
     /// v1 swap: the memory limit the swap limit is counted above.
     memory_limit: Option<CachedFile>,
-    used: CachedFile,
+    /// Its use: `memory.swap.current`, `memory.stat` (v1 swap), `pids.current`.
+    used: Option<CachedFile>,
+    /// How often it was hit: `memory.events` (`high`), `pids.events` (`max`).
+    hits: Option<CachedFile>,
 }
 
 impl Setter {
@@ -64,14 +67,18 @@ impl Setter {
         if limit == 0 && matches!(self.kind, Kind::SwapV1 | Kind::SwapV2) {
             return None;
         }
-        let used = match self.kind {
-            Kind::MemoryHigh => self.used.read(|text| parse::parse_key(text, "high")),
-            Kind::SwapV1 => self.used.read(|text| parse::parse_key(text, "total_swap")),
-            Kind::SwapV2 | Kind::Tasks => self.used.read(parse::parse_number),
-        };
+        let used = self.used.as_ref().and_then(|file| match self.kind {
+            Kind::SwapV1 => file.read(|text| parse::parse_key(text, "total_swap")),
+            _ => file.read(parse::parse_number),
+        });
+        let hits = self.hits.as_ref().and_then(|file| match self.kind {
+            Kind::MemoryHigh => file.read(|text| parse::parse_key(text, "high")),
+            _ => file.read(|text| parse::parse_key(text, "max")),
+        });
         Some(LimitInUse {
             limit,
             used,
+            hits,
             cgroup: self.id,
         })
     }
@@ -129,12 +136,13 @@ fn smallest(dirs: &[PathBuf], kind: Kind) -> Option<Setter> {
         .iter()
         .filter_map(|dir| Some((limit_of(dir)?, dir)))
         .min_by_key(|(limit, _)| *limit)?;
-    let used_file = match kind {
-        Kind::MemoryHigh => "memory.events",
-        Kind::SwapV2 => "memory.swap.current",
-        Kind::SwapV1 => "memory.stat",
-        Kind::Tasks => "pids.current",
+    let (used_file, hits_file) = match kind {
+        Kind::MemoryHigh => (None, Some("memory.events")),
+        Kind::SwapV2 => (Some("memory.swap.current"), None),
+        Kind::SwapV1 => (Some("memory.stat"), None),
+        Kind::Tasks => (Some("pids.current"), Some("pids.events")),
     };
+    let open = |name: Option<&str>| name.map(|name| CachedFile::open(&dir.join(name)));
     Some(Setter {
         kind,
         dir: dir.clone(),
@@ -142,7 +150,8 @@ fn smallest(dirs: &[PathBuf], kind: Kind) -> Option<Setter> {
         limit: CachedFile::open(&dir.join(limit_file)),
         memory_limit: (kind == Kind::SwapV1)
             .then(|| CachedFile::open(&dir.join("memory.limit_in_bytes"))),
-        used: CachedFile::open(&dir.join(used_file)),
+        used: open(used_file),
+        hits: open(hits_file),
     })
 }
 
@@ -185,17 +194,21 @@ mod tests {
         write(&parent, "memory.swap.max", "max\n");
         write(&parent, "pids.max", "64\n");
         write(&parent, "pids.current", "9\n");
+        write(&parent, "pids.events", "max 4\n");
         let levels = seen(&[&child, &parent]);
         let limits = EarlyLimits::find((&levels, false), &levels);
         let high = limits.memory_high.as_ref().unwrap();
         assert_eq!(high.dir(), parent);
         let reading = high.read().unwrap();
-        assert_eq!((reading.limit, reading.used), (512 << 20, Some(12)));
+        assert_eq!((reading.limit, reading.hits), (512 << 20, Some(12)));
         assert_eq!(Some(reading.cgroup), cgroup_id(&parent));
         let swap = limits.swap.as_ref().unwrap().read().unwrap();
         assert_eq!((swap.limit, swap.used), (256 << 20, Some(4096)));
         let tasks = limits.tasks.as_ref().unwrap().read().unwrap();
-        assert_eq!((tasks.limit, tasks.used), (64, Some(9)));
+        assert_eq!(
+            (tasks.limit, tasks.used, tasks.hits),
+            (64, Some(9), Some(4))
+        );
         // The setter's limit is read again each time; lifted, it is gone.
         write(&parent, "pids.max", "128\n");
         assert_eq!(limits.tasks.as_ref().unwrap().read().unwrap().limit, 128);
