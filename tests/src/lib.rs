@@ -5,6 +5,7 @@
 
 pub mod cgroup;
 pub mod child;
+pub mod load;
 pub mod loopback;
 pub mod probes;
 pub mod vm;

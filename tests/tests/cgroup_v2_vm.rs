@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use sentry_runtime_metrics::collectors::{ContainerMetrics, MemoryMetrics, ProcessMetrics};
 use sentry_runtime_metrics::{MetricCollector, RuntimeMetric, RuntimeMetricsIntegration};
+use sentry_runtime_metrics_tests::load::Spinners;
 use sentry_runtime_metrics_tests::vm::{self, VmError};
 
 /// This test's name: the one the VM runs, and its children.
@@ -529,18 +530,7 @@ fn limit_on_the_parent_quota_on_its_own() {
 
 /// In the child: two spinning threads, 1.5 s between two samples.
 fn spin_and_report() {
-    let running = Arc::new(AtomicBool::new(true));
-    let spinners: Vec<_> = (0..2)
-        .map(|_| {
-            let running = running.clone();
-            std::thread::spawn(move || {
-                let mut x = 0u64;
-                while running.load(Ordering::Relaxed) {
-                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
-                }
-            })
-        })
-        .collect();
+    let spinners = Spinners::start(2);
     let (mut process, mut container) = (ProcessMetrics::new(), ContainerMetrics::new());
     process.collect_mut().unwrap();
     container.collect_mut().unwrap();
@@ -548,8 +538,7 @@ fn spin_and_report() {
     let p1 = process.collect_mut().unwrap().metrics;
     let c1 = container.collect_mut().unwrap().metrics;
     let memory = MemoryMetrics::new().collect_mut().unwrap().metrics;
-    running.store(false, Ordering::Relaxed);
-    spinners.into_iter().for_each(|s| s.join().unwrap());
+    spinners.stop();
     report("limit", value(&memory, "runtime.memory.limit"));
     report("available", value(&p1, "process.cpu.available"));
     report(

@@ -32,6 +32,7 @@ use sentry_runtime_metrics::{
 };
 use sentry_runtime_metrics_tests::cgroup::TestCgroup;
 use sentry_runtime_metrics_tests::child;
+use sentry_runtime_metrics_tests::load::Spinners;
 
 /// Values reported by a child, by name.
 type Report = BTreeMap<String, f64>;
@@ -149,18 +150,7 @@ fn cgroup(controller: &str, name: &str) -> Option<TestCgroup> {
 /// The child of the CPU tests: two spinning threads, 1.5 s between two samples.
 fn spin_and_report() {
     wait_for_the_go();
-    let running = Arc::new(AtomicBool::new(true));
-    let spinners: Vec<_> = (0..2)
-        .map(|_| {
-            let running = running.clone();
-            std::thread::spawn(move || {
-                let mut x = 0u64;
-                while running.load(Ordering::Relaxed) {
-                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
-                }
-            })
-        })
-        .collect();
+    let spinners = Spinners::start(2);
     let (mut process, mut container) = (ProcessMetrics::new(), ContainerMetrics::new());
     process.collect_mut().unwrap();
     container.collect_mut().unwrap();
@@ -169,8 +159,7 @@ fn spin_and_report() {
     let p1 = process.collect_mut().unwrap().metrics;
     let c1 = container.collect_mut().unwrap().metrics;
     let cpu_share = (cpu_seconds_from_proc_stat() - cpu_started) / started.elapsed().as_secs_f64();
-    running.store(false, Ordering::Relaxed);
-    spinners.into_iter().for_each(|s| s.join().unwrap());
+    spinners.stop();
     report("available", value(&p1, "process.cpu.available"));
     report("utilization", value(&p1, "process.cpu.utilization"));
     // Sent as the increase since the previous sample.

@@ -113,24 +113,12 @@ impl CpuCgroup {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
+    use super::super::fixtures::{fixture, write};
     use super::*;
-
-    fn write(dir: &Path, name: &str, text: &str) {
-        std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-
-    fn fixture(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("srm-cpu-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir
-    }
 
     #[test]
     fn v2_a_parent_quota_with_its_throttling() {
-        let root = fixture("v2");
+        let root = fixture("cpu-v2");
         let (parent, child) = (root.join("pod"), root.join("pod/ctr"));
         write(&child, "cpu.max", "max 100000\n");
         write(&parent, "cpu.max", "50000 100000\n");
@@ -155,7 +143,7 @@ mod tests {
 
     #[test]
     fn v1_no_quota_reads_no_period() {
-        let root = fixture("v1");
+        let root = fixture("cpu-v1");
         write(&root, "cpu.cfs_quota_us", "-1\n");
         let cpu = CpuCgroup::open(std::slice::from_ref(&root), true);
         assert_eq!(cpu.quota(), None);

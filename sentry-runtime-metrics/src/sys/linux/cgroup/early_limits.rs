@@ -157,29 +157,12 @@ fn smallest(dirs: &[PathBuf], kind: Kind) -> Option<Setter> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::{fixture, seen, write};
     use super::*;
-
-    fn write(dir: &Path, name: &str, text: &str) {
-        std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-
-    fn fixture(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("srm-early-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir
-    }
-
-    fn seen(dirs: &[&Path]) -> Levels {
-        Levels {
-            dirs: dirs.iter().map(|dir| dir.to_path_buf()).collect(),
-            hidden_above: false,
-        }
-    }
 
     #[test]
     fn v2_the_smallest_on_the_way_up_and_its_use() {
-        let root = fixture("v2");
+        let root = fixture("early-v2");
         let (parent, child) = (root.join("slice"), root.join("slice/app"));
         write(&child, "memory.high", "max\n");
         write(&child, "memory.swap.max", "268435456\n");
@@ -198,7 +181,7 @@ mod tests {
         let levels = seen(&[&child, &parent]);
         let limits = EarlyLimits::find((&levels, false), &levels);
         let high = limits.memory_high.as_ref().unwrap();
-        assert_eq!(high.dir(), parent);
+        assert_eq!(high.dir(), parent.as_path());
         let reading = high.read().unwrap();
         assert_eq!((reading.limit, reading.hits), (512 << 20, Some(12)));
         assert_eq!(Some(reading.cgroup), cgroup_id(&parent));
@@ -222,7 +205,7 @@ mod tests {
 
     #[test]
     fn v1_swap_is_memsw_less_the_memory_limit_and_no_high() {
-        let root = fixture("v1");
+        let root = fixture("early-v1");
         let own = root.join("docker/abc");
         write(&own, "memory.limit_in_bytes", "268435456\n");
         write(&own, "memory.memsw.limit_in_bytes", "402653184\n");
@@ -238,7 +221,7 @@ mod tests {
 
     #[test]
     fn nothing_where_no_limit_is_set() {
-        let root = fixture("none");
+        let root = fixture("early-none");
         write(&root, "memory.high", "max\n");
         write(&root, "memory.swap.max", "max\n");
         write(&root, "pids.max", "max\n");

@@ -200,30 +200,12 @@ fn uses_hierarchy(dir: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::{fixture, seen, write};
     use super::*;
-
-    fn write(dir: &Path, name: &str, text: &str) {
-        std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-
-    /// Levels with every parent in sight.
-    fn seen(dirs: &[&Path]) -> Levels {
-        Levels {
-            dirs: dirs.iter().map(|dir| dir.to_path_buf()).collect(),
-            hidden_above: false,
-        }
-    }
-
-    fn fixture(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("srm-memory-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir
-    }
 
     #[test]
     fn v2_the_parent_limit_bounds_the_child() {
-        let root = fixture("v2");
+        let root = fixture("memory-v2");
         let (parent, child) = (root.join("slice"), root.join("slice/app"));
         write(&child, "memory.max", "max\n");
         write(
@@ -265,7 +247,7 @@ mod tests {
 
     #[test]
     fn v1_unlimited_everywhere_reads_no_usage() {
-        let root = fixture("v1");
+        let root = fixture("memory-v1");
         let (parent, child) = (root.join("docker"), root.join("docker/abc"));
         write(&child, "memory.limit_in_bytes", "9223372036854771712\n");
         write(
@@ -295,7 +277,7 @@ mod tests {
 
     #[test]
     fn a_cgroup_created_again_is_another_setter() {
-        let root = fixture("again");
+        let root = fixture("memory-again");
         let own = root.join("app");
         write(&own, "memory.max", "1048576\n");
         write(&own, "memory.events", "max 7\n");
@@ -318,7 +300,7 @@ mod tests {
 
     #[test]
     fn v1_a_limit_out_of_sight_from_hierarchical_memory_limit() {
-        let root = fixture("hidden");
+        let root = fixture("memory-hidden");
         write(&root, "memory.limit_in_bytes", "9223372036854771712\n");
         write(
             &root,

@@ -6,6 +6,8 @@
 
 mod cpu;
 mod early_limits;
+#[cfg(test)]
+mod fixtures;
 mod followed;
 mod levels;
 mod membership;
@@ -281,21 +283,11 @@ pub(crate) fn cgroup_id(dir: &Path) -> Option<CgroupId> {
 mod tests {
     use super::*;
     use crate::sys::readings::{Scope, SetBy};
-
-    fn write(dir: &Path, name: &str, text: &str) {
-        std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-
-    fn fixture(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("srm-cgroup-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir
-    }
+    use fixtures::{fixture, write};
 
     #[test]
     fn reads_a_v2_layout_from_files() {
-        let root = fixture("v2");
+        let root = fixture("mod-v2");
         write(&root, "cgroup.controllers", "cpu memory io\n");
         let dir = root.join("app.slice");
         write(&dir, "cgroup.controllers", "cpu memory\n");
@@ -345,7 +337,7 @@ mod tests {
 
     #[test]
     fn reads_a_v1_layout_mounted_at_the_container_root() {
-        let root = fixture("v1");
+        let root = fixture("mod-v1");
         // Inside a container, the controller directory is the cgroup itself.
         write(&root.join("memory"), "memory.limit_in_bytes", "536870912\n");
         write(&root.join("memory"), "memory.usage_in_bytes", "134217728\n");
@@ -381,7 +373,7 @@ mod tests {
 
     #[test]
     fn docker_in_docker_reads_the_inner_container_and_the_pod_limit_out_of_sight() {
-        let root = fixture("dind");
+        let root = fixture("mod-dind");
         let outer = root.join("memory");
         let inner = outer.join("docker/inner");
         write(&outer, "memory.limit_in_bytes", "1073741824\n");
