@@ -108,8 +108,9 @@ impl<A> TrackingAllocator<A> {
     /// Bytes currently allocated through any `TrackingAllocator`; `None` if none is in use.
     pub fn heap_allocated() -> Option<u64> {
         IN_USE.load(Ordering::Relaxed).then(|| {
-            // The frees first: each one counted was allocated before, so it is in the
-            // allocations summed after (which may hold a few more: never a negative heap).
+            // The frees first, then the allocations: the sums are of relaxed loads across
+            // shards, so a free may be seen without its allocation for a moment; the
+            // saturating difference keeps that from reading as a negative heap.
             let freed = sum(|shard| &shard.freed);
             sum(|shard| &shard.allocated).saturating_sub(freed)
         })

@@ -91,10 +91,19 @@ fn host() {
         "every scenario passed in the VM"
     );
     assert_eq!(run.exit_code, Some(0), "the test's exit in the VM");
+    if std::env::var_os(vm::REQUIRED).is_some() {
+        // Else the swap scenario checks only the limit.
+        assert!(
+            run.console
+                .iter()
+                .any(|line| line.contains("SRM-VM-SWAP on")),
+            "the VM has its zram swap"
+        );
+    }
 }
 
 /// The scenarios, in the order they run in the guest.
-const SCENARIOS: [(&str, fn()); 9] = [
+const SCENARIOS: [(&str, fn()); 10] = [
     ("no_limit_nothing_sent", no_limit_nothing_sent),
     (
         "limit_on_the_parent_quota_on_its_own",
@@ -106,6 +115,7 @@ const SCENARIOS: [(&str, fn()); 9] = [
     ("swap_in_use_and_its_limit", swap_in_use_and_its_limit),
     ("task_limit_reached", task_limit_reached),
     ("moved_to_another_cgroup", moved_to_another_cgroup),
+    ("limits_raised_on_the_parent", limits_raised_on_the_parent),
     ("private_cgroup_namespace", private_cgroup_namespace),
 ];
 
@@ -363,7 +373,9 @@ fn child_part(scenario: &str) {
         "memory_high_hits_under_a_hog" => {
             let own = own_cgroup();
             let mut container = ContainerMetrics::new();
-            container.collect_mut().unwrap();
+            let first = container.collect_mut().unwrap().metrics;
+            // A kernel total from before the process: its first sample sends nothing.
+            report("first_high_hits", value(&first, "runtime.memory.high_hits"));
             let before = key(&V2Cgroup::get(&own, "memory.events"), "high");
             let block = touch(48 * MIB);
             let metrics = container.collect_mut().unwrap().metrics;
@@ -384,10 +396,18 @@ fn child_part(scenario: &str) {
             drop(std::hint::black_box(block));
         }
         "task_limit_reached" => {
+            // The limit is the parent's; a refused `fork` is counted in the child's own cgroup
+            // (`pids.events.local` from Linux 6.12, `pids.events` before).
             let own = own_cgroup();
+            let parent = own.parent().unwrap().to_path_buf();
+            let events = if own.join("pids.events.local").exists() {
+                "pids.events.local"
+            } else {
+                "pids.events"
+            };
             let mut container = ContainerMetrics::new();
             container.collect_mut().unwrap();
-            let events_before = key(&V2Cgroup::get(&own, "pids.events"), "max");
+            let events_before = key(&V2Cgroup::get(&own, events), "max");
             let done = Arc::new(AtomicBool::new(false));
             let mut threads = Vec::new();
             let refused = loop {
@@ -408,8 +428,8 @@ fn child_part(scenario: &str) {
             // One more refused, to count two.
             let again = std::thread::Builder::new().spawn(|| {}).is_err();
             let metrics = container.collect_mut().unwrap().metrics;
-            let current = V2Cgroup::get(&own, "pids.current");
-            let events_after = key(&V2Cgroup::get(&own, "pids.events"), "max");
+            let current = V2Cgroup::get(&parent, "pids.current");
+            let events_after = key(&V2Cgroup::get(&own, events), "max");
             report("refused", Some(f64::from(u8::from(refused && again))));
             report("limit_hits", value(&metrics, "process.pids.limit_hits"));
             report("events_max", Some(events_after - events_before));
@@ -431,6 +451,16 @@ fn child_part(scenario: &str) {
             report("pids_limit_after", value(&after, "process.pids.limit"));
         }
         "private_cgroup_namespace" => in_a_private_cgroup_namespace(),
+        "limits_raised_on_the_parent" => {
+            let mut container = ContainerMetrics::new();
+            let before = container.collect_mut().unwrap().metrics;
+            report("high_before", value(&before, "runtime.memory.high"));
+            report("pids_limit_before", value(&before, "process.pids.limit"));
+            step();
+            let after = container.collect_mut().unwrap().metrics;
+            report("high_after", value(&after, "runtime.memory.high"));
+            report("pids_limit_after", value(&after, "process.pids.limit"));
+        }
         "no_limit_nothing_sent" => {
             let memory = MemoryMetrics::new().collect_mut().unwrap().metrics;
             let container = ContainerMetrics::new().collect_mut().unwrap().metrics;
@@ -618,6 +648,7 @@ fn memory_high_hits_under_a_hog() {
     child.go();
     let report = child.finish();
     assert_eq!(report.get("high"), Some(&((16 * MIB) as f64)));
+    assert_eq!(report.get("first_high_hits"), None, "{report:?}");
     let (ours, events) = (report["high_hits"], report["events_high"]);
     assert!(events > 0.0, "{report:?}");
     // The events counted between the collection and the test's own read, either side.
@@ -650,11 +681,12 @@ fn swap_in_use_and_its_limit() {
     }
 }
 
-/// Threads spawned until `pids.max` (24) refuses one, then one more: the limit, the tasks as
-/// `pids.current` counts them, and the refusals as `pids.events` counts them.
+/// Threads spawned until the parent's `pids.max` (24) refuses one, then one more: the limit,
+/// the tasks as the parent's `pids.current` counts them, and the refusals as the child's own
+/// cgroup counts them (where the kernel counts a refused `fork`).
 fn task_limit_reached() {
     let cgroup = V2Cgroup::new("srm-pids");
-    V2Cgroup::set(&cgroup.leaf, "pids.max", "24");
+    V2Cgroup::set(&cgroup.parent, "pids.max", "24");
     let mut child = ChildProcess::spawn("task_limit_reached");
     cgroup.add(child.pid());
     child.go();
@@ -694,6 +726,29 @@ fn moved_to_another_cgroup() {
     assert_eq!(report.get("pids_limit_before"), Some(&100.0));
     assert_eq!(report.get("high_after"), Some(&((256 * MIB) as f64)));
     assert_eq!(report.get("pids_limit_after"), Some(&50.0));
+}
+
+/// Limits on the parent (`memory.high` 512 MiB, 100 tasks) under larger ones on the child's
+/// own cgroup (1 GiB, 200), then the parent's raised (2 GiB) and lifted (`max`): the next
+/// round sends the child's, which are now the ones in effect.
+fn limits_raised_on_the_parent() {
+    let cgroup = V2Cgroup::new("srm-raised");
+    V2Cgroup::set(&cgroup.parent, "memory.high", &(512 * MIB).to_string());
+    V2Cgroup::set(&cgroup.parent, "pids.max", "100");
+    V2Cgroup::set(&cgroup.leaf, "memory.high", &(1024 * MIB).to_string());
+    V2Cgroup::set(&cgroup.leaf, "pids.max", "200");
+    let mut child = ChildProcess::spawn("limits_raised_on_the_parent");
+    cgroup.add(child.pid());
+    child.go();
+    child.until_step();
+    V2Cgroup::set(&cgroup.parent, "memory.high", &(2048 * MIB).to_string());
+    V2Cgroup::set(&cgroup.parent, "pids.max", "max");
+    child.go();
+    let report = child.finish();
+    assert_eq!(report.get("high_before"), Some(&((512 * MIB) as f64)));
+    assert_eq!(report.get("pids_limit_before"), Some(&100.0));
+    assert_eq!(report.get("high_after"), Some(&((1024 * MIB) as f64)));
+    assert_eq!(report.get("pids_limit_after"), Some(&200.0));
 }
 
 /// A child that enters a private cgroup namespace and mounts cgroup2 there, as a container

@@ -24,7 +24,13 @@ fn rows(out: &mut String, feature: &str, descriptors: Vec<MetricDescriptor>) {
             (UNSTABLE | SCHEDULE_LATENCY | "tokio-runtime", _) => "all",
             (CONTAINER, name) if name.starts_with("process.pressure") => "Linux (PSI)",
             (CONTAINER, "process.disk.io") => "Linux",
-            (CONTAINER, "runtime.memory.high" | "runtime.memory.high_hits") => "Linux (cgroup v2)",
+            (
+                CONTAINER,
+                "runtime.memory.high"
+                | "runtime.memory.high_hits"
+                | "runtime.memory.swap"
+                | "runtime.memory.swap.limit",
+            ) => "Linux (cgroup v2)",
             (CONTAINER, _) => "Linux (cgroup v1/v2)",
             (_, "process.thread_group.wait_time") => "Linux (`schedstat`)",
             (

@@ -68,11 +68,12 @@ pub struct ContainerMetrics {
     /// (`memory.events` `high`).
     #[counter(name = "runtime.memory.high_hits", delta)]
     high_hits: Option<u64>,
-    /// Swap in use by the cgroup that sets the swap limit in effect; sent only with a limit.
+    /// Swap in use by the cgroup that sets the swap limit in effect (cgroup v2); sent only with
+    /// a limit.
     #[gauge(name = "runtime.memory.swap", unit = "byte")]
     swap: Option<u64>,
-    /// The swap the cgroup may use: v2 `memory.swap.max`, v1 `memory.memsw.limit_in_bytes`
-    /// less `memory.limit_in_bytes`; not sent when unlimited or 0 (no swap at all).
+    /// The swap the cgroup may use (`memory.swap.max`, cgroup v2: v1 bounds memory and swap
+    /// only together); not sent when unlimited or 0 (no swap at all).
     #[gauge(name = "runtime.memory.swap.limit", unit = "byte")]
     swap_limit: Option<u64>,
     /// The task limit in effect (`pids.max`, the smallest on the process's cgroup or a
@@ -84,8 +85,9 @@ pub struct ContainerMetrics {
     /// (`pids.current`); sent only with a limit.
     #[gauge(name = "process.pids.count")]
     pids_count: Option<u64>,
-    /// Times creating a task (thread or process) in that cgroup failed at the limit
-    /// (`pids.events` `max`): each one a `fork` or `clone` that returned `EAGAIN`.
+    /// Times creating a task (thread or process) in the process's own cgroup failed at a task
+    /// limit, its own or a parent's (`pids.events.local`, before Linux 6.12 and on v1
+    /// `pids.events`, `max`): each one a `fork` or `clone` that returned `EAGAIN`.
     #[counter(name = "process.pids.limit_hits", delta)]
     pids_limit_hits: Option<u64>,
     /// Share of the last 10 s in which some task waited for CPU (PSI `some avg10`), by `scope`.
@@ -260,11 +262,11 @@ impl ContainerMetrics {
         self.limit_hits = of_cgroup(ContainerTotal::LimitHits, limit_hits);
         self.high_hits = of_cgroup(
             ContainerTotal::HighHits,
-            memory_high.and_then(|high| Some((high.cgroup, high.hits?))),
+            memory_high.and_then(|high| high.hits),
         );
         self.pids_limit_hits = of_cgroup(
             ContainerTotal::TaskLimitHits,
-            tasks.and_then(|tasks| Some((tasks.cgroup, tasks.hits?))),
+            tasks.and_then(|tasks| tasks.hits),
         );
         // The stall of the cgroup, or (`None`) of the system since boot.
         let stalled = pressure.map(|reading| {

@@ -32,8 +32,9 @@ pub struct MemoryMetrics {
     #[gauge(name = "runtime.memory.rss.anon", unit = "byte")]
     rss_anon: Option<u64>,
     /// The file-backed and shared part of the resident set: mapped files, the program's own
-    /// code, shared memory (`RssFile` + `RssShmem`, from `statm`); the kernel can drop or
-    /// write back most of it, and a mapped file growing here is not a leak.
+    /// code, and shared memory (`RssFile` + `RssShmem`, from `statm`). The kernel can drop or
+    /// write back the mapped files; shared memory (tmpfs, `memfd`, shared anonymous mappings)
+    /// it cannot, and a leak there grows this part.
     #[gauge(name = "runtime.memory.rss.file", unit = "byte")]
     rss_file: Option<u64>,
     /// Bytes allocated on the heap now (with `TrackingAllocator`; with jemalloc as the global

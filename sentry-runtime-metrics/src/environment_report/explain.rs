@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::{EnvironmentReport, NotSent, Switches};
 use crate::local_view::readable;
 use crate::metric::MetricType;
-use crate::sys::findings::{Findings, Limit, LimitFinding};
+use crate::sys::findings::{Availability, Findings, Limit, LimitFinding};
 use crate::sys::readings::Scope;
 use crate::tracking_alloc::TrackingAllocator;
 
@@ -75,6 +75,9 @@ fn seen(findings: &Findings, switches: Switches) -> Vec<String> {
     for finding in &findings.limits {
         let name = limit_name(findings, finding.limit);
         let line = match &finding.found {
+            Some((value, Some(dir))) if finding.limit == Limit::Swap && *value == 0.0 => {
+                format!("{name}: 0 set on {} (no swap allowed)", dir.display())
+            }
             Some((value, Some(dir))) => format!(
                 "{name}: {} set on {}",
                 show(finding.limit, *value),
@@ -91,8 +94,17 @@ fn seen(findings: &Findings, switches: Switches) -> Vec<String> {
             {
                 format!("{name}: none (the root cgroup)")
             }
-            None if finding.possible => format!("{name}: none set"),
-            None => format!("{name}: not available here"),
+            None => match finding.availability {
+                Availability::Available if findings.parents_out_of_sight => {
+                    format!("{name}: none set in sight")
+                }
+                Availability::Available => format!("{name}: none set"),
+                Availability::NotInV1 => format!("{name}: none in cgroup v1"),
+                Availability::ControllerOff => {
+                    format!("{name}: none (the controller is not enabled here)")
+                }
+                Availability::NotAccounted => format!("{name}: none (swap is not accounted)"),
+            },
         };
         seen.push(line);
     }
@@ -193,22 +205,35 @@ fn limit_missing(
         None => "on the process's cgroup or a parent".to_owned(),
     };
     match &finding.found {
+        Some((value, Some(dir))) if limit == Limit::Swap && *value == 0.0 => Some(format!(
+            "{name} is 0 on {}: the cgroup may not swap, nothing to watch",
+            dir.display()
+        )),
         Some((_, Some(_))) => None,
         Some((_, None)) if usage_too => Some(format!(
             "the {name} in effect is set above the cgroups in sight: its usage cannot be read"
         )),
         Some((_, None)) => None,
-        None if finding.possible => Some(format!(
-            "no {name} is set {}",
-            where_(own(findings, controller))
-        )),
-        None => Some(match limit {
-            Limit::MemoryHigh => "cgroup v1 has no `memory.high`".to_owned(),
-            Limit::Swap => "swap is not accounted here (no `memory.swap.max` or \
-                            `memory.memsw.limit_in_bytes`: `swapaccount=0`, or no swap)"
+        None => Some(match finding.availability {
+            Availability::Available => {
+                format!("no {name} is set {}", where_(own(findings, controller)))
+            }
+            Availability::NotInV1 if limit == Limit::Swap => {
+                "cgroup v1 has no swap limit of its own (`memory.memsw.*` bounds memory and swap \
+                 together)"
+                    .to_owned()
+            }
+            Availability::NotInV1 => format!("cgroup v1 has no `{name}`"),
+            Availability::ControllerOff => format!(
+                "the {controller} controller is not enabled for {}",
+                own(findings, controller).map_or_else(
+                    || "the process's cgroup".to_owned(),
+                    |d| d.display().to_string()
+                )
+            ),
+            Availability::NotAccounted => "swap is not accounted here (no `memory.swap.max`: no \
+                                           swap configured, or `swapaccount=0`)"
                 .to_owned(),
-            Limit::Tasks => "no pids controller for the process's cgroup".to_owned(),
-            Limit::Memory | Limit::CpuQuota => format!("no {controller} cgroup found"),
         }),
     }
 }
@@ -282,16 +307,16 @@ fn container(findings: &Findings, switches: Switches, skip: &mut impl FnMut(&'st
             "process.cpu.throttled_*",
             "process.pressure.*",
             "process.pids.*",
+            "runtime.memory.oom_kills",
+            "runtime.memory.limit_hits",
+            "runtime.memory.high*",
+            "runtime.memory.swap*",
         ] {
             skip(
                 family,
                 "cgroups and pressure are read on Linux only".to_owned(),
             );
         }
-        skip(
-            "runtime.memory.oom_kills",
-            "cgroups are read on Linux only".to_owned(),
-        );
         return;
     }
     if let Some(why) = limit_missing(findings, Limit::CpuQuota, "cpu", true) {
@@ -355,7 +380,11 @@ mod tests {
         LimitFinding {
             limit,
             found: found.map(|(value, dir)| (value, dir.map(PathBuf::from))),
-            possible,
+            availability: if possible {
+                Availability::Available
+            } else {
+                Availability::NotAccounted
+            },
         }
     }
 
@@ -401,9 +430,9 @@ mod tests {
             text.contains("pids.max: 64 tasks set on /sys/fs/cgroup"),
             "{text}"
         );
-        assert!(text.contains("cpu.max: none set"), "{text}");
+        assert!(text.contains("cpu.max: none set in sight"), "{text}");
         assert!(
-            text.contains("memory.swap.max: not available here"),
+            text.contains("memory.swap.max: none (swap is not accounted)"),
             "{text}"
         );
         assert!(text.contains("pressure: the cgroup's"), "{text}");

@@ -46,9 +46,20 @@ pub(crate) struct LimitFinding {
     /// The value in effect (bytes, CPUs or tasks) and where it is set (`None`: out of sight);
     /// `None`: not set anywhere in sight.
     pub(crate) found: Option<(f64, Option<PathBuf>)>,
-    /// Whether this kind of limit exists here (v1 has no `memory.high`; swap accounting and
-    /// the pids controller may be off).
-    pub(crate) possible: bool,
+    /// Whether this kind of limit can be set here, or why not.
+    pub(crate) availability: Availability,
+}
+
+/// Whether a kind of limit can be set on the process's cgroup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Availability {
+    Available,
+    /// Not in cgroup v1 (`memory.high`; swap, which v1 bounds only with memory).
+    NotInV1,
+    /// The controller is not enabled for the process's cgroup (its files are not there).
+    ControllerOff,
+    /// Swap is not accounted (no swap configured, or `swapaccount=0`).
+    NotAccounted,
 }
 
 /// The limits looked for.
@@ -70,8 +81,7 @@ impl Limit {
             (Limit::CpuQuota, false) => "cpu.max",
             (Limit::CpuQuota, true) => "cpu.cfs_quota_us",
             (Limit::MemoryHigh, _) => "memory.high",
-            (Limit::Swap, false) => "memory.swap.max",
-            (Limit::Swap, true) => "memory.memsw.limit_in_bytes",
+            (Limit::Swap, _) => "memory.swap.max",
             (Limit::Tasks, _) => "pids.max",
         }
     }

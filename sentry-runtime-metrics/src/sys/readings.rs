@@ -76,9 +76,10 @@ pub(crate) struct LimitInUse {
     pub(crate) limit: u64,
     /// Swap bytes in use, or tasks in the cgroup (`None` for `memory.high`).
     pub(crate) used: Option<u64>,
-    /// Times the limit was hit: `memory.high` went over (`memory.events` `high`), a task could
-    /// not be created (`pids.events` `max`); `None` for swap.
-    pub(crate) hits: Option<u64>,
+    /// Times the limit was hit, and the cgroup that counts them: `memory.high` went over (the
+    /// setter's `memory.events` `high`), a task could not be created (the process's own
+    /// cgroup's `pids.events`, where the kernel counts a refused `fork`); `None` for swap.
+    pub(crate) hits: Option<(CgroupId, u64)>,
     /// The cgroup that sets it.
     pub(crate) cgroup: CgroupId,
 }

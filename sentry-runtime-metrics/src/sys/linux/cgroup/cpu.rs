@@ -91,13 +91,14 @@ impl CpuCgroup {
         effective
     }
 
-    /// Periods and throttling of the cgroup that sets `quota`, if it is still the cgroup it was.
-    /// The directory of the cgroup that sets `quota`.
+    /// The directory of the cgroup that sets `quota` (for the report of what the integration
+    /// sees).
     pub(crate) fn dir_of(&self, quota: CpuQuota) -> Option<&std::path::Path> {
         let level = self.levels.get(quota.level)?;
         (level.id == quota.cgroup).then_some(level.dir.as_path())
     }
 
+    /// Periods and throttling of the cgroup that sets `quota`, if it is still the cgroup it was.
     pub(crate) fn throttling(&self, quota: CpuQuota) -> Option<Throttling> {
         let level = self
             .levels

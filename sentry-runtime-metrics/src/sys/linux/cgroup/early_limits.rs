@@ -1,19 +1,25 @@
 //! The limits that bite before `memory.max`: `memory.high` (v2: above it the kernel throttles
-//! and reclaims the cgroup's tasks), the swap a cgroup may use (v2 `memory.swap.max`, v1
-//! `memory.memsw.limit_in_bytes` less `memory.limit_in_bytes`), and the task limit
-//! (`pids.max`: past it `fork` and `clone` fail, and `std::thread::spawn` panics).
+//! and reclaims the cgroup's tasks), the swap a cgroup may use (v2 `memory.swap.max`), and the
+//! task limit (`pids.max`, either version: past it `fork` and `clone` fail, and
+//! `std::thread::spawn` panics).
+//!
+//! cgroup v1 has no `memory.high`, and no swap limit of its own: `memory.memsw.limit_in_bytes`
+//! bounds memory and swap together (swap can exceed `memsw - limit_in_bytes` while memory is
+//! below its limit), so nothing is sent for swap there rather than a figure that is not a limit.
 //!
 //! Each is the smallest set on the process's cgroup or a parent, as for `memory.max`. Every
-//! level's limit file is read when the cgroups are found (at the start, when the process moved,
-//! and once a minute); each round reads only the files of the cgroup that sets a limit (its
-//! limit again, and its use of it): a host or cgroup without these limits reads nothing more.
-//! So a limit set or lowered on another level shows within a minute; one changed on the level
-//! that sets it shows in the next round.
+//! level's limit is read when the cgroups are found (at the start, after a move, and once a
+//! minute); a round reads only the files of the cgroup that sets it (its limit again, and its
+//! use of it), so a host or cgroup without these limits reads nothing more. A limit raised or
+//! lifted there makes the levels be read again at once (another level may now set the smallest);
+//! one set or lowered on another level shows when the cgroups are next found.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::levels::Levels;
 use super::{cgroup_id, parse};
+use crate::sync::lock;
 use crate::sys::platform::file::{CachedFile, read_once};
 use crate::sys::readings::{CgroupId, LimitInUse};
 
@@ -23,73 +29,120 @@ enum Kind {
     /// v2 `memory.high`, with its `high` events.
     MemoryHigh,
     /// v2 `memory.swap.max` and `memory.swap.current`.
-    SwapV2,
-    /// v1 `memory.memsw.limit_in_bytes` less `memory.limit_in_bytes`, and `total_swap`.
-    SwapV1,
+    Swap,
     /// `pids.max` and `pids.current`, in either version.
     Tasks,
 }
 
-/// The cgroup that sets one limit, and the files read each round.
-#[derive(Debug)]
-pub(crate) struct Setter {
-    kind: Kind,
-    dir: PathBuf,
-    id: CgroupId,
-    limit: CachedFile,
-    /// v1 swap: the memory limit the swap limit is counted above.
-    memory_limit: Option<CachedFile>,
-    /// Its use: `memory.swap.current`, `memory.stat` (v1 swap), `pids.current`.
-    used: Option<CachedFile>,
-    /// How often it was hit: `memory.events` (`high`), `pids.events` (`max`).
-    hits: Option<CachedFile>,
+impl Kind {
+    /// The limit's file, and the file of its use.
+    fn files(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Kind::MemoryHigh => ("memory.high", None),
+            Kind::Swap => ("memory.swap.max", Some("memory.swap.current")),
+            Kind::Tasks => ("pids.max", Some("pids.current")),
+        }
+    }
 }
 
-impl Setter {
-    /// The directory of the cgroup that sets it (for the report of what the integration sees).
-    pub(crate) fn dir(&self) -> &Path {
-        &self.dir
+/// The cgroup that sets one limit, and its files read each round.
+#[derive(Debug)]
+struct Setter {
+    dir: PathBuf,
+    id: CgroupId,
+    /// The limit when it was found: one read above it means it was raised.
+    found: u64,
+    limit: CachedFile,
+    used: Option<CachedFile>,
+    /// `memory.events`, for `memory.high`'s `high` events.
+    events: Option<CachedFile>,
+}
+
+/// One limit, the levels it may be set on, and the cgroup that sets it.
+#[derive(Debug)]
+pub(crate) struct Watched {
+    kind: Kind,
+    /// Nearest first.
+    dirs: Vec<PathBuf>,
+    /// Tasks: where a refused `fork` is counted, the process's own cgroup (the kernel counts
+    /// it there, in `pids.events.local` since Linux 6.12, in `pids.events` before and on v1,
+    /// not in the cgroup whose limit refused it).
+    refusals: Option<(CachedFile, CgroupId)>,
+    setter: Mutex<Option<Setter>>,
+}
+
+impl Watched {
+    fn new(kind: Kind, dirs: &[PathBuf]) -> Self {
+        let refusals = (kind == Kind::Tasks)
+            .then(|| dirs.first())
+            .flatten()
+            .and_then(|own| {
+                let local = own.join("pids.events.local");
+                let file = if local.exists() {
+                    local
+                } else {
+                    own.join("pids.events")
+                };
+                Some((CachedFile::open(&file), cgroup_id(own)?))
+            });
+        Watched {
+            kind,
+            dirs: dirs.to_vec(),
+            refusals,
+            setter: Mutex::new(smallest(dirs, kind)),
+        }
     }
 
-    /// The limit now, and the cgroup's use of it; `None` once it is lifted (or unreadable).
+    /// The limit in effect now, and the use of it; `None` where none is set (or unreadable),
+    /// and for a swap limit of 0 (no swap at all: nothing to watch).
     pub(crate) fn read(&self) -> Option<LimitInUse> {
-        let limit = match self.kind {
-            Kind::SwapV1 => {
-                let both = self.limit.read(parse::parse_v1_limit)??;
-                let memory = (self.memory_limit.as_ref()?).read(parse::parse_v1_limit)?;
-                // An unlimited memory with a limited memory+swap cannot be set (the kernel
-                // keeps memsw at least the memory limit).
-                both.checked_sub(memory?)?
-            }
-            _ => self.limit.read(parse::parse_v2_limit)??,
-        };
-        // No swap at all is a setting, not a limit that bites: nothing to watch.
-        if limit == 0 && matches!(self.kind, Kind::SwapV1 | Kind::SwapV2) {
+        let mut setter = lock(&self.setter);
+        let mut limit = setter.as_ref()?.limit.read(parse::parse_v2_limit)?;
+        if limit.is_none_or(|limit| setter.as_ref().is_some_and(|s| limit > s.found)) {
+            // Raised or lifted: the smallest may now be another level's.
+            *setter = smallest(&self.dirs, self.kind);
+            limit = setter.as_ref()?.limit.read(parse::parse_v2_limit)?;
+        }
+        let (limit, setter) = (limit?, setter.as_ref()?);
+        if limit == 0 && self.kind == Kind::Swap {
             return None;
         }
-        let used = self.used.as_ref().and_then(|file| match self.kind {
-            Kind::SwapV1 => file.read(|text| parse::parse_key(text, "total_swap")),
-            _ => file.read(parse::parse_number),
-        });
-        let hits = self.hits.as_ref().and_then(|file| match self.kind {
-            Kind::MemoryHigh => file.read(|text| parse::parse_key(text, "high")),
-            _ => file.read(|text| parse::parse_key(text, "max")),
-        });
+        let used = (setter.used.as_ref()).and_then(|file| file.read(parse::parse_number));
+        let hits = match self.kind {
+            Kind::MemoryHigh => (setter.events.as_ref())
+                .and_then(|file| file.read(|text| parse::parse_key(text, "high")))
+                .map(|high| (setter.id, high)),
+            Kind::Tasks => (self.refusals.as_ref()).and_then(|(file, own)| {
+                Some((*own, file.read(|text| parse::parse_key(text, "max"))?))
+            }),
+            Kind::Swap => None,
+        };
         Some(LimitInUse {
             limit,
             used,
             hits,
-            cgroup: self.id,
+            cgroup: setter.id,
         })
+    }
+
+    /// The limit as found (0 included) and the directory of the cgroup that sets it, for the
+    /// report of what the integration sees.
+    pub(crate) fn setting(&self) -> Option<(u64, PathBuf)> {
+        let setter = lock(&self.setter);
+        let setter = setter.as_ref()?;
+        Some((
+            setter.limit.read(parse::parse_v2_limit)??,
+            setter.dir.clone(),
+        ))
     }
 }
 
-/// The cgroups that set the limits before `memory.max`, as found.
-#[derive(Debug, Default)]
+/// The limits before `memory.max`, each with the cgroup that sets it.
+#[derive(Debug)]
 pub(crate) struct EarlyLimits {
-    pub(crate) memory_high: Option<Setter>,
-    pub(crate) swap: Option<Setter>,
-    pub(crate) tasks: Option<Setter>,
+    pub(crate) memory_high: Option<Watched>,
+    pub(crate) swap: Option<Watched>,
+    pub(crate) tasks: Watched,
 }
 
 impl EarlyLimits {
@@ -98,60 +151,30 @@ impl EarlyLimits {
     /// controller's levels.
     pub(crate) fn find(memory: (&Levels, bool), pids: &Levels) -> Self {
         let (memory_levels, v1) = memory;
-        let (memory_high, swap) = if v1 {
-            (None, smallest(&memory_levels.dirs, Kind::SwapV1))
-        } else {
-            (
-                smallest(&memory_levels.dirs, Kind::MemoryHigh),
-                smallest(&memory_levels.dirs, Kind::SwapV2),
-            )
-        };
+        let v2 = |kind| (!v1).then(|| Watched::new(kind, &memory_levels.dirs));
         EarlyLimits {
-            memory_high,
-            swap,
-            tasks: smallest(&pids.dirs, Kind::Tasks),
+            memory_high: v2(Kind::MemoryHigh),
+            swap: v2(Kind::Swap),
+            tasks: Watched::new(Kind::Tasks, &pids.dirs),
         }
     }
 }
 
 /// The level of `dirs` with the smallest limit of `kind`, its files opened.
 fn smallest(dirs: &[PathBuf], kind: Kind) -> Option<Setter> {
-    let limit_file = match kind {
-        Kind::MemoryHigh => "memory.high",
-        Kind::SwapV2 => "memory.swap.max",
-        Kind::SwapV1 => "memory.memsw.limit_in_bytes",
-        Kind::Tasks => "pids.max",
-    };
-    let limit_of = |dir: &Path| -> Option<u64> {
-        match kind {
-            Kind::SwapV1 => {
-                let both = read_once(&dir.join(limit_file), parse::parse_v1_limit)??;
-                let memory = read_once(&dir.join("memory.limit_in_bytes"), parse::parse_v1_limit)??;
-                both.checked_sub(memory)
-            }
-            _ => read_once(&dir.join(limit_file), parse::parse_v2_limit)?,
-        }
-    };
-    let (_, dir) = dirs
+    let (limit_file, used_file) = kind.files();
+    let limit_of = |dir: &Path| read_once(&dir.join(limit_file), parse::parse_v2_limit)?;
+    let (found, dir) = dirs
         .iter()
         .filter_map(|dir| Some((limit_of(dir)?, dir)))
         .min_by_key(|(limit, _)| *limit)?;
-    let (used_file, hits_file) = match kind {
-        Kind::MemoryHigh => (None, Some("memory.events")),
-        Kind::SwapV2 => (Some("memory.swap.current"), None),
-        Kind::SwapV1 => (Some("memory.stat"), None),
-        Kind::Tasks => (Some("pids.current"), Some("pids.events")),
-    };
-    let open = |name: Option<&str>| name.map(|name| CachedFile::open(&dir.join(name)));
     Some(Setter {
-        kind,
         dir: dir.clone(),
         id: cgroup_id(dir)?,
+        found,
         limit: CachedFile::open(&dir.join(limit_file)),
-        memory_limit: (kind == Kind::SwapV1)
-            .then(|| CachedFile::open(&dir.join("memory.limit_in_bytes"))),
-        used: open(used_file),
-        hits: open(hits_file),
+        used: used_file.map(|name| CachedFile::open(&dir.join(name))),
+        events: (kind == Kind::MemoryHigh).then(|| CachedFile::open(&dir.join("memory.events"))),
     })
 }
 
@@ -168,6 +191,8 @@ mod tests {
         write(&child, "memory.swap.max", "268435456\n");
         write(&child, "memory.swap.current", "4096\n");
         write(&child, "pids.max", "max\n");
+        // Refusals are counted where the task was: the own cgroup.
+        write(&child, "pids.events", "max 4\n");
         write(&parent, "memory.high", "536870912\n");
         write(
             &parent,
@@ -177,69 +202,79 @@ mod tests {
         write(&parent, "memory.swap.max", "max\n");
         write(&parent, "pids.max", "64\n");
         write(&parent, "pids.current", "9\n");
-        write(&parent, "pids.events", "max 4\n");
+        write(&parent, "pids.events", "max 0\n");
         let levels = seen(&[&child, &parent]);
         let limits = EarlyLimits::find((&levels, false), &levels);
         let high = limits.memory_high.as_ref().unwrap();
-        assert_eq!(high.dir(), parent.as_path());
+        assert_eq!(high.setting(), Some((512 << 20, parent.clone())));
         let reading = high.read().unwrap();
-        assert_eq!((reading.limit, reading.hits), (512 << 20, Some(12)));
+        assert_eq!(
+            (reading.limit, reading.hits),
+            (512 << 20, Some((cgroup_id(&parent).unwrap(), 12)))
+        );
         assert_eq!(Some(reading.cgroup), cgroup_id(&parent));
         let swap = limits.swap.as_ref().unwrap().read().unwrap();
         assert_eq!((swap.limit, swap.used), (256 << 20, Some(4096)));
-        let tasks = limits.tasks.as_ref().unwrap().read().unwrap();
+        let tasks = limits.tasks.read().unwrap();
         assert_eq!(
             (tasks.limit, tasks.used, tasks.hits),
-            (64, Some(9), Some(4))
+            (64, Some(9), Some((cgroup_id(&child).unwrap(), 4)))
         );
-        // The setter's limit is read again each time; lifted, it is gone.
-        write(&parent, "pids.max", "128\n");
-        assert_eq!(limits.tasks.as_ref().unwrap().read().unwrap().limit, 128);
+        // Lowered where it is set: read again each time.
+        write(&parent, "pids.max", "32\n");
+        assert_eq!(limits.tasks.read().unwrap().limit, 32);
+        // Lifted there: nothing is set anywhere now.
         write(&parent, "pids.max", "max\n");
-        assert!(limits.tasks.as_ref().unwrap().read().is_none());
-        // No swap at all: nothing to watch.
+        assert!(limits.tasks.read().is_none());
+        // No swap at all: nothing to watch, but the report says it is set.
         write(&child, "memory.swap.max", "0\n");
         assert!(limits.swap.as_ref().unwrap().read().is_none());
+        assert_eq!(
+            limits.swap.as_ref().unwrap().setting(),
+            Some((0, child.clone()))
+        );
         std::fs::remove_dir_all(root).unwrap();
     }
 
     #[test]
-    fn v1_swap_is_memsw_less_the_memory_limit_and_no_high() {
-        let root = fixture("early-v1");
-        let own = root.join("docker/abc");
-        write(&own, "memory.limit_in_bytes", "268435456\n");
-        write(&own, "memory.memsw.limit_in_bytes", "402653184\n");
-        write(&own, "memory.stat", "cache 0\nswap 5\ntotal_swap 8192\n");
-        let levels = seen(&[&own]);
-        let limits = EarlyLimits::find((&levels, true), &Levels::default());
-        assert!(limits.memory_high.is_none(), "v1 has no memory.high");
-        assert!(limits.tasks.is_none(), "no pids levels");
-        let swap = limits.swap.as_ref().unwrap().read().unwrap();
-        assert_eq!((swap.limit, swap.used), (128 << 20, Some(8192)));
+    fn raised_where_it_was_set_the_next_smallest_is_in_effect() {
+        let root = fixture("early-raised");
+        let (parent, child) = (root.join("slice"), root.join("slice/app"));
+        write(&parent, "memory.high", "536870912\n");
+        write(&child, "memory.high", "1073741824\n");
+        let levels = seen(&[&child, &parent]);
+        let limits = EarlyLimits::find((&levels, false), &levels);
+        let high = limits.memory_high.as_ref().unwrap();
+        assert_eq!(high.read().unwrap().limit, 512 << 20);
+        write(&parent, "memory.high", "2147483648\n");
+        let reading = high.read().unwrap();
+        assert_eq!(
+            reading.limit,
+            1 << 30,
+            "the child's, not the raised parent's"
+        );
+        assert_eq!(Some(reading.cgroup), cgroup_id(&child));
+        write(&parent, "memory.high", "max\n");
+        assert_eq!(high.read().unwrap().limit, 1 << 30);
         std::fs::remove_dir_all(root).unwrap();
     }
 
     #[test]
-    fn nothing_where_no_limit_is_set() {
+    fn nothing_where_no_limit_is_set_and_no_memory_limits_on_v1() {
         let root = fixture("early-none");
         write(&root, "memory.high", "max\n");
         write(&root, "memory.swap.max", "max\n");
         write(&root, "pids.max", "max\n");
         let levels = seen(&[&root]);
         let limits = EarlyLimits::find((&levels, false), &levels);
-        assert!(limits.memory_high.is_none() && limits.swap.is_none() && limits.tasks.is_none());
-        let v1 = seen(&[&root.join("v1")]);
-        write(
-            &root.join("v1"),
-            "memory.limit_in_bytes",
-            "9223372036854771712\n",
-        );
-        write(
-            &root.join("v1"),
-            "memory.memsw.limit_in_bytes",
-            "9223372036854771712\n",
-        );
-        assert!(EarlyLimits::find((&v1, true), &v1).swap.is_none());
+        assert!(limits.memory_high.as_ref().unwrap().read().is_none());
+        assert!(limits.swap.as_ref().unwrap().read().is_none());
+        assert!(limits.tasks.read().is_none());
+        // v1: no `memory.high`, and memsw is not a swap limit.
+        write(&root, "memory.memsw.limit_in_bytes", "402653184\n");
+        let v1 = EarlyLimits::find((&levels, true), &Levels::default());
+        assert!(v1.memory_high.is_none() && v1.swap.is_none());
+        assert!(v1.tasks.read().is_none(), "no pids levels");
         std::fs::remove_dir_all(root).unwrap();
     }
 }

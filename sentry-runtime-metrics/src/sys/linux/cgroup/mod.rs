@@ -29,7 +29,7 @@ use memory::MemoryCgroup;
 use mounts::Mounts;
 use pressure::PressureFiles;
 
-use crate::sys::findings::{CgroupFound, Findings, Limit, LimitFinding};
+use crate::sys::findings::{Availability, CgroupFound, Findings, Limit, LimitFinding};
 use crate::sys::readings::{
     CgroupId, CpuQuota, LimitInUse, MemoryLimit, Resource, ScopedPressure, Throttling,
 };
@@ -163,14 +163,15 @@ impl Cgroup {
         self.early().memory_high.as_ref()?.read()
     }
 
-    /// The swap limit in effect and the swap in use by the cgroup that sets it.
+    /// The swap limit in effect (v2) and the swap in use by the cgroup that sets it.
     pub(crate) fn swap(&self) -> Option<LimitInUse> {
         self.early().swap.as_ref()?.read()
     }
 
-    /// The task limit (`pids.max`) in effect and the tasks in the cgroup that sets it.
+    /// The task limit (`pids.max`) in effect, the tasks in the cgroup that sets it, and the
+    /// tasks refused in the own cgroup.
     pub(crate) fn task_limit(&self) -> Option<LimitInUse> {
-        self.early().tasks.as_ref()?.read()
+        self.early().tasks.read()
     }
 
     pub(crate) fn cpu_quota(&self) -> Option<CpuQuota> {
@@ -208,7 +209,27 @@ impl Cgroup {
         for &(controller, v1) in &self.at_root {
             findings.at_root.push((controller, if v1 { 1 } else { 2 }));
         }
-        let own_memory = memory_levels.dirs.first();
+        let has = |levels: &Levels, file: &str| {
+            levels
+                .dirs
+                .first()
+                .is_some_and(|own| own.join(file).exists())
+        };
+        let on = |enabled: bool| {
+            if enabled {
+                Availability::Available
+            } else {
+                Availability::ControllerOff
+            }
+        };
+        let memory_on = has(
+            memory_levels,
+            if *memory_v1 {
+                "memory.usage_in_bytes"
+            } else {
+                "memory.current"
+            },
+        );
         let memory = self.memory();
         let limit = memory.and_then(MemoryCgroup::limit);
         findings.limits.push(LimitFinding {
@@ -217,7 +238,7 @@ impl Cgroup {
                 let dir = memory.and_then(|memory| memory.dir_of(limit));
                 (limit.bytes as f64, dir.map(Path::to_path_buf))
             }),
-            possible: memory.is_some(),
+            availability: on(memory_on),
         });
         let quota = self.cpu_quota();
         findings.limits.push(LimitFinding {
@@ -226,44 +247,42 @@ impl Cgroup {
                 let dir = self.cpu().dir_of(quota).map(Path::to_path_buf);
                 (quota.cpus, dir)
             }),
-            possible: !cpu_levels.dirs.is_empty(),
+            availability: on(has(
+                cpu_levels,
+                if *cpu_v1 {
+                    "cpu.cfs_quota_us"
+                } else {
+                    "cpu.max"
+                },
+            )),
         });
         let early = self.early();
-        let has =
-            |dir: Option<&PathBuf>, file: &str| dir.is_some_and(|dir| dir.join(file).exists());
-        let swap_file = if *memory_v1 {
-            "memory.memsw.limit_in_bytes"
-        } else {
-            "memory.swap.max"
+        let v2_memory = |watched: &Option<early_limits::Watched>, accounted: bool| {
+            let availability = match (watched, memory_on, accounted) {
+                (None, _, _) => Availability::NotInV1,
+                (Some(_), false, _) => Availability::ControllerOff,
+                (Some(_), true, false) => Availability::NotAccounted,
+                (Some(_), true, true) => Availability::Available,
+            };
+            let found = watched.as_ref().and_then(early_limits::Watched::setting);
+            (found, availability)
         };
-        let own_pids = self.pids_levels.dirs.first();
-        for (limit, setter, reading, possible) in [
-            (
-                Limit::MemoryHigh,
-                &early.memory_high,
-                self.memory_high(),
-                !*memory_v1 && has(own_memory, "memory.high"),
-            ),
+        let tasks = (
+            early.tasks.setting(),
+            on(has(&self.pids_levels, "pids.current")),
+        );
+        for (limit, (found, availability)) in [
+            (Limit::MemoryHigh, v2_memory(&early.memory_high, true)),
             (
                 Limit::Swap,
-                &early.swap,
-                self.swap(),
-                has(own_memory, swap_file),
+                v2_memory(&early.swap, has(memory_levels, "memory.swap.max")),
             ),
-            (
-                Limit::Tasks,
-                &early.tasks,
-                self.task_limit(),
-                has(own_pids, "pids.current") || has(own_pids, "pids.max"),
-            ),
+            (Limit::Tasks, tasks),
         ] {
             findings.limits.push(LimitFinding {
                 limit,
-                found: reading.map(|reading| {
-                    let dir = setter.as_ref().map(|setter| setter.dir().to_path_buf());
-                    (reading.limit as f64, dir)
-                }),
-                possible,
+                found: found.map(|(value, dir)| (value as f64, Some(dir))),
+                availability,
             });
         }
         findings.pressure = self.pressure.whose();
