@@ -34,7 +34,7 @@ const MIN_SENT_MS: f64 = 1.0;
 /// Per group and round: the CPU time and the run-queue wait (time ready to run and waiting for
 /// a CPU, from the kernel's `schedstat`: latency that a busy quota or a noisy neighbour adds),
 /// as counters in milliseconds, and the threads in it, sent when that number changes. A group
-/// that did not run sends nothing; time under [`MIN_SENT_MS`] is carried to a later round. The
+/// that did not run sends nothing; time under 1 ms is carried to a later round. The
 /// busiest groups by CPU are sent by name, at most [`DEFAULT_MAX_THREAD_GROUPS`] (see
 /// [`max_groups`](Self::max_groups)); the rest are summed as `other`. The CPU time of threads
 /// that exited since the previous round is the group `exited`: every group together adds up to
