@@ -122,6 +122,13 @@ fn kernel() -> Result<Kernel, VmError> {
             })?
         }
     };
+    // Debian installs it readable by root alone.
+    if let Err(err) = std::fs::File::open(&image) {
+        return Err(VmError::Missing(format!(
+            "the kernel {} cannot be read ({err}; run as root)",
+            image.display()
+        )));
+    }
     let version = image
         .file_name()
         .and_then(|name| name.to_str())
