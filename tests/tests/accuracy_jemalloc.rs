@@ -35,9 +35,10 @@ fn heap_allocated_rises_with_a_32_mib_allocation() {
     let before = value(&collector, "runtime.memory.heap_allocated");
     let block = std::hint::black_box(vec![1u8; 32 << 20]);
     let after = value(&collector, "runtime.memory.heap_allocated");
-    // (Less what other threads of the harness free meanwhile: a few KiB.)
+    // Less what is freed meanwhile (the harness's threads, and jemalloc's thread caches, whose
+    // small regions its statistics count when a cache is flushed: up to a few hundred KiB).
     assert!(
-        after - before >= ((32 << 20) - (64 << 10)) as f64,
+        after - before >= ((32 << 20) - (1 << 20)) as f64,
         "heap_allocated rose by {}",
         after - before
     );
