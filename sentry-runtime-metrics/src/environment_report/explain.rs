@@ -20,30 +20,62 @@ pub(super) fn report(findings: &Findings, switches: Switches) -> EnvironmentRepo
     if switches.memory {
         memory(findings, &mut skip);
     } else {
-        skip(
-            "runtime.memory.*",
-            "the memory collector is off (`collect_memory: false`, or no `memory` feature)".into(),
-        );
+        for metric in MEMORY_METRICS {
+            skip(
+                metric,
+                "the memory collector is off (`collect_memory: false`, or no `memory` feature)"
+                    .into(),
+            );
+        }
     }
     if switches.process {
         process(findings, switches, &mut skip);
         if switches.container {
             container(findings, switches, &mut skip);
         } else {
-            skip(
-                "process.cpu.throttled_*",
-                "the container collector is off (`collect_container: false`)".into(),
-            );
+            for metric in CONTAINER_METRICS {
+                skip(
+                    metric,
+                    "the container collector is off (`collect_container: false`)".into(),
+                );
+            }
         }
     } else {
-        skip(
-            "process.*",
-            "the process collector is off (`collect_process: false`, or no `process` feature)"
-                .into(),
-        );
+        for metric in ["process.*"].into_iter().chain(CONTAINER_METRICS) {
+            skip(
+                metric,
+                "the process collector, and the container collector with it, is off \
+                 (`collect_process: false`, or no `process` feature)"
+                    .into(),
+            );
+        }
     }
     report
 }
+
+/// The memory collector's metrics (and the jemalloc collector's, which comes with it), by
+/// name or family.
+const MEMORY_METRICS: [&str; 7] = [
+    "runtime.memory.rss*",
+    "runtime.memory.heap_allocated",
+    "runtime.memory.allocations",
+    "runtime.memory.allocated_bytes",
+    "runtime.memory.limit",
+    "runtime.memory.limit_usage",
+    "runtime.memory.jemalloc.*",
+];
+
+/// The container collector's metrics, by name or family.
+const CONTAINER_METRICS: [&str; 8] = [
+    "process.cpu.throttled_*",
+    "process.pressure.*",
+    "process.disk.io",
+    "process.pids.*",
+    "runtime.memory.oom_kills",
+    "runtime.memory.limit_hits",
+    "runtime.memory.high*",
+    "runtime.memory.swap*",
+];
 
 /// One line a finding.
 fn seen(findings: &Findings, switches: Switches) -> Vec<String> {
@@ -303,19 +335,13 @@ fn process(findings: &Findings, switches: Switches, skip: &mut impl FnMut(&'stat
 
 fn container(findings: &Findings, switches: Switches, skip: &mut impl FnMut(&'static str, String)) {
     if findings.reader == "sysinfo" {
-        for family in [
-            "process.cpu.throttled_*",
-            "process.pressure.*",
-            "process.pids.*",
-            "runtime.memory.oom_kills",
-            "runtime.memory.limit_hits",
-            "runtime.memory.high*",
-            "runtime.memory.swap*",
-        ] {
-            skip(
-                family,
-                "cgroups and pressure are read on Linux only".to_owned(),
-            );
+        for family in CONTAINER_METRICS {
+            if family != "process.disk.io" {
+                skip(
+                    family,
+                    "cgroups and pressure are read on Linux only".to_owned(),
+                );
+            }
         }
         return;
     }
@@ -482,7 +508,25 @@ mod tests {
         );
         assert!(off.is_not_sent("runtime.memory.rss"));
         assert!(off.is_not_sent("process.cpu.user_time"));
+        assert!(off.is_not_sent("runtime.memory.oom_kills"));
         assert!(off.to_string().contains("collect_process: false"));
+        // The container collector sends `runtime.memory.*` counters of its own.
+        let memory_off = super::report(
+            &v2_container(),
+            Switches {
+                memory: false,
+                ..switches()
+            },
+        );
+        assert!(memory_off.is_not_sent("runtime.memory.rss.anon"));
+        assert!(memory_off.is_not_sent("runtime.memory.limit"));
+        assert!(!memory_off.is_not_sent("runtime.memory.oom_kills"));
+        assert!(!memory_off.is_not_sent("runtime.memory.limit_hits"));
+        assert!(!memory_off.is_not_sent("process.pids.limit"));
+        // And without it, all of its own are not sent.
+        assert!(report.is_not_sent("process.pressure.memory.some"));
+        assert!(report.is_not_sent("runtime.memory.limit_hits"));
+        assert!(!report.is_not_sent("runtime.memory.rss"));
     }
 
     #[cfg(target_os = "linux")]
