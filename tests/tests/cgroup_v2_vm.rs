@@ -372,10 +372,17 @@ fn child_part(scenario: &str) {
         }
         "memory_high_hits_under_a_hog" => {
             let own = own_cgroup();
+            // Over `memory.high` before the first sample: the kernel counts `high` events.
+            let early = touch(24 * MIB);
             let mut container = ContainerMetrics::new();
             let first = container.collect_mut().unwrap().metrics;
-            // A kernel total from before the process: its first sample sends nothing.
+            // A kernel total from before the collector: its first sample sends nothing.
             report("first_high_hits", value(&first, "runtime.memory.high_hits"));
+            report(
+                "events_at_first",
+                Some(key(&V2Cgroup::get(&own, "memory.events"), "high")),
+            );
+            drop(std::hint::black_box(early));
             let before = key(&V2Cgroup::get(&own, "memory.events"), "high");
             let block = touch(48 * MIB);
             let metrics = container.collect_mut().unwrap().metrics;
@@ -396,18 +403,19 @@ fn child_part(scenario: &str) {
             drop(std::hint::black_box(block));
         }
         "task_limit_reached" => {
-            // The limit is the parent's; a refused `fork` is counted in the child's own cgroup
-            // (`pids.events.local` from Linux 6.12, `pids.events` before).
+            // The limit is the parent's. The kernel counts a refused `fork` in the child's own
+            // cgroup's `pids.events` before Linux 6.12, in the parent's `pids.events.local`
+            // (its limit's refusals) from 6.12.
             let own = own_cgroup();
             let parent = own.parent().unwrap().to_path_buf();
-            let events = if own.join("pids.events.local").exists() {
-                "pids.events.local"
+            let (counted_in, events) = if own.join("pids.events.local").exists() {
+                (parent.clone(), "pids.events.local")
             } else {
-                "pids.events"
+                (own.clone(), "pids.events")
             };
             let mut container = ContainerMetrics::new();
             container.collect_mut().unwrap();
-            let events_before = key(&V2Cgroup::get(&own, events), "max");
+            let events_before = key(&V2Cgroup::get(&counted_in, events), "max");
             let done = Arc::new(AtomicBool::new(false));
             let mut threads = Vec::new();
             let refused = loop {
@@ -429,7 +437,7 @@ fn child_part(scenario: &str) {
             let again = std::thread::Builder::new().spawn(|| {}).is_err();
             let metrics = container.collect_mut().unwrap().metrics;
             let current = V2Cgroup::get(&parent, "pids.current");
-            let events_after = key(&V2Cgroup::get(&own, events), "max");
+            let events_after = key(&V2Cgroup::get(&counted_in, events), "max");
             report("refused", Some(f64::from(u8::from(refused && again))));
             report("limit_hits", value(&metrics, "process.pids.limit_hits"));
             report("events_max", Some(events_after - events_before));
@@ -648,6 +656,7 @@ fn memory_high_hits_under_a_hog() {
     child.go();
     let report = child.finish();
     assert_eq!(report.get("high"), Some(&((16 * MIB) as f64)));
+    assert!(report["events_at_first"] > 0.0, "{report:?}");
     assert_eq!(report.get("first_high_hits"), None, "{report:?}");
     let (ours, events) = (report["high_hits"], report["events_high"]);
     assert!(events > 0.0, "{report:?}");

@@ -85,9 +85,11 @@ pub struct ContainerMetrics {
     /// (`pids.current`); sent only with a limit.
     #[gauge(name = "process.pids.count")]
     pids_count: Option<u64>,
-    /// Times creating a task (thread or process) in the process's own cgroup failed at a task
-    /// limit, its own or a parent's (`pids.events.local`, before Linux 6.12 and on v1
-    /// `pids.events`, `max`): each one a `fork` or `clone` that returned `EAGAIN`.
+    /// Times creating a task (thread or process) failed at the task limit, each a `fork` or
+    /// `clone` that returned `EAGAIN`, as the kernel counts them: from Linux 6.12 (cgroup v2),
+    /// the refusals of the limit in effect anywhere below it (`pids.events.local` of the cgroup
+    /// that sets it); before, on v1 and with `pids_localevents`, the refusals of the tasks of
+    /// the process's own cgroup (its `pids.events`).
     #[counter(name = "process.pids.limit_hits", delta)]
     pids_limit_hits: Option<u64>,
     /// Share of the last 10 s in which some task waited for CPU (PSI `some avg10`), by `scope`.

@@ -41,7 +41,10 @@ pub(super) fn report(findings: &Findings, switches: Switches) -> EnvironmentRepo
             }
         }
     } else {
-        for metric in ["process.*"].into_iter().chain(CONTAINER_METRICS) {
+        let container_memory = CONTAINER_METRICS
+            .into_iter()
+            .filter(|metric| metric.starts_with("runtime."));
+        for metric in ["process.*"].into_iter().chain(container_memory) {
             skip(
                 metric,
                 "the process collector, and the container collector with it, is off \
@@ -136,6 +139,9 @@ fn seen(findings: &Findings, switches: Switches) -> Vec<String> {
                     format!("{name}: none (the controller is not enabled here)")
                 }
                 Availability::NotAccounted => format!("{name}: none (swap is not accounted)"),
+                Availability::NoCgroup => {
+                    format!("{name}: no {} cgroup found", controller_of(finding.limit))
+                }
             },
         };
         seen.push(line);
@@ -263,9 +269,10 @@ fn limit_missing(
                     |d| d.display().to_string()
                 )
             ),
-            Availability::NotAccounted => "swap is not accounted here (no `memory.swap.max`: no \
-                                           swap configured, or `swapaccount=0`)"
+            Availability::NotAccounted => "swap is not accounted here (no `memory.swap.max`: a \
+                                           kernel without `CONFIG_SWAP`, or `swapaccount=0`)"
                 .to_owned(),
+            Availability::NoCgroup => format!("no {controller} cgroup found"),
         }),
     }
 }

@@ -58,8 +58,10 @@ pub(crate) enum Availability {
     NotInV1,
     /// The controller is not enabled for the process's cgroup (its files are not there).
     ControllerOff,
-    /// Swap is not accounted (no swap configured, or `swapaccount=0`).
+    /// Swap is not accounted (a kernel without `CONFIG_SWAP`, or `swapaccount=0`).
     NotAccounted,
+    /// The process is in no cgroup of this controller that could be found.
+    NoCgroup,
 }
 
 /// The limits looked for.

@@ -77,8 +77,9 @@ pub(crate) struct LimitInUse {
     /// Swap bytes in use, or tasks in the cgroup (`None` for `memory.high`).
     pub(crate) used: Option<u64>,
     /// Times the limit was hit, and the cgroup that counts them: `memory.high` went over (the
-    /// setter's `memory.events` `high`), a task could not be created (the process's own
-    /// cgroup's `pids.events`, where the kernel counts a refused `fork`); `None` for swap.
+    /// setter's `memory.events` `high`), a task could not be created (where the kernel counts
+    /// a refused `fork`: the setter from Linux 6.12, the process's own cgroup before and on
+    /// v1); `None` for swap.
     pub(crate) hits: Option<(CgroupId, u64)>,
     /// The cgroup that sets it.
     pub(crate) cgroup: CgroupId,

@@ -54,8 +54,9 @@ struct Setter {
     found: u64,
     limit: CachedFile,
     used: Option<CachedFile>,
-    /// `memory.events`, for `memory.high`'s `high` events.
-    events: Option<CachedFile>,
+    /// Where the times the limit was hit are counted, the key of the count in that file, and
+    /// whose count it is (see [`hits_of`]).
+    hits: Option<(CachedFile, &'static str, CgroupId)>,
 }
 
 /// One limit, the levels it may be set on, and the cgroup that sets it.
@@ -64,59 +65,43 @@ pub(crate) struct Watched {
     kind: Kind,
     /// Nearest first.
     dirs: Vec<PathBuf>,
-    /// Tasks: where a refused `fork` is counted, the process's own cgroup (the kernel counts
-    /// it there, in `pids.events.local` since Linux 6.12, in `pids.events` before and on v1,
-    /// not in the cgroup whose limit refused it).
-    refusals: Option<(CachedFile, CgroupId)>,
     setter: Mutex<Option<Setter>>,
 }
 
 impl Watched {
     fn new(kind: Kind, dirs: &[PathBuf]) -> Self {
-        let refusals = (kind == Kind::Tasks)
-            .then(|| dirs.first())
-            .flatten()
-            .and_then(|own| {
-                let local = own.join("pids.events.local");
-                let file = if local.exists() {
-                    local
-                } else {
-                    own.join("pids.events")
-                };
-                Some((CachedFile::open(&file), cgroup_id(own)?))
-            });
         Watched {
             kind,
             dirs: dirs.to_vec(),
-            refusals,
             setter: Mutex::new(smallest(dirs, kind)),
         }
+    }
+
+    /// The limit in effect now (`None`: none, or unreadable), with its setter in `setter`. A
+    /// limit raised or lifted where it was set makes the levels be read again: the smallest
+    /// may now be another level's.
+    fn current(&self, setter: &mut Option<Setter>) -> Option<u64> {
+        let limit = setter.as_ref()?.limit.read(parse::parse_v2_limit)?;
+        if limit.is_some_and(|limit| setter.as_ref().is_some_and(|s| limit <= s.found)) {
+            return limit;
+        }
+        *setter = smallest(&self.dirs, self.kind);
+        setter.as_ref()?.limit.read(parse::parse_v2_limit)?
     }
 
     /// The limit in effect now, and the use of it; `None` where none is set (or unreadable),
     /// and for a swap limit of 0 (no swap at all: nothing to watch).
     pub(crate) fn read(&self) -> Option<LimitInUse> {
         let mut setter = lock(&self.setter);
-        let mut limit = setter.as_ref()?.limit.read(parse::parse_v2_limit)?;
-        if limit.is_none_or(|limit| setter.as_ref().is_some_and(|s| limit > s.found)) {
-            // Raised or lifted: the smallest may now be another level's.
-            *setter = smallest(&self.dirs, self.kind);
-            limit = setter.as_ref()?.limit.read(parse::parse_v2_limit)?;
-        }
-        let (limit, setter) = (limit?, setter.as_ref()?);
+        let limit = self.current(&mut setter)?;
+        let setter = setter.as_ref()?;
         if limit == 0 && self.kind == Kind::Swap {
             return None;
         }
         let used = (setter.used.as_ref()).and_then(|file| file.read(parse::parse_number));
-        let hits = match self.kind {
-            Kind::MemoryHigh => (setter.events.as_ref())
-                .and_then(|file| file.read(|text| parse::parse_key(text, "high")))
-                .map(|high| (setter.id, high)),
-            Kind::Tasks => (self.refusals.as_ref()).and_then(|(file, own)| {
-                Some((*own, file.read(|text| parse::parse_key(text, "max"))?))
-            }),
-            Kind::Swap => None,
-        };
+        let hits = (setter.hits.as_ref()).and_then(|(file, key, cgroup)| {
+            Some((*cgroup, file.read(|text| parse::parse_key(text, key))?))
+        });
         Some(LimitInUse {
             limit,
             used,
@@ -125,15 +110,12 @@ impl Watched {
         })
     }
 
-    /// The limit as found (0 included) and the directory of the cgroup that sets it, for the
-    /// report of what the integration sees.
+    /// The limit in effect now (0 included) and the directory of the cgroup that sets it, for
+    /// the report of what the integration sees.
     pub(crate) fn setting(&self) -> Option<(u64, PathBuf)> {
-        let setter = lock(&self.setter);
-        let setter = setter.as_ref()?;
-        Some((
-            setter.limit.read(parse::parse_v2_limit)??,
-            setter.dir.clone(),
-        ))
+        let mut setter = lock(&self.setter);
+        let limit = self.current(&mut setter)?;
+        Some((limit, setter.as_ref()?.dir.clone()))
     }
 }
 
@@ -168,14 +150,60 @@ fn smallest(dirs: &[PathBuf], kind: Kind) -> Option<Setter> {
         .iter()
         .filter_map(|dir| Some((limit_of(dir)?, dir)))
         .min_by_key(|(limit, _)| *limit)?;
+    let id = cgroup_id(dir)?;
     Some(Setter {
         dir: dir.clone(),
-        id: cgroup_id(dir)?,
+        id,
         found,
         limit: CachedFile::open(&dir.join(limit_file)),
         used: used_file.map(|name| CachedFile::open(&dir.join(name))),
-        events: (kind == Kind::MemoryHigh).then(|| CachedFile::open(&dir.join("memory.events"))),
+        hits: hits_of(kind, (dir, id), dirs.first()),
     })
+}
+
+/// Where the times a limit set on `setter` was hit are counted, and whose count it is.
+///
+/// - `memory.high`: the setter's `memory.events` (`high`).
+/// - The task limit, where the kernel counts a refused `fork` (`max`):
+///   - Linux 6.12+ on v2 (it has `pids.events.local`): in the setter's `pids.events.local`,
+///     the times its own limit refused a task anywhere below it;
+///   - unless cgroup2 is mounted with `pids_localevents`, and on v1 and before 6.12: in the
+///     `pids.events` of the cgroup of the task refused, the process's own (its own tasks, by
+///     whichever limit).
+fn hits_of(
+    kind: Kind,
+    (setter, setter_id): (&Path, CgroupId),
+    own: Option<&PathBuf>,
+) -> Option<(CachedFile, &'static str, CgroupId)> {
+    match kind {
+        Kind::MemoryHigh => Some((
+            CachedFile::open(&setter.join("memory.events")),
+            "high",
+            setter_id,
+        )),
+        Kind::Swap => None,
+        Kind::Tasks => {
+            let own = own?;
+            let (file, id) = if own.join("pids.events.local").exists() && !pids_local_events() {
+                (setter.join("pids.events.local"), setter_id)
+            } else {
+                (own.join("pids.events"), cgroup_id(own)?)
+            };
+            Some((CachedFile::open(&file), "max", id))
+        }
+    }
+}
+
+/// Whether cgroup2 is mounted with `pids_localevents` (Linux 6.12+: `pids.events` then counts
+/// the refusals of the cgroup's own tasks, as before 6.12).
+fn pids_local_events() -> bool {
+    read_once(Path::new("/proc/self/mountinfo"), |text| {
+        Some(text.lines().any(|line| {
+            line.split_once(" - cgroup2 ")
+                .is_some_and(|(_, options)| options.contains("pids_localevents"))
+        }))
+    })
+    .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -223,8 +251,9 @@ mod tests {
         // Lowered where it is set: read again each time.
         write(&parent, "pids.max", "32\n");
         assert_eq!(limits.tasks.read().unwrap().limit, 32);
-        // Lifted there: nothing is set anywhere now.
+        // Lifted there: nothing is set anywhere now, in the rounds and in the report.
         write(&parent, "pids.max", "max\n");
+        assert!(limits.tasks.setting().is_none());
         assert!(limits.tasks.read().is_none());
         // No swap at all: nothing to watch, but the report says it is set.
         write(&child, "memory.swap.max", "0\n");
@@ -233,6 +262,26 @@ mod tests {
             limits.swap.as_ref().unwrap().setting(),
             Some((0, child.clone()))
         );
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn from_linux_6_12_the_limit_hits_are_the_setters_own() {
+        // `pids.events.local` exists: its `max` in the cgroup that sets the limit counts the
+        // refusals of that limit (this host mounts no `pids_localevents`).
+        let root = fixture("early-local");
+        let (parent, child) = (root.join("pod"), root.join("pod/ctr"));
+        write(&child, "pids.max", "max\n");
+        write(&child, "pids.events", "max 0\n");
+        write(&child, "pids.events.local", "max 0\n");
+        write(&parent, "pids.max", "64\n");
+        write(&parent, "pids.events.local", "max 3\n");
+        write(&parent, "pids.events", "max 5\n");
+        let levels = seen(&[&child, &parent]);
+        assert!(!pids_local_events(), "this host's cgroup2 mount");
+        let limits = EarlyLimits::find((&levels, false), &levels);
+        let tasks = limits.tasks.read().unwrap();
+        assert_eq!(tasks.hits, Some((cgroup_id(&parent).unwrap(), 3)));
         std::fs::remove_dir_all(root).unwrap();
     }
 
@@ -270,8 +319,7 @@ mod tests {
         assert!(limits.memory_high.as_ref().unwrap().read().is_none());
         assert!(limits.swap.as_ref().unwrap().read().is_none());
         assert!(limits.tasks.read().is_none());
-        // v1: no `memory.high`, and memsw is not a swap limit.
-        write(&root, "memory.memsw.limit_in_bytes", "402653184\n");
+        // v1: no `memory.high`, and no swap limit of its own.
         let v1 = EarlyLimits::find((&levels, true), &Levels::default());
         assert!(v1.memory_high.is_none() && v1.swap.is_none());
         assert!(v1.tasks.read().is_none(), "no pids levels");

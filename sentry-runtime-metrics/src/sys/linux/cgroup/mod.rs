@@ -215,21 +215,17 @@ impl Cgroup {
                 .first()
                 .is_some_and(|own| own.join(file).exists())
         };
-        let on = |enabled: bool| {
-            if enabled {
-                Availability::Available
-            } else {
-                Availability::ControllerOff
-            }
+        let on = |levels: &Levels, file: &str| match (levels.dirs.is_empty(), has(levels, file)) {
+            (true, _) => Availability::NoCgroup,
+            (false, true) => Availability::Available,
+            (false, false) => Availability::ControllerOff,
         };
-        let memory_on = has(
-            memory_levels,
-            if *memory_v1 {
-                "memory.usage_in_bytes"
-            } else {
-                "memory.current"
-            },
-        );
+        let memory_usage = if *memory_v1 {
+            "memory.usage_in_bytes"
+        } else {
+            "memory.current"
+        };
+        let memory_on = on(memory_levels, memory_usage);
         let memory = self.memory();
         let limit = memory.and_then(MemoryCgroup::limit);
         findings.limits.push(LimitFinding {
@@ -238,7 +234,7 @@ impl Cgroup {
                 let dir = memory.and_then(|memory| memory.dir_of(limit));
                 (limit.bytes as f64, dir.map(Path::to_path_buf))
             }),
-            availability: on(memory_on),
+            availability: memory_on,
         });
         let quota = self.cpu_quota();
         findings.limits.push(LimitFinding {
@@ -247,30 +243,26 @@ impl Cgroup {
                 let dir = self.cpu().dir_of(quota).map(Path::to_path_buf);
                 (quota.cpus, dir)
             }),
-            availability: on(has(
+            availability: on(
                 cpu_levels,
                 if *cpu_v1 {
                     "cpu.cfs_quota_us"
                 } else {
                     "cpu.max"
                 },
-            )),
+            ),
         });
         let early = self.early();
         let v2_memory = |watched: &Option<early_limits::Watched>, accounted: bool| {
             let availability = match (watched, memory_on, accounted) {
                 (None, _, _) => Availability::NotInV1,
-                (Some(_), false, _) => Availability::ControllerOff,
-                (Some(_), true, false) => Availability::NotAccounted,
-                (Some(_), true, true) => Availability::Available,
+                (Some(_), Availability::Available, false) => Availability::NotAccounted,
+                (Some(_), memory, _) => memory,
             };
             let found = watched.as_ref().and_then(early_limits::Watched::setting);
             (found, availability)
         };
-        let tasks = (
-            early.tasks.setting(),
-            on(has(&self.pids_levels, "pids.current")),
-        );
+        let tasks = (early.tasks.setting(), on(&self.pids_levels, "pids.current"));
         for (limit, (found, availability)) in [
             (Limit::MemoryHigh, v2_memory(&early.memory_high, true)),
             (
@@ -452,5 +444,20 @@ mod tests {
         );
         assert_eq!((cgroup.memory_limit(), cgroup.cpu_quota()), (None, None));
         assert_eq!(cgroup.oom_kills(), None);
+        // And it says so: no cgroup, not a controller turned off.
+        let mut findings = Findings::default();
+        cgroup.find(&mut findings);
+        assert!(findings.cgroups.is_empty());
+        assert!(
+            findings
+                .limits
+                .iter()
+                .all(|finding| finding.found.is_none()
+                    && matches!(
+                        finding.availability,
+                        Availability::NoCgroup | Availability::NotInV1
+                    )),
+            "{findings:?}"
+        );
     }
 }
