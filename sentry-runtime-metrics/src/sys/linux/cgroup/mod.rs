@@ -449,14 +449,11 @@ mod tests {
         cgroup.find(&mut findings);
         assert!(findings.cgroups.is_empty());
         assert!(
-            findings
-                .limits
-                .iter()
-                .all(|finding| finding.found.is_none()
-                    && matches!(
-                        finding.availability,
-                        Availability::NoCgroup | Availability::NotInV1
-                    )),
+            findings.limits.iter().all(|finding| finding.found.is_none()
+                && matches!(
+                    finding.availability,
+                    Availability::NoCgroup | Availability::NotInV1
+                )),
             "{findings:?}"
         );
     }
