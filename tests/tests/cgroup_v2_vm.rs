@@ -447,8 +447,9 @@ fn child_part(scenario: &str) {
             done.store(true, Ordering::Relaxed);
             threads.into_iter().for_each(|t| t.join().unwrap());
         }
-        "moved_to_another_cgroup" => {
-            // The container collector looks where the process is each round.
+        // The container collector looks where the process is, and which limits are in
+        // effect, each round: a step between two rounds moves it or changes the limits.
+        "moved_to_another_cgroup" | "limits_raised_on_the_parent" => {
             let mut container = ContainerMetrics::new();
             let before = container.collect_mut().unwrap().metrics;
             report("high_before", value(&before, "runtime.memory.high"));
@@ -459,16 +460,6 @@ fn child_part(scenario: &str) {
             report("pids_limit_after", value(&after, "process.pids.limit"));
         }
         "private_cgroup_namespace" => in_a_private_cgroup_namespace(),
-        "limits_raised_on_the_parent" => {
-            let mut container = ContainerMetrics::new();
-            let before = container.collect_mut().unwrap().metrics;
-            report("high_before", value(&before, "runtime.memory.high"));
-            report("pids_limit_before", value(&before, "process.pids.limit"));
-            step();
-            let after = container.collect_mut().unwrap().metrics;
-            report("high_after", value(&after, "runtime.memory.high"));
-            report("pids_limit_after", value(&after, "process.pids.limit"));
-        }
         "no_limit_nothing_sent" => {
             let memory = MemoryMetrics::new().collect_mut().unwrap().metrics;
             let container = ContainerMetrics::new().collect_mut().unwrap().metrics;
@@ -489,11 +480,7 @@ fn child_part(scenario: &str) {
             ] {
                 report(name, value(&container, name));
             }
-            let text = RuntimeMetricsIntegration::default()
-                .environment_report()
-                .to_string();
-            println!("{text}");
-            for expected in [
+            assert_the_report_says(&[
                 "memory.max: none set",
                 "cpu.max: none set",
                 "memory.high: none set",
@@ -501,9 +488,7 @@ fn child_part(scenario: &str) {
                 "pids.max: none set",
                 "runtime.memory.limit: no memory.max is set on",
                 "process.pids.*: no pids.max is set on",
-            ] {
-                assert!(text.contains(expected), "{expected:?} in {text}");
-            }
+            ]);
             // What is there without a limit: the cgroup's own pressure.
             report(
                 "cgroup_pressure",
@@ -587,21 +572,25 @@ fn spin_and_report() {
     report("throttled_ratio", value(&c1, "process.cpu.throttled_ratio"));
     // What the integration says it sees: each limit where it is set.
     let own = own_cgroup();
-    let text = RuntimeMetricsIntegration::default()
-        .environment_report()
-        .to_string();
-    println!("{text}");
-    for expected in [
-        format!("cgroup v2 memory: {}", own.display()),
-        format!(
+    assert_the_report_says(&[
+        &format!("cgroup v2 memory: {}", own.display()),
+        &format!(
             "memory.max: 256 MiB set on {}",
             own.parent().unwrap().display()
         ),
-        format!("cpu.max: 0.2 CPUs set on {}", own.display()),
-        format!("pressure: the cgroup's ({})", own.display()),
-        "schedstat: yes".to_owned(),
-    ] {
-        assert!(text.contains(&expected), "{expected:?} in {text}");
+        &format!("cpu.max: 0.2 CPUs set on {}", own.display()),
+        &format!("pressure: the cgroup's ({})", own.display()),
+        "schedstat: yes",
+    ]);
+}
+
+/// In a child: the integration's report of what it sees has each of `expected`.
+fn assert_the_report_says(expected: &[&str]) {
+    let text = RuntimeMetricsIntegration::default()
+        .environment_report()
+        .to_string();
+    for line in expected {
+        assert!(text.contains(line), "{line:?} in {text}");
     }
 }
 
@@ -730,11 +719,28 @@ fn moved_to_another_cgroup() {
     child.until_step();
     to.add(child.pid());
     child.go();
-    let report = child.finish();
-    assert_eq!(report.get("high_before"), Some(&((512 * MIB) as f64)));
-    assert_eq!(report.get("pids_limit_before"), Some(&100.0));
-    assert_eq!(report.get("high_after"), Some(&((256 * MIB) as f64)));
-    assert_eq!(report.get("pids_limit_after"), Some(&50.0));
+    assert_limits_before_and_after(&child.finish(), (512, 100), (256, 50));
+}
+
+/// What the child of a move or a limit change reported: `memory.high` (MiB) and the task
+/// limit in effect, before and after.
+fn assert_limits_before_and_after(
+    report: &BTreeMap<String, f64>,
+    before: (u64, u32),
+    after: (u64, u32),
+) {
+    for (when, (high, tasks)) in [("before", before), ("after", after)] {
+        assert_eq!(
+            report.get(&format!("high_{when}")),
+            Some(&((high * MIB) as f64)),
+            "{report:?}"
+        );
+        assert_eq!(
+            report.get(&format!("pids_limit_{when}")),
+            Some(&f64::from(tasks)),
+            "{report:?}"
+        );
+    }
 }
 
 /// Limits on the parent (`memory.high` 512 MiB, 100 tasks) under larger ones on the child's
@@ -753,11 +759,7 @@ fn limits_raised_on_the_parent() {
     V2Cgroup::set(&cgroup.parent, "memory.high", &(2048 * MIB).to_string());
     V2Cgroup::set(&cgroup.parent, "pids.max", "max");
     child.go();
-    let report = child.finish();
-    assert_eq!(report.get("high_before"), Some(&((512 * MIB) as f64)));
-    assert_eq!(report.get("pids_limit_before"), Some(&100.0));
-    assert_eq!(report.get("high_after"), Some(&((1024 * MIB) as f64)));
-    assert_eq!(report.get("pids_limit_after"), Some(&200.0));
+    assert_limits_before_and_after(&child.finish(), (512, 100), (1024, 200));
 }
 
 /// A child that enters a private cgroup namespace and mounts cgroup2 there, as a container
@@ -831,15 +833,10 @@ fn in_a_private_cgroup_namespace() {
     report("pids_limit", value(&container, "process.pids.limit"));
     report("pids_count", value(&container, "process.pids.count"));
     report("pids_current", current.trim().parse().ok());
-    let text = RuntimeMetricsIntegration::default()
-        .environment_report()
-        .to_string();
-    for expected in [
+    assert_the_report_says(&[
         "cgroup v2 memory: /sys/fs/cgroup\n",
         "memory.max: 200 MiB set on /sys/fs/cgroup\n",
         "pids.max: 77 tasks set on /sys/fs/cgroup\n",
         "cgroups above these are out of sight",
-    ] {
-        assert!(text.contains(expected), "{expected:?} in {text}");
-    }
+    ]);
 }
