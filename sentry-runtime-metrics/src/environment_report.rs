@@ -118,3 +118,5 @@ impl EnvironmentReport {
 
 #[cfg(any(feature = "memory", feature = "process"))]
 mod explain;
+#[cfg(any(feature = "memory", feature = "process"))]
+mod seen;

@@ -110,7 +110,7 @@ impl MemoryMetrics {
             .and_then(|usage| self.sources.peak_rss(usage, rss))
             .map(|peak| rss.map_or(peak, |rss| peak.max(rss)));
         self.heap_allocated =
-            TrackingAllocator::<()>::heap_allocated().filter(|_| !jemalloc_reports_the_heap());
+            TrackingAllocator::<()>::heap_allocated().filter(|_| !super::jemalloc_is_global());
         self.allocations = TrackingAllocator::<()>::allocations();
         self.allocated_bytes = TrackingAllocator::<()>::allocated_bytes();
         let limit = shared.memory_limit;
@@ -122,18 +122,6 @@ impl MemoryMetrics {
                 Some(working_set as f64 / limit.bytes as f64)
             });
         }
-    }
-}
-
-/// Whether `JemallocMetrics` sends the heap (jemalloc is the global allocator).
-fn jemalloc_reports_the_heap() -> bool {
-    #[cfg(feature = "jemalloc")]
-    {
-        crate::collectors::JemallocMetrics::jemalloc_is_global()
-    }
-    #[cfg(not(feature = "jemalloc"))]
-    {
-        false
     }
 }
 

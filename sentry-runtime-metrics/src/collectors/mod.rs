@@ -41,6 +41,20 @@ pub use process::ProcessMetrics;
 #[cfg(feature = "process")]
 pub use thread_groups::{EXITED_GROUP, OTHER_GROUP, ThreadGroupMetrics};
 
+/// Whether jemalloc is the global allocator (then `JemallocMetrics` sends the heap, and the
+/// memory collector does not); always false without the `jemalloc` feature.
+#[cfg(any(feature = "memory", feature = "process"))]
+pub(crate) fn jemalloc_is_global() -> bool {
+    #[cfg(feature = "jemalloc")]
+    {
+        JemallocMetrics::jemalloc_is_global()
+    }
+    #[cfg(not(feature = "jemalloc"))]
+    {
+        false
+    }
+}
+
 /// Thread groups sent by name by default; the rest are summed as `other`.
 pub const DEFAULT_MAX_THREAD_GROUPS: usize = DEFAULT_MAX_GROUPS;
 #[cfg(feature = "tokio-runtime")]

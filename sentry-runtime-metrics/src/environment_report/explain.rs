@@ -1,18 +1,18 @@
-//! The report's sentences, from what the platform found ([`Findings`]) and the switches.
+//! The report's list of the built-in metrics not sent and why, from what the platform found
+//! ([`Findings`]) and the switches; its lines of what it sees come from [`seen`].
 
 use std::path::PathBuf;
 
+use super::seen::{self, finding, limit_name, own};
 use super::{EnvironmentReport, NotSent, Switches};
-use crate::local_view::readable;
-use crate::metric::MetricType;
-use crate::sys::findings::{Availability, Findings, Limit, LimitFinding};
+use crate::sys::findings::{Availability, Findings, Limit};
 use crate::sys::readings::Scope;
 use crate::tracking_alloc::TrackingAllocator;
 
 /// The report of `findings` for the collectors `switches` turns on.
 pub(super) fn report(findings: &Findings, switches: Switches) -> EnvironmentReport {
     let mut report = EnvironmentReport {
-        seen: seen(findings, switches),
+        seen: seen::seen(findings, switches),
         not_sent: Vec::new(),
     };
     let mut skip =
@@ -79,147 +79,6 @@ const CONTAINER_METRICS: [&str; 8] = [
     "runtime.memory.high*",
     "runtime.memory.swap*",
 ];
-
-/// One line a finding.
-fn seen(findings: &Findings, switches: Switches) -> Vec<String> {
-    let mut seen = vec![format!("reads: {}", findings.reader)];
-    if findings.cgroups.is_empty() && findings.at_root.is_empty() {
-        seen.push("cgroups: none found".to_owned());
-    }
-    for (controller, version) in &findings.at_root {
-        seen.push(format!(
-            "cgroup v{version} {controller}: the root cgroup (no limit can be set there)"
-        ));
-    }
-    for cgroup in &findings.cgroups {
-        seen.push(format!(
-            "cgroup v{} {}: {}",
-            cgroup.version,
-            cgroup.controller,
-            cgroup.dir.display()
-        ));
-    }
-    if findings.parents_out_of_sight {
-        seen.push(
-            "cgroups above these are out of sight (a container or a cgroup namespace): a limit \
-             set there is not seen (cgroup v1's memory limit is, through \
-             `hierarchical_memory_limit`)"
-                .to_owned(),
-        );
-    }
-    for finding in &findings.limits {
-        let name = limit_name(findings, finding.limit);
-        let line = match &finding.found {
-            Some((value, Some(dir))) if finding.limit == Limit::Swap && *value == 0.0 => {
-                format!("{name}: 0 set on {} (no swap allowed)", dir.display())
-            }
-            Some((value, Some(dir))) => format!(
-                "{name}: {} set on {}",
-                show(finding.limit, *value),
-                dir.display()
-            ),
-            Some((value, None)) => format!(
-                "{name}: {} set above the cgroups in sight",
-                show(finding.limit, *value)
-            ),
-            None if findings
-                .at_root
-                .iter()
-                .any(|(c, _)| *c == controller_of(finding.limit)) =>
-            {
-                format!("{name}: none (the root cgroup)")
-            }
-            None => match finding.availability {
-                Availability::Available if findings.parents_out_of_sight => {
-                    format!("{name}: none set in sight")
-                }
-                Availability::Available => format!("{name}: none set"),
-                Availability::NotInV1 => format!("{name}: none in cgroup v1"),
-                Availability::ControllerOff => {
-                    format!("{name}: none (the controller is not enabled here)")
-                }
-                Availability::NotAccounted => format!("{name}: none (swap is not accounted)"),
-                Availability::NoCgroup => {
-                    format!("{name}: no {} cgroup found", controller_of(finding.limit))
-                }
-            },
-        };
-        seen.push(line);
-    }
-    seen.push(match &findings.pressure {
-        Some((Scope::Cgroup, dir)) => format!("pressure: the cgroup's ({})", dir.display()),
-        Some((Scope::System, dir)) => format!(
-            "pressure: the system's ({}), {}",
-            dir.display(),
-            if switches.host_pressure {
-                "sent with `scope = system`"
-            } else {
-                "not sent (`host_pressure(false)`)"
-            }
-        ),
-        None if findings.reader == "sysinfo" => "pressure: not available here".to_owned(),
-        None => "pressure: none (no PSI: a kernel without `CONFIG_PSI`, or `psi=0`)".to_owned(),
-    });
-    if let Some(schedstat) = findings.schedstat {
-        seen.push(format!(
-            "schedstat: {}",
-            if schedstat {
-                "yes (run-queue wait of thread groups)"
-            } else {
-                "no (a kernel without `CONFIG_SCHED_INFO`): no run-queue wait"
-            }
-        ));
-    }
-    seen
-}
-
-/// The controller a limit belongs to.
-fn controller_of(limit: Limit) -> &'static str {
-    match limit {
-        Limit::CpuQuota => "cpu",
-        Limit::Tasks => "pids",
-        Limit::Memory | Limit::MemoryHigh | Limit::Swap => "memory",
-    }
-}
-
-/// The limit's file name in the version the process's cgroup has.
-fn limit_name(findings: &Findings, limit: Limit) -> &'static str {
-    let controller = controller_of(limit);
-    let v1 = findings
-        .cgroups
-        .iter()
-        .map(|cgroup| (cgroup.controller, cgroup.version))
-        .chain(findings.at_root.iter().copied())
-        .any(|(c, version)| c == controller && version == 1);
-    limit.name(v1)
-}
-
-/// A limit's value as a person reads it.
-fn show(limit: Limit, value: f64) -> String {
-    match limit {
-        Limit::Memory | Limit::MemoryHigh | Limit::Swap => {
-            readable::readable("", MetricType::Gauge, value, Some("byte"))
-        }
-        Limit::CpuQuota => format!("{} CPUs", readable::significant(value)),
-        Limit::Tasks => format!("{value} tasks"),
-    }
-}
-
-fn finding(findings: &Findings, limit: Limit) -> Option<&LimitFinding> {
-    findings
-        .limits
-        .iter()
-        .find(|finding| finding.limit == limit)
-}
-
-/// The own cgroup of `controller`, for "on X or a parent".
-fn own(findings: &Findings, controller: &str) -> Option<PathBuf> {
-    findings
-        .cgroups
-        .iter()
-        .find(|cgroup| cgroup.controller == controller)
-        .map(|cgroup| cgroup.dir.clone())
-}
 
 /// Why a limit's metrics are not sent, if they are not: not set, not possible here, or set
 /// out of sight (`usage_too`: whether its usage is needed, which cannot be read there).
@@ -289,7 +148,7 @@ fn memory(findings: &Findings, skip: &mut impl FnMut(&'static str, String)) {
         skip("runtime.memory.rss.anon", why());
         skip("runtime.memory.rss.file", why());
     }
-    let jemalloc_global = jemalloc_is_global();
+    let jemalloc_global = crate::collectors::jemalloc_is_global();
     if TrackingAllocator::<()>::allocations().is_none() {
         let why = || {
             "no `TrackingAllocator` is the global allocator (`#[global_allocator] static A: \
@@ -307,17 +166,6 @@ fn memory(findings: &Findings, skip: &mut impl FnMut(&'static str, String)) {
             "runtime.memory.jemalloc.*",
             "jemalloc is not the global allocator".to_owned(),
         );
-    }
-}
-
-fn jemalloc_is_global() -> bool {
-    #[cfg(feature = "jemalloc")]
-    {
-        crate::collectors::JemallocMetrics::jemalloc_is_global()
-    }
-    #[cfg(not(feature = "jemalloc"))]
-    {
-        false
     }
 }
 
@@ -395,169 +243,4 @@ fn container(findings: &Findings, switches: Switches, skip: &mut impl FnMut(&'st
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sys::findings::CgroupFound;
-
-    fn switches() -> Switches {
-        Switches {
-            memory: true,
-            process: true,
-            container: true,
-            max_thread_groups: 16,
-            host_pressure: true,
-        }
-    }
-
-    fn limit(limit: Limit, found: Option<(f64, Option<&str>)>, possible: bool) -> LimitFinding {
-        LimitFinding {
-            limit,
-            found: found.map(|(value, dir)| (value, dir.map(PathBuf::from))),
-            availability: if possible {
-                Availability::Available
-            } else {
-                Availability::NotAccounted
-            },
-        }
-    }
-
-    /// A container on cgroup v2 with a memory limit and `pids.max` on its own cgroup.
-    fn v2_container() -> Findings {
-        Findings {
-            reader: "/proc and cgroup files",
-            cgroups: ["memory", "cpu", "pids"]
-                .map(|controller| CgroupFound {
-                    controller,
-                    version: 2,
-                    dir: PathBuf::from("/sys/fs/cgroup"),
-                })
-                .to_vec(),
-            at_root: Vec::new(),
-            parents_out_of_sight: true,
-            limits: vec![
-                limit(
-                    Limit::Memory,
-                    Some((512.0 * 1048576.0, Some("/sys/fs/cgroup"))),
-                    true,
-                ),
-                limit(Limit::CpuQuota, None, true),
-                limit(Limit::MemoryHigh, None, true),
-                limit(Limit::Swap, None, false),
-                limit(Limit::Tasks, Some((64.0, Some("/sys/fs/cgroup"))), true),
-            ],
-            pressure: Some((Scope::Cgroup, PathBuf::from("/sys/fs/cgroup"))),
-            schedstat: Some(true),
-            resident_split: true,
-        }
-    }
-
-    #[test]
-    fn says_what_is_set_where_and_why_the_rest_is_not_sent() {
-        let report = super::report(&v2_container(), switches());
-        let text = report.to_string();
-        assert!(
-            text.contains("memory.max: 512 MiB set on /sys/fs/cgroup"),
-            "{text}"
-        );
-        assert!(
-            text.contains("pids.max: 64 tasks set on /sys/fs/cgroup"),
-            "{text}"
-        );
-        assert!(text.contains("cpu.max: none set in sight"), "{text}");
-        assert!(
-            text.contains("memory.swap.max: none (swap is not accounted)"),
-            "{text}"
-        );
-        assert!(text.contains("pressure: the cgroup's"), "{text}");
-        assert!(text.contains("out of sight"), "{text}");
-        assert!(!report.is_not_sent("runtime.memory.limit"));
-        assert!(!report.is_not_sent("process.pids.limit"));
-        assert!(report.is_not_sent("process.cpu.throttled_time"), "{text}");
-        assert!(report.is_not_sent("runtime.memory.high_hits"), "{text}");
-        assert!(report.is_not_sent("runtime.memory.swap.limit"), "{text}");
-        let high = report
-            .not_sent()
-            .iter()
-            .find(|skipped| skipped.metric == "runtime.memory.high")
-            .unwrap();
-        assert_eq!(
-            high.why,
-            "no memory.high is set on /sys/fs/cgroup or a parent in sight"
-        );
-        assert!(!report.is_not_sent("process.pressure.cpu.full"));
-    }
-
-    #[test]
-    fn a_limit_out_of_sight_has_no_usage_and_collectors_off_say_so() {
-        let mut findings = v2_container();
-        findings.limits[0] = limit(Limit::Memory, Some((1e9, None)), true);
-        findings.pressure = Some((Scope::System, PathBuf::from("/proc/pressure")));
-        findings.schedstat = Some(false);
-        let report = report(
-            &findings,
-            Switches {
-                container: false,
-                ..switches()
-            },
-        );
-        assert!(!report.is_not_sent("runtime.memory.limit"));
-        assert!(report.is_not_sent("runtime.memory.limit_usage"));
-        assert!(report.is_not_sent("process.thread_group.wait_time"));
-        assert!(!report.is_not_sent("process.thread_group.cpu_time"));
-        assert!(report.is_not_sent("process.cpu.throttled_ratio"));
-        let off = super::report(
-            &findings,
-            Switches {
-                memory: false,
-                process: false,
-                ..switches()
-            },
-        );
-        assert!(off.is_not_sent("runtime.memory.rss"));
-        assert!(off.is_not_sent("process.cpu.user_time"));
-        assert!(off.is_not_sent("runtime.memory.oom_kills"));
-        assert!(off.to_string().contains("collect_process: false"));
-        // The container collector sends `runtime.memory.*` counters of its own.
-        let memory_off = super::report(
-            &v2_container(),
-            Switches {
-                memory: false,
-                ..switches()
-            },
-        );
-        assert!(memory_off.is_not_sent("runtime.memory.rss.anon"));
-        assert!(memory_off.is_not_sent("runtime.memory.limit"));
-        assert!(!memory_off.is_not_sent("runtime.memory.oom_kills"));
-        assert!(!memory_off.is_not_sent("runtime.memory.limit_hits"));
-        assert!(!memory_off.is_not_sent("process.pids.limit"));
-        // And without it, all of its own are not sent.
-        assert!(report.is_not_sent("process.pressure.memory.some"));
-        assert!(report.is_not_sent("runtime.memory.limit_hits"));
-        assert!(!report.is_not_sent("runtime.memory.rss"));
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn reads_this_host() {
-        use crate::sys::{Platform, Sources};
-        let findings = Sources::open().findings();
-        let report = super::report(&findings, switches());
-        // Whatever the host: the cgroups it lists are directories, every limit is named, and
-        // a limit found is positive.
-        for cgroup in &findings.cgroups {
-            assert!(cgroup.dir.is_dir(), "{report}");
-        }
-        assert_eq!(findings.limits.len(), 5, "{report}");
-        assert!(
-            findings
-                .limits
-                .iter()
-                .filter_map(|finding| finding.found.as_ref())
-                .all(|(value, _)| *value > 0.0)
-        );
-        assert!(
-            findings.resident_split && findings.schedstat.is_some(),
-            "{report}"
-        );
-    }
-}
+mod tests;
