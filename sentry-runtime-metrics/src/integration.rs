@@ -7,19 +7,23 @@
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use sentry_core::{ClientOptions, Hub, Integration};
+use sentry_core::Hub;
 
 use crate::binding::ClientBinding;
 use crate::collector::MetricCollector;
 use crate::config::RuntimeMetricsConfig;
 use crate::engine::{Engine, Origin};
 use crate::environment_report::{EnvironmentReport, Switches};
-use crate::local_view::{Destination, LocalView};
+use crate::local_view::LocalView;
 use crate::losses::RuntimeMetricsStats;
-use crate::sampler;
 use crate::sync::lock;
+
+mod last_round;
+mod setup;
+
+pub use last_round::{LAST_ROUND_WAIT, LastRoundGuard};
 
 /// The shortest collection interval; shorter ones (including zero) are raised to it so the
 /// sampler can never spin. Intervals under a second are for tests and soak runs: in production
@@ -243,40 +247,6 @@ impl RuntimeMetricsIntegration {
             .add(Box::new(collector), Origin::BuiltIn, keys);
     }
 
-    /// A guard that runs a last round when dropped and flushes it to the client, so that a
-    /// program that ends (a batch job, a CLI, a service stopped by SIGTERM) sends the increases
-    /// of its last interval. Declare it after the guard of `sentry::init`, so that it is dropped
-    /// first; see [`LastRoundGuard`].
-    pub fn last_round_guard(&self) -> LastRoundGuard {
-        LastRoundGuard {
-            integration: self.clone(),
-        }
-    }
-
-    /// The last round (see [`LastRoundGuard`]): until `deadline` at most, on the workers; then
-    /// flushes the client.
-    pub(crate) fn last_round(&self, deadline: Instant) {
-        let engine = &self.shared.engine;
-        let session = self.found_session();
-        if let Some(local) = session.as_ref().filter(|session| session.is_local()) {
-            // Nothing to flush: the last round is shown, and the local session ends with it.
-            engine.last_round(local, deadline);
-            local.end();
-            return;
-        }
-        let client = session.as_ref().and_then(|session| session.client());
-        let (Some(session), Some(client)) = (session, client) else {
-            engine.log().write(format_args!(
-                "no open client for the last round, which collects nothing: declare the \
-                 last-round guard after the guard of `sentry::init`, so that it is dropped \
-                 first, while the client is open"
-            ));
-            return;
-        };
-        engine.last_round(&session, deadline);
-        client.flush(None);
-    }
-
     /// Finds the integration of the current hub's client, for code that has no handle to it.
     pub fn of_current_client() -> Option<Self> {
         Hub::current().with_integration(|integration: &Self| Some(integration.clone()))
@@ -340,118 +310,5 @@ impl fmt::Debug for RuntimeMetricsIntegration {
             .field("bound_to_a_client", &bound)
             .field("stats", &self.stats())
             .finish()
-    }
-}
-
-impl Integration for RuntimeMetricsIntegration {
-    fn name(&self) -> &'static str {
-        "runtime-metrics"
-    }
-
-    fn setup(&self, options: &mut ClientOptions) {
-        let engine = &self.shared.engine;
-        let has_dsn = options.dsn.is_some();
-        let destination = if has_dsn {
-            Destination::Sdk
-        } else {
-            Destination::NowhereNoDsn
-        };
-        engine.set_up(options.debug, self.shared.interval, destination);
-        if !has_dsn && !engine.has_local_view() {
-            // A client without DSN sends nothing, so there is nothing to collect for.
-            engine.log().write(format_args!(
-                "the client has no DSN, so it sends nothing and runtime metrics are not \
-                 collected; set one (or SENTRY_DSN), or see the metrics locally with \
-                 `RuntimeMetricsIntegration::with_local_view(LocalView::stderr())`"
-            ));
-            return;
-        }
-        let binding = if has_dsn {
-            // `sentry::init` binds the client to this hub right after setup.
-            ClientBinding::for_options(options, &Hub::current())
-        } else {
-            engine.log().write(format_args!(
-                "the client has no DSN: runtime metrics are collected for the local view only, \
-                 and nothing is sent"
-            ));
-            ClientBinding::local(options, &Hub::current())
-        };
-        if options.debug {
-            // Once per client: what it sees, and what it will not send here and why.
-            let report = self.environment_report();
-            for line in report.to_string().lines() {
-                engine.log().write(format_args!("{line}"));
-            }
-        }
-        // The newest client gets the rounds; the previous one's sampler stops.
-        if let Some(previous) = lock(&self.shared.session).replace(Arc::clone(&binding)) {
-            previous.end();
-        }
-        #[cfg(feature = "tokio-runtime")]
-        if self.shared.collect_async_runtime
-            && let Ok(handle) = tokio::runtime::Handle::try_current()
-        {
-            let main = crate::collectors::TokioMetrics::new(handle).runtime_name("main");
-            // A runtime already registered (by name, before a re-init) keeps its registration.
-            if !engine.is_registered(&main.runtime_key()) {
-                let keys = main.registration_keys();
-                engine.add(Box::new(main), Origin::BuiltIn, keys);
-            }
-        }
-        if let Err(err) = sampler::spawn(Arc::clone(engine), binding, self.shared.interval) {
-            engine.log().write(format_args!(
-                "could not start the sampler thread ({err}); use collect_now()"
-            ));
-        }
-    }
-}
-
-/// The longest a [`LastRoundGuard`] holds up the end of the program: for the round under way,
-/// then for the last round itself (a slow collector of yours included).
-pub const LAST_ROUND_WAIT: Duration = Duration::from_secs(1);
-
-/// Runs a last collection round when dropped, and flushes it to the client: every counter
-/// increase up to the end of the program is sent. From
-/// [`RuntimeMetricsIntegration::last_round_guard`].
-///
-/// Declare it *after* the guard of `sentry::init`, so that it is dropped first, while the client
-/// is still open (Rust drops local variables in reverse order):
-///
-/// ```
-/// use sentry_runtime_metrics::{RuntimeMetricsConfig, RuntimeMetricsIntegration};
-///
-/// let metrics = RuntimeMetricsIntegration::new(RuntimeMetricsConfig::default());
-/// let _sentry = sentry::init(sentry::ClientOptions::new().add_integration(metrics.clone()));
-/// let _last_round = metrics.last_round_guard();
-///
-/// // The program's work: a batch job, a CLI command, a service until SIGTERM.
-/// ```
-///
-/// When dropped it waits for the background round under way, runs the last round on the
-/// integration's workers (waiting for a collector still running from the earlier round), and
-/// flushes the client (which waits for the transport at most the client's `shutdown_timeout`).
-/// The rounds take at most [`LAST_ROUND_WAIT`] in all: a collector still running by then is
-/// left behind, and what it collects is lost when the client closes. Dropped when there is no
-/// open client (after the client closed, or without a DSN), it runs nothing, and the SDK's debug
-/// log says to declare it after the `sentry::init` guard. Without a DSN but with a
-/// [local view](RuntimeMetricsIntegration::with_local_view), it runs the last round for the view
-/// and ends the local session (its threads exit): a client without a DSN cannot be seen closing,
-/// so this guard is what ends it.
-#[must_use = "the last round runs when the guard is dropped: bind it to a variable \
-              (`let _last_round = ..`), since `let _ = ..` drops it at once"]
-pub struct LastRoundGuard {
-    integration: RuntimeMetricsIntegration,
-}
-
-impl Drop for LastRoundGuard {
-    fn drop(&mut self) {
-        self.integration
-            .last_round(Instant::now() + LAST_ROUND_WAIT);
-    }
-}
-
-impl fmt::Debug for LastRoundGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LastRoundGuard").finish_non_exhaustive()
     }
 }
