@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+mod fields;
+
 use sentry_runtime_metrics_derive::MetricCollector;
 
 use super::built_in::SharesReadings;
 use crate::running_totals::{Began, RunningTotals};
 use crate::sys::readings::Scope;
-use crate::sys::{
-    CgroupId, Needs, Platform, Resource, ScopedPressure, Shared, Sources, Throttling,
-};
+use crate::sys::{CgroupId, Needs, Platform, Resource, Shared, Sources, Throttling};
 
 /// The signals of the process's cgroup and the kernel (Linux): throttling under the CPU quota in
 /// effect, OOM kills and hits of the memory limit in effect, `memory.high` and its hits, the
@@ -239,7 +239,7 @@ impl ContainerMetrics {
         let swap = self.sources.swap();
         let tasks = self.sources.task_limit();
         let host_pressure = self.host_pressure.load(Ordering::Relaxed);
-        let pressure = RESOURCES.map(|resource| {
+        let pressure = fields::RESOURCES.map(|resource| {
             self.sources
                 .pressure(resource)
                 .filter(|reading| host_pressure || reading.scope() == Scope::Cgroup)
@@ -255,7 +255,7 @@ impl ContainerMetrics {
             ContainerTotal::ThrottledMicros,
             throttling.map(|(cgroup, t)| (cgroup, t.throttled_us)),
         );
-        self.throttled_time = throttled_us.map(micros_to_ms);
+        self.throttled_time = throttled_us.map(fields::micros_to_ms);
         self.throttled_periods = of_cgroup(
             ContainerTotal::ThrottledPeriods,
             throttling.map(|(cgroup, t)| (cgroup, t.throttled_periods)),
@@ -290,17 +290,7 @@ impl ContainerMetrics {
         });
         drop(totals);
 
-        self.throttled_ratio = match (self.previous, throttling) {
-            (Some((then_cgroup, then)), Some((cgroup, now)))
-                if then_cgroup == cgroup && now.periods > then.periods =>
-            {
-                let periods = now.periods - then.periods;
-                let throttled = now.throttled_periods.saturating_sub(then.throttled_periods);
-                #[allow(clippy::cast_precision_loss)] // Counts far below 2^53.
-                Some((throttled as f64 / periods as f64).min(1.0))
-            }
-            _ => None,
-        };
+        self.throttled_ratio = fields::throttled_ratio(self.previous, throttling);
         self.previous = throttling;
         self.memory_high = memory_high.map(|high| high.limit);
         (self.swap_limit, self.swap) = (swap.map(|s| s.limit), swap.and_then(|s| s.used));
@@ -313,34 +303,6 @@ impl ContainerMetrics {
             self.disk_io.extend(grew.map(|grew| (direction, grew)));
         }
     }
-
-    /// The pressure fields of one resource, from its reading and what its stall grew by.
-    fn set_pressure(&mut self, reading: Option<ScopedPressure>, stalled_us: Option<u64>) {
-        let Some(reading) = reading else {
-            return;
-        };
-        let (some, full, stall) = match reading.resource {
-            Resource::Cpu => (&mut self.cpu_some, &mut self.cpu_full, &mut self.cpu_stall),
-            Resource::Memory => (
-                &mut self.memory_some,
-                &mut self.memory_full,
-                &mut self.memory_stall,
-            ),
-            Resource::Io => (&mut self.io_some, &mut self.io_full, &mut self.io_stall),
-        };
-        let (pressure, scope) = (reading.pressure, reading.scope().as_str());
-        some.insert(scope, pressure.some.avg10);
-        stall.extend(stalled_us.map(|us| (scope, micros_to_ms(us))));
-        full.extend(pressure.full.map(|all| (scope, all.avg10)));
-    }
-}
-
-/// The resources pressure is read for.
-const RESOURCES: [Resource; 3] = [Resource::Cpu, Resource::Memory, Resource::Io];
-
-#[allow(clippy::cast_precision_loss)] // Microseconds far below 2^53.
-fn micros_to_ms(micros: u64) -> f64 {
-    micros as f64 / 1000.0
 }
 
 impl SharesReadings for ContainerMetrics {
