@@ -116,8 +116,10 @@ fn per_round_arithmetic_agrees_with_tokio_metrics() {
     let monitor = tokio_metrics::RuntimeMonitor::new(rt.handle());
     let mut intervals = monitor.intervals();
     let mut collector = TokioMetrics::new(rt.handle().clone());
-    let ours_before = collector.collect_mut().unwrap().metrics;
+    // tokio-metrics reads first, ours after, at both ends: a sample of ours spawns its probe
+    // tasks after reading, and the parks they cause must fall inside both intervals or neither.
     intervals.next().unwrap();
+    let ours_before = collector.collect_mut().unwrap().metrics;
 
     // A workload with parks: one worker spins, tasks come and go.
     let running = spin_all_workers(&rt, 1);
@@ -125,8 +127,8 @@ fn per_round_arithmetic_agrees_with_tokio_metrics() {
         rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(5)) }))
             .unwrap();
     }
-    let ours = collector.collect_mut().unwrap().metrics;
     let theirs = intervals.next().unwrap();
+    let ours = collector.collect_mut().unwrap().metrics;
     running.store(false, Ordering::Relaxed);
 
     let workers = 2.0;
