@@ -6,6 +6,8 @@ mod counts;
 mod histograms;
 mod probes;
 mod stalls;
+#[cfg(tokio_unstable)]
+mod unstable;
 
 use std::time::{Duration, Instant};
 
@@ -353,37 +355,5 @@ impl TokioMetrics {
         self.blocked_workers = Some(blocked.workers.iter().filter(|b| **b).count() as u64);
         self.longest_blocked = Some(blocked.longest);
         self.worker_blocked = blocked.workers.iter().map(|b| u64::from(*b)).collect();
-    }
-
-    #[cfg(tokio_unstable)]
-    fn unstable(
-        &mut self,
-        metrics: &tokio::runtime::RuntimeMetrics,
-        workers: usize,
-        grew: counts::Grew,
-    ) {
-        self.blocking_threads = Some(metrics.num_blocking_threads() as u64);
-        self.idle_blocking_threads = Some(metrics.num_idle_blocking_threads() as u64);
-        self.blocking_queue_depth = Some(metrics.blocking_queue_depth() as u64);
-        self.polls = grew.polls;
-        self.spawned_tasks = grew.spawned;
-        self.steals = grew.steals;
-        self.forced_yields = grew.forced_yields;
-        if workers > 0 {
-            let total: Duration = (0..workers).map(|w| metrics.worker_mean_poll_time(w)).sum();
-            self.mean_poll_time = u32::try_from(workers).ok().map(|n| total / n);
-        }
-        let recorded = self
-            .scheduler
-            .histograms
-            .grew(metrics, self.scheduler.histogram_values);
-        if let Some(polls) = recorded.poll {
-            self.poll_times = polls.values;
-        }
-        #[cfg(feature = "tokio-schedule-latency")]
-        if let Some(latencies) = recorded.schedule {
-            self.schedule_latency_count = Some(latencies.count);
-            self.schedule_latencies = latencies.values;
-        }
     }
 }
