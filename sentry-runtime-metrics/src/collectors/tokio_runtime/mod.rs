@@ -18,7 +18,7 @@ use crate::metric::Tags;
 use busy::BusyTimes;
 use counts::Counts;
 use probes::Probes;
-use stalls::{Blocked, Stalls};
+use stalls::Stalls;
 
 /// Default bound on a probe's wait: a probe not polled within it counts as delayed this long.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -344,16 +344,5 @@ impl TokioMetrics {
         scheduler.probes.clear();
         scheduler.stalls.clear();
         *self = Self::empty(scheduler, std::mem::take(&mut self.labels), true);
-    }
-
-    /// The blocked workers of this sample, and the debug log of episodes that start or end.
-    fn blocked(&mut self, blocked: Blocked) {
-        blocked.log(|| match self.labels.get("runtime") {
-            Some(name) => format!("tokio runtime {name:?}"),
-            None => self.runtime_key(),
-        });
-        self.blocked_workers = Some(blocked.workers.iter().filter(|b| **b).count() as u64);
-        self.longest_blocked = Some(blocked.longest);
-        self.worker_blocked = blocked.workers.iter().map(|b| u64::from(*b)).collect();
     }
 }

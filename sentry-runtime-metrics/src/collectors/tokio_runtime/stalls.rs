@@ -220,6 +220,19 @@ fn polls_between(_: Published, _: Published) -> Option<u64> {
     None
 }
 
+impl super::TokioMetrics {
+    /// The blocked workers of this sample, and the debug log of episodes that start or end.
+    pub(super) fn blocked(&mut self, blocked: Blocked) {
+        blocked.log(|| match self.labels.get("runtime") {
+            Some(name) => format!("tokio runtime {name:?}"),
+            None => self.runtime_key(),
+        });
+        self.blocked_workers = Some(blocked.workers.iter().filter(|b| **b).count() as u64);
+        self.longest_blocked = Some(blocked.longest);
+        self.worker_blocked = blocked.workers.iter().map(|b| u64::from(*b)).collect();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
