@@ -65,15 +65,19 @@ pub(crate) struct Watched {
     kind: Kind,
     /// Nearest first.
     dirs: Vec<PathBuf>,
+    /// Tasks: whether refusals are counted where the limit is set, not in the own cgroup (see
+    /// [`hits_of`]).
+    refusals_at_setter: bool,
     setter: Mutex<Option<Setter>>,
 }
 
 impl Watched {
-    fn new(kind: Kind, dirs: &[PathBuf]) -> Self {
+    fn new(kind: Kind, dirs: &[PathBuf], refusals_at_setter: bool) -> Self {
         Watched {
             kind,
             dirs: dirs.to_vec(),
-            setter: Mutex::new(smallest(dirs, kind)),
+            refusals_at_setter,
+            setter: Mutex::new(smallest(dirs, kind, refusals_at_setter)),
         }
     }
 
@@ -85,7 +89,7 @@ impl Watched {
         if limit.is_some_and(|limit| setter.as_ref().is_some_and(|s| limit <= s.found)) {
             return limit;
         }
-        *setter = smallest(&self.dirs, self.kind);
+        *setter = smallest(&self.dirs, self.kind, self.refusals_at_setter);
         setter.as_ref()?.limit.read(parse::parse_v2_limit)?
     }
 
@@ -130,20 +134,25 @@ pub(crate) struct EarlyLimits {
 impl EarlyLimits {
     /// Reads every level's limits once and keeps the cgroup that sets the smallest of each.
     /// `memory`: the memory controller's levels and whether they are v1; `pids`: the pids
-    /// controller's levels.
-    pub(crate) fn find(memory: (&Levels, bool), pids: &Levels) -> Self {
+    /// controller's levels; `pids_local_events`: whether cgroup2 is mounted with
+    /// `pids_localevents`.
+    pub(crate) fn find(memory: (&Levels, bool), pids: &Levels, pids_local_events: bool) -> Self {
         let (memory_levels, v1) = memory;
-        let v2 = |kind| (!v1).then(|| Watched::new(kind, &memory_levels.dirs));
+        let v2 = |kind| (!v1).then(|| Watched::new(kind, &memory_levels.dirs, false));
+        // Linux 6.12+ on v2 has `pids.events.local`, and counts there a limit's refusals in
+        // the cgroup that sets it, unless mounted with `pids_localevents`.
+        let refusals_at_setter = !pids_local_events
+            && (pids.dirs.first()).is_some_and(|own| own.join("pids.events.local").exists());
         EarlyLimits {
             memory_high: v2(Kind::MemoryHigh),
             swap: v2(Kind::Swap),
-            tasks: Watched::new(Kind::Tasks, &pids.dirs),
+            tasks: Watched::new(Kind::Tasks, &pids.dirs, refusals_at_setter),
         }
     }
 }
 
 /// The level of `dirs` with the smallest limit of `kind`, its files opened.
-fn smallest(dirs: &[PathBuf], kind: Kind) -> Option<Setter> {
+fn smallest(dirs: &[PathBuf], kind: Kind, refusals_at_setter: bool) -> Option<Setter> {
     let (limit_file, used_file) = kind.files();
     let limit_of = |dir: &Path| read_once(&dir.join(limit_file), parse::parse_v2_limit)?;
     let (found, dir) = dirs
@@ -157,7 +166,7 @@ fn smallest(dirs: &[PathBuf], kind: Kind) -> Option<Setter> {
         found,
         limit: CachedFile::open(&dir.join(limit_file)),
         used: used_file.map(|name| CachedFile::open(&dir.join(name))),
-        hits: hits_of(kind, (dir, id), dirs.first()),
+        hits: hits_of(kind, (dir, id), dirs.first(), refusals_at_setter),
     })
 }
 
@@ -174,6 +183,7 @@ fn hits_of(
     kind: Kind,
     (setter, setter_id): (&Path, CgroupId),
     own: Option<&PathBuf>,
+    refusals_at_setter: bool,
 ) -> Option<(CachedFile, &'static str, CgroupId)> {
     match kind {
         Kind::MemoryHigh => Some((
@@ -184,7 +194,7 @@ fn hits_of(
         Kind::Swap => None,
         Kind::Tasks => {
             let own = own?;
-            let (file, id) = if own.join("pids.events.local").exists() && !pids_local_events() {
+            let (file, id) = if refusals_at_setter {
                 (setter.join("pids.events.local"), setter_id)
             } else {
                 (own.join("pids.events"), cgroup_id(own)?)
@@ -192,18 +202,6 @@ fn hits_of(
             Some((CachedFile::open(&file), "max", id))
         }
     }
-}
-
-/// Whether cgroup2 is mounted with `pids_localevents` (Linux 6.12+: `pids.events` then counts
-/// the refusals of the cgroup's own tasks, as before 6.12).
-fn pids_local_events() -> bool {
-    read_once(Path::new("/proc/self/mountinfo"), |text| {
-        Some(text.lines().any(|line| {
-            line.split_once(" - cgroup2 ")
-                .is_some_and(|(_, options)| options.contains("pids_localevents"))
-        }))
-    })
-    .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -232,7 +230,7 @@ mod tests {
         write(&parent, "pids.current", "9\n");
         write(&parent, "pids.events", "max 0\n");
         let levels = seen(&[&child, &parent]);
-        let limits = EarlyLimits::find((&levels, false), &levels);
+        let limits = EarlyLimits::find((&levels, false), &levels, false);
         let high = limits.memory_high.as_ref().unwrap();
         assert_eq!(high.setting(), Some((512 << 20, parent.clone())));
         let reading = high.read().unwrap();
@@ -268,7 +266,7 @@ mod tests {
     #[test]
     fn from_linux_6_12_the_limit_hits_are_the_setters_own() {
         // `pids.events.local` exists: its `max` in the cgroup that sets the limit counts the
-        // refusals of that limit (this host mounts no `pids_localevents`).
+        // refusals of that limit.
         let root = fixture("early-local");
         let (parent, child) = (root.join("pod"), root.join("pod/ctr"));
         write(&child, "pids.max", "max\n");
@@ -278,10 +276,14 @@ mod tests {
         write(&parent, "pids.events.local", "max 3\n");
         write(&parent, "pids.events", "max 5\n");
         let levels = seen(&[&child, &parent]);
-        assert!(!pids_local_events(), "this host's cgroup2 mount");
-        let limits = EarlyLimits::find((&levels, false), &levels);
+        let limits = EarlyLimits::find((&levels, false), &levels, false);
         let tasks = limits.tasks.read().unwrap();
         assert_eq!(tasks.hits, Some((cgroup_id(&parent).unwrap(), 3)));
+        // Mounted with `pids_localevents`: the own cgroup's tasks' refusals, as before 6.12.
+        write(&child, "pids.events", "max 2\n");
+        let local = EarlyLimits::find((&levels, false), &levels, true);
+        let tasks = local.tasks.read().unwrap();
+        assert_eq!(tasks.hits, Some((cgroup_id(&child).unwrap(), 2)));
         std::fs::remove_dir_all(root).unwrap();
     }
 
@@ -292,7 +294,7 @@ mod tests {
         write(&parent, "memory.high", "536870912\n");
         write(&child, "memory.high", "1073741824\n");
         let levels = seen(&[&child, &parent]);
-        let limits = EarlyLimits::find((&levels, false), &levels);
+        let limits = EarlyLimits::find((&levels, false), &levels, false);
         let high = limits.memory_high.as_ref().unwrap();
         assert_eq!(high.read().unwrap().limit, 512 << 20);
         write(&parent, "memory.high", "2147483648\n");
@@ -315,12 +317,12 @@ mod tests {
         write(&root, "memory.swap.max", "max\n");
         write(&root, "pids.max", "max\n");
         let levels = seen(&[&root]);
-        let limits = EarlyLimits::find((&levels, false), &levels);
+        let limits = EarlyLimits::find((&levels, false), &levels, false);
         assert!(limits.memory_high.as_ref().unwrap().read().is_none());
         assert!(limits.swap.as_ref().unwrap().read().is_none());
         assert!(limits.tasks.read().is_none());
         // v1: no `memory.high`, and no swap limit of its own.
-        let v1 = EarlyLimits::find((&levels, true), &Levels::default());
+        let v1 = EarlyLimits::find((&levels, true), &Levels::default(), false);
         assert!(v1.memory_high.is_none() && v1.swap.is_none());
         assert!(v1.tasks.read().is_none(), "no pids levels");
         std::fs::remove_dir_all(root).unwrap();

@@ -43,6 +43,8 @@ pub(crate) struct Cgroup {
     cpu_levels: (Levels, bool),
     cpu: OnceLock<CpuCgroup>,
     pids_levels: (Levels, bool),
+    /// Whether cgroup2 is mounted with `pids_localevents`.
+    pids_local_events: bool,
     /// The controllers (`memory`, `cpu`, `pids`) whose hierarchy's real root the process is
     /// in, where no limit can be set (for the report of what the integration sees).
     at_root: Vec<(&'static str, bool)>,
@@ -89,6 +91,7 @@ impl Cgroup {
             cpu_levels,
             cpu: OnceLock::new(),
             pids_levels,
+            pids_local_events: mounts.pids_local_events,
             at_root: found::controllers_at_root(mounts, membership, initial_namespace),
             early: OnceLock::new(),
             // The own v2 cgroup's pressure; the real root's is the system's.
@@ -131,7 +134,7 @@ impl Cgroup {
     fn early(&self) -> &EarlyLimits {
         self.early.get_or_init(|| {
             let (levels, v1) = &self.memory_levels;
-            EarlyLimits::find((levels, *v1), &self.pids_levels.0)
+            EarlyLimits::find((levels, *v1), &self.pids_levels.0, self.pids_local_events)
         })
     }
 

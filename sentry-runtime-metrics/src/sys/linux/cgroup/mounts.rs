@@ -55,6 +55,9 @@ pub(crate) struct Mounts {
     pub(crate) cpu: Option<Mount>,
     /// The v1 hierarchy with the `pids` controller.
     pub(crate) pids: Option<Mount>,
+    /// Whether the unified hierarchy is mounted with `pids_localevents` (Linux 6.12+): its
+    /// `pids.events` then counts the refusals of a cgroup's own tasks, as before 6.12.
+    pub(crate) pids_local_events: bool,
 }
 
 impl Mounts {
@@ -90,6 +93,7 @@ impl Mounts {
             memory: v1(&["memory"]),
             cpu: v1(&["cpu", "cpu,cpuacct", "cpuacct,cpu"]),
             pids: v1(&["pids"]),
+            pids_local_events: false,
         }
     }
 }
@@ -116,7 +120,10 @@ pub(crate) fn parse_mountinfo(text: &str) -> Mounts {
         };
         let has = |controller: &str| options.split(',').any(|option| option == controller);
         match fs_type {
-            "cgroup2" if mounts.unified.is_none() => mounts.unified = Some(mount()),
+            "cgroup2" if mounts.unified.is_none() => {
+                mounts.unified = Some(mount());
+                mounts.pids_local_events = has("pids_localevents");
+            }
             "cgroup" => {
                 if has("memory") && mounts.memory.is_none() {
                     mounts.memory = Some(mount());
@@ -177,6 +184,11 @@ mod tests {
         );
         assert_eq!(mounts.memory, Some(Mount::whole("/sys/fs/cgroup/memory")));
         assert_eq!(mounts.unified, Some(Mount::whole("/sys/fs/cgroup/unified")));
+        assert!(!mounts.pids_local_events);
+        let local = parse_mountinfo(
+            "29 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate,pids_localevents\n",
+        );
+        assert!(local.pids_local_events, "the super options say it");
     }
 
     #[test]
